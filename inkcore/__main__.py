@@ -1,0 +1,5 @@
+import sys
+
+from inkcore.cli import main
+
+sys.exit(main())

@@ -1,0 +1,202 @@
+"""``python -m inkcore``: evaluate, record cells, sample, probe and inspect models.
+
+Every failure is one line on stderr and a non-zero exit status.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from inkcore import render
+from inkcore.data import DataError, read_article_lines, read_stroke_json
+from inkcore.evaluate import score
+from inkcore.model import mixture, run
+from inkcore.sampling import SAMPLE_VARIATION, generate
+from inkcore.strokes import as_rows
+from inkcore.weights import WeightsError, load
+
+#: The model the app and the CLI load unless told otherwise.
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "inkcore.npz"
+WEIGHTS_ENV = "INKCORE_WEIGHTS"
+
+
+class CommandError(Exception):
+    """A failure to report as one line."""
+
+
+def default_weights() -> Path:
+    return Path(os.environ.get(WEIGHTS_ENV, DEFAULT_WEIGHTS))
+
+
+def load_model(path: str | None):
+    path = Path(path) if path else default_weights()
+    if path == default_weights() and not path.exists():
+        raise CommandError(
+            f"no model is installed at {path}: train one (python -m inkcore.train, see README) "
+            "or pass --weights with a weights file, e.g. the article's b64_weights.json"
+        )
+    return load(path)
+
+
+def read_rows(path: str) -> np.ndarray:
+    values = read_stroke_json(path)
+    try:
+        return as_rows(values)
+    except (ValueError, TypeError) as error:
+        raise CommandError(f"{path}: {error}") from None
+
+
+def cmd_evaluate(args) -> None:
+    model, _ = load_model(args.weights)
+    lines = read_article_lines(args.examples)
+    result = score(model, lines.values()).to_dict()
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:16s} {value:.4f}" if isinstance(value, float) else f"{key:16s} {value}")
+
+
+def cmd_cells(args) -> None:
+    model, _ = load_model(args.weights)
+    rows = read_rows(args.strokes)
+    if len(rows) == 0:
+        raise CommandError(f"{args.strokes}: holds no rows")
+    recording = run(model, rows[:, None, :])
+    mix = mixture(model, recording.h[:, 0])
+    out = {
+        "h": recording.h[:, 0], "c": recording.c[:, 0],
+        "pi": mix.pi, "mu_x": mix.mu_x, "mu_y": mix.mu_y,
+        "sigma_x": mix.sigma_x, "sigma_y": mix.sigma_y, "rho": mix.rho, "eos": mix.eos,
+    }
+    path = Path(args.out)
+    if path.suffix == ".csv":
+        write_cells_csv(path, out)
+    else:
+        np.savez_compressed(path, **out)
+    print(f"wrote {len(rows)} steps to {path}", file=sys.stderr)
+
+
+def write_cells_csv(path: Path, arrays: dict) -> None:
+    """One row per step; columns named like h_0 ... h_499, pi_0 ..., eos."""
+    header, columns = ["step"], [np.arange(len(arrays["eos"]))[:, None]]
+    for name, values in arrays.items():
+        values = values.reshape(len(values), -1)
+        header += [name] if values.shape[1] == 1 else [f"{name}_{k}" for k in range(values.shape[1])]
+        columns.append(values)
+    table = np.hstack(columns)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for t, row in enumerate(table):
+            writer.writerow([t] + [f"{v:.6g}" for v in row[1:]])
+
+
+def cmd_sample(args) -> None:
+    model, _ = load_model(args.weights)
+    if args.n < 1 or args.steps < 1 or args.variation < 0:
+        raise CommandError("--n and --steps must be at least 1 and --variation at least 0")
+    rows = generate(model, args.steps, np.random.default_rng(args.seed), args.variation, count=args.n)
+    path = Path(args.out)
+    if path.suffix == ".svg":
+        path.write_text(render.to_svg(list(rows)))
+    elif path.suffix == ".png":
+        path.write_bytes(render.to_png(list(rows)))
+    elif path.suffix == ".json":
+        path.write_text(json.dumps([np.round(r, 4).tolist() for r in rows]))
+    else:
+        raise CommandError(f"{path}: the output must end in .svg, .png or .json")
+    print(f"wrote {args.n} samples of {args.steps} steps to {path}", file=sys.stderr)
+
+
+def cmd_info(args) -> None:
+    _, metadata = load_model(args.weights)
+    print(json.dumps(metadata, indent=2))
+
+
+def cmd_probe(args) -> None:
+    from inkcore.cells import probe_cells
+
+    model, _ = load_model(args.weights)
+    lines = list(read_article_lines(args.examples).values())
+    ranking = probe_cells(model, lines, top=args.top)
+    if args.json:
+        print(json.dumps({f: [{"cell": c, "score": s} for c, s in cells] for f, cells in ranking.items()}))
+        return
+    for feature, cells in ranking.items():
+        print(f"{feature:16s} " + "  ".join(f"{c}:{s:+.3f}" for c, s in cells[:8]))
+
+
+def cmd_import_iam(args) -> None:
+    from inkcore.iamondb import import_iam
+
+    report = import_iam(args.source, args.out, ascii_dir=args.ascii)
+    print(report.summary(), file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m inkcore", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_weights(p):
+        p.add_argument("--weights", help=f"inkcore .npz or the article's b64_weights.json (default {DEFAULT_WEIGHTS})")
+        return p
+
+    p = with_weights(commands.add_parser("evaluate", help="NLL per point on a folder of article-format lines"))
+    p.add_argument("--examples", required=True, help="folder of k.json files ([dx, dy, pen], first row absolute)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_evaluate)
+
+    p = with_weights(commands.add_parser("cells", help="record the state after every row of a stroke file"))
+    p.add_argument("--strokes", required=True, help="JSON list of [dx, dy, pen] rows in model units")
+    p.add_argument("--out", required=True, help=".npz or .csv")
+    p.set_defaults(run=cmd_cells)
+
+    p = with_weights(commands.add_parser("sample", help="lines the model writes by itself"))
+    p.add_argument("--n", type=int, default=4)
+    p.add_argument("--steps", type=int, default=700)
+    p.add_argument("--variation", type=float, default=SAMPLE_VARIATION)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", required=True, help=".svg, .png or .json")
+    p.set_defaults(run=cmd_sample)
+
+    p = with_weights(commands.add_parser("info", help="print a weights file's metadata"))
+    p.set_defaults(run=cmd_info)
+
+    p = with_weights(commands.add_parser("probe", help="rank cells by the stroke features they track"))
+    p.add_argument("--examples", required=True, help="folder of k.json files")
+    p.add_argument("--top", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_probe)
+
+    p = commands.add_parser("import-iam", help="build a line set from IAM-OnDB's lineStrokes")
+    p.add_argument("source", help="the lineStrokes folder or lineStrokes-all.tar.gz")
+    p.add_argument("--ascii", help="the ascii folder or ascii-all.tar.gz, for transcriptions")
+    p.add_argument("--out", required=True, help="line set .npz to write")
+    p.set_defaults(run=cmd_import_iam)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except (CommandError, WeightsError, DataError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"error: {error.filename or ''}: {error.strerror}", file=sys.stderr)
+        return 1
+    except (ValueError, MemoryError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return 0

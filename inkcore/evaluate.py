@@ -1,0 +1,74 @@
+"""How well a model predicts real handwriting, by one protocol used everywhere.
+
+For each line of model rows (see :func:`inkcore.strokes.from_article_file` and
+:func:`inkcore.strokes.from_points`): start from the zero state, read one zero
+row and then every row but the last; score every row. Report the mean
+negative log-likelihood per point in nats, split into the Gaussian part
+(offsets, a density in model units) and the end-of-stroke part.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Iterable
+
+import numpy as np
+
+from inkcore.model import LogLikelihood, Model, log_likelihood, mixture, run
+from inkcore.strokes import model_inputs
+
+#: Lines are read this many at a time: one batched run is far faster than many.
+BATCH_LINES = 64
+
+
+@dataclass(frozen=True)
+class Score:
+    nll_per_point: float
+    gauss_per_point: float
+    eos_per_point: float
+    points: int
+    sequences: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def line_log_likelihood(model: Model, rows: np.ndarray) -> LogLikelihood:
+    """Per-point log-likelihood (T,) of one line of model rows."""
+    recording = run(model, model_inputs(rows)[:, None, :])
+    return log_likelihood(mixture(model, recording.h[:, 0]), rows)
+
+
+def batch_log_likelihood(model: Model, lines: list[np.ndarray]) -> list[LogLikelihood]:
+    """Per-point log-likelihoods of several lines, read side by side in one run."""
+    longest = max(len(rows) for rows in lines)
+    inputs = np.zeros((longest, len(lines), 3))
+    targets = np.zeros((longest, len(lines), 3))
+    for b, rows in enumerate(lines):
+        inputs[: len(rows), b] = model_inputs(rows)
+        targets[: len(rows), b] = rows
+    recording = run(model, inputs)
+    ll = log_likelihood(mixture(model, recording.h), targets)
+    return [LogLikelihood(ll.gauss[: len(r), b], ll.eos[: len(r), b]) for b, r in enumerate(lines)]
+
+
+def score(model: Model, lines: Iterable[np.ndarray]) -> Score:
+    """Mean negative log-likelihood per point over ``lines`` (each (T, 3) model rows)."""
+    lines = [np.asarray(rows) for rows in lines if len(rows)]
+    if not lines:
+        raise ValueError("no lines to score")
+    gauss = eos = 0.0
+    points = 0
+    order = sorted(range(len(lines)), key=lambda i: len(lines[i]))  # similar lengths pad less
+    for start in range(0, len(order), BATCH_LINES):
+        batch = [lines[i] for i in order[start : start + BATCH_LINES]]
+        for ll in batch_log_likelihood(model, batch):
+            gauss += float(ll.gauss.sum())
+            eos += float(ll.eos.sum())
+            points += len(ll.gauss)
+    return Score(
+        nll_per_point=-(gauss + eos) / points,
+        gauss_per_point=-gauss / points,
+        eos_per_point=-eos / points,
+        points=points,
+        sequences=len(lines),
+    )

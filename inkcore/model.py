@@ -1,0 +1,293 @@
+"""The handwriting model: one LSTM layer and a mixture density output, in NumPy.
+
+This is the network of Graves (2013), "Generating Sequences With Recurrent
+Neural Networks", section 4.2, with the single layer of the Distill article
+"Experiments in Handwriting with a Neural Network" (Carter, Ha, Johnson, Olah,
+2016). Everything here is a pure function over explicit state; nothing holds a
+model or a random generator at module level.
+
+Conventions a reader cannot guess:
+
+* Units. A pen offset row is ``(dx, dy, pen)``. ``dx`` and ``dy`` are in the
+  article's units: IAM-OnDB whiteboard units divided by 40 (``UNITS_PER_MODEL_UNIT``
+  in :mod:`inkcore.strokes`); ``dy`` grows downward as on the whiteboard.
+  ``pen`` is 1 on the last point of a stroke (the pen lifts after it), else 0.
+* Time. The model reads row ``t`` and its output predicts row ``t + 1``. A
+  line is read from the zero state, starting with one all-zero row, so the
+  state after step ``t`` has seen the zero row and rows ``0..t-1`` of the line
+  (see :func:`inkcore.strokes.model_inputs`).
+* Gates. ``z = x @ W_x + h @ W_h + b`` holds four blocks of ``cells`` columns
+  in the order input ``i``, candidate ``g``, forget ``f``, output ``o`` (the
+  article's order; PyTorch's is i, f, g, o). ``config.forget_bias`` is added to
+  the forget block at run time and is not part of ``b``.
+  ``c' = f * c + i * g`` and ``h' = o * tanh(c')``.
+* Output. ``y = h @ W_out + b_out`` is split by :data:`OUTPUT_LAYOUT` in
+  :func:`split_output` and nowhere else.
+
+Every function takes any leading batch shape: one pen ``(3,)``, fifty futures
+``(50, 3)``, or every line of a batch.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+@dataclass(frozen=True)
+class Config:
+    """What a weights file is: its shapes and the conventions its numbers follow."""
+
+    input_size: int = 3
+    cells: int = 500
+    components: int = 20
+    forget_bias: float = 1.0
+    gate_order: str = "igfo"
+    units: str = "IAM-OnDB whiteboard units / 40"
+
+    @property
+    def output_size(self) -> int:
+        return 1 + 6 * self.components
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Config":
+        known = {name: values[name] for name in cls.__dataclass_fields__ if name in values}
+        return cls(**known)
+
+
+def output_layout(components: int) -> dict[str, slice]:
+    """Where each mixture parameter sits in the network output (Graves eq. 17)."""
+    m = components
+    return {
+        "eos_logit": slice(0, 1),
+        "pi_logit": slice(1, 1 + m),
+        "mu_x": slice(1 + m, 1 + 2 * m),
+        "mu_y": slice(1 + 2 * m, 1 + 3 * m),
+        "log_sigma_x": slice(1 + 3 * m, 1 + 4 * m),
+        "log_sigma_y": slice(1 + 4 * m, 1 + 5 * m),
+        "rho_raw": slice(1 + 5 * m, 1 + 6 * m),
+    }
+
+
+OUTPUT_LAYOUT = output_layout(Config().components)
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """Weights of one network. Arrays are read-only: a loaded model is shared."""
+
+    config: Config
+    W_x: np.ndarray  # (input_size, 4 * cells)
+    W_h: np.ndarray  # (cells, 4 * cells)
+    b: np.ndarray  # (4 * cells,)
+    W_out: np.ndarray  # (cells, output_size)
+    b_out: np.ndarray  # (output_size,)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.W_h.dtype
+
+    def astype(self, dtype) -> "Model":
+        return make_model(self.config, **{k: getattr(self, k).astype(dtype) for k in ARRAY_NAMES})
+
+    def expected_shapes(self) -> dict[str, tuple[int, ...]]:
+        return expected_shapes(self.config)
+
+
+ARRAY_NAMES = ("W_x", "W_h", "b", "W_out", "b_out")
+
+
+def expected_shapes(config: Config) -> dict[str, tuple[int, ...]]:
+    n = config.cells
+    return {
+        "W_x": (config.input_size, 4 * n),
+        "W_h": (n, 4 * n),
+        "b": (4 * n,),
+        "W_out": (n, config.output_size),
+        "b_out": (config.output_size,),
+    }
+
+
+def make_model(config: Config, **arrays: np.ndarray) -> Model:
+    """Build a model from arrays, checking shapes, and freeze the arrays."""
+    shapes = expected_shapes(config)
+    frozen = {}
+    for name in ARRAY_NAMES:
+        array = np.array(arrays[name], copy=True)
+        if array.shape != shapes[name]:
+            raise ValueError(f"{name} has shape {array.shape}, expected {shapes[name]}")
+        array.setflags(write=False)
+        frozen[name] = array
+    return Model(config, **frozen)
+
+
+class LSTMState(NamedTuple):
+    h: np.ndarray  # (..., cells)
+    c: np.ndarray  # (..., cells)
+
+
+class Mixture(NamedTuple):
+    """The distribution of the next pen offset (Graves eqs. 18-22).
+
+    ``log_pi`` and ``eos_logit`` are kept in log space so that likelihoods do
+    not underflow; ``pi``, ``sigma_x``, ``sigma_y`` and ``eos`` are derived.
+    """
+
+    log_pi: np.ndarray  # (..., M), log of mixture weights
+    mu_x: np.ndarray  # (..., M)
+    mu_y: np.ndarray  # (..., M)
+    log_sigma_x: np.ndarray  # (..., M)
+    log_sigma_y: np.ndarray  # (..., M)
+    rho: np.ndarray  # (..., M), in (-1, 1)
+    eos_logit: np.ndarray  # (...,), logit of the pen lifting after the next point
+
+    @property
+    def pi(self) -> np.ndarray:
+        return np.exp(self.log_pi)
+
+    @property
+    def sigma_x(self) -> np.ndarray:
+        return np.exp(self.log_sigma_x)
+
+    @property
+    def sigma_y(self) -> np.ndarray:
+        return np.exp(self.log_sigma_y)
+
+    @property
+    def eos(self) -> np.ndarray:
+        return sigmoid(self.eos_logit)
+
+    def take(self, index) -> "Mixture":
+        """The mixture at ``index`` of the leading axes, e.g. one time step."""
+        return Mixture(*(field[index] for field in self))
+
+
+class Recording(NamedTuple):
+    """What a run over a sequence saw: the state after every step."""
+
+    h: np.ndarray  # (T, ..., cells), h[t] has read rows 0..t
+    c: np.ndarray  # (T, ..., cells)
+
+    @property
+    def final(self) -> LSTMState:
+        return LSTMState(self.h[-1], self.c[-1])
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    # tanh form: exact for large |x| and free of overflow warnings
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def zero_state(model: Model, batch_shape: tuple[int, ...] = ()) -> LSTMState:
+    shape = (*batch_shape, model.config.cells)
+    return LSTMState(np.zeros(shape, model.dtype), np.zeros(shape, model.dtype))
+
+
+def _cell(model: Model, z: np.ndarray, c: np.ndarray) -> LSTMState:
+    """Gate nonlinearities on pre-activations ``z`` (..., 4 * cells)."""
+    n = model.config.cells
+    i = sigmoid(z[..., 0:n])
+    g = np.tanh(z[..., n : 2 * n])
+    f = sigmoid(z[..., 2 * n : 3 * n] + model.config.forget_bias)
+    o = sigmoid(z[..., 3 * n : 4 * n])
+    c_next = f * c + i * g
+    return LSTMState(o * np.tanh(c_next), c_next)
+
+
+def step(model: Model, x: np.ndarray, state: LSTMState) -> LSTMState:
+    """One LSTM step: read offset rows ``x`` (..., 3) and return the new state."""
+    x = np.asarray(x, dtype=model.dtype)
+    z = state.h @ model.W_h
+    z += x @ model.W_x
+    z += model.b
+    return _cell(model, z, state.c)
+
+
+def run(model: Model, xs: np.ndarray, state: LSTMState | None = None) -> Recording:
+    """Read rows ``xs`` (T, ..., 3) in order and record h and c after each one."""
+    xs = np.asarray(xs, dtype=model.dtype)
+    if xs.ndim < 2 or xs.shape[-1] != model.config.input_size:
+        raise ValueError(f"expected rows of shape (T, ..., {model.config.input_size}), got {xs.shape}")
+    if state is None:
+        state = zero_state(model, xs.shape[1:-1])
+    steps = xs.shape[0]
+    h = np.empty((steps, *state.h.shape), model.dtype)
+    c = np.empty((steps, *state.c.shape), model.dtype)
+    # The input projection does not depend on the state: do it for all steps at once.
+    zx = xs @ model.W_x + model.b  # (T, ..., 4 * cells)
+    for t in range(steps):
+        z = state.h @ model.W_h
+        z += zx[t]
+        state = _cell(model, z, state.c)
+        h[t] = state.h
+        c[t] = state.c
+    return Recording(h, c)
+
+
+def network_output(model: Model, h: np.ndarray) -> np.ndarray:
+    return h @ model.W_out + model.b_out
+
+
+def split_output(y: np.ndarray, components: int) -> Mixture:
+    """Turn raw network output (..., 1 + 6M) into mixture parameters (Graves eqs. 18-22)."""
+    part = output_layout(components)
+    logits = y[..., part["pi_logit"]]
+    logits = logits - logits.max(axis=-1, keepdims=True)
+    log_pi = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    return Mixture(
+        log_pi=log_pi,
+        mu_x=y[..., part["mu_x"]],
+        mu_y=y[..., part["mu_y"]],
+        log_sigma_x=y[..., part["log_sigma_x"]],
+        log_sigma_y=y[..., part["log_sigma_y"]],
+        rho=np.tanh(y[..., part["rho_raw"]]),
+        eos_logit=y[..., part["eos_logit"]][..., 0],
+    )
+
+
+def mixture(model: Model, h: np.ndarray) -> Mixture:
+    """The predicted distribution of the next offset given hidden state ``h`` (..., cells)."""
+    return split_output(network_output(model, np.asarray(h, model.dtype)), model.config.components)
+
+
+class LogLikelihood(NamedTuple):
+    gauss: np.ndarray  # (...,) log density of (dx, dy) under the mixture
+    eos: np.ndarray  # (...,) log probability of the observed pen bit
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.gauss + self.eos
+
+
+def log_likelihood(mix: Mixture, target: np.ndarray) -> LogLikelihood:
+    """Log-likelihood of observed offsets ``target`` (..., 3) (Graves eqs. 23-26).
+
+    The Gaussian part is a density in the model's units, so it can be positive.
+    """
+    target = np.asarray(target, dtype=np.float64)
+    x1 = target[..., 0:1]
+    x2 = target[..., 1:2]
+    pen = target[..., 2]
+    mu_x, mu_y = mix.mu_x.astype(np.float64), mix.mu_y.astype(np.float64)
+    log_sx, log_sy = mix.log_sigma_x.astype(np.float64), mix.log_sigma_y.astype(np.float64)
+    rho = np.clip(mix.rho.astype(np.float64), -1 + 1e-12, 1 - 1e-12)
+    zx = (x1 - mu_x) * np.exp(-log_sx)
+    zy = (x2 - mu_y) * np.exp(-log_sy)
+    one_minus_rho2 = 1.0 - rho**2
+    # eq. 25: Z, and eq. 24: the bivariate normal density, in log form
+    z = zx**2 + zy**2 - 2.0 * rho * zx * zy
+    log_normal = -z / (2.0 * one_minus_rho2) - LOG_2PI - log_sx - log_sy - 0.5 * np.log(one_minus_rho2)
+    terms = mix.log_pi.astype(np.float64) + log_normal
+    top = terms.max(axis=-1)
+    gauss = top + np.log(np.exp(terms - top[..., None]).sum(axis=-1))
+    # eq. 26: Bernoulli end-of-stroke term, via log-sigmoid of +/- the logit
+    logit = mix.eos_logit.astype(np.float64)
+    signed = np.where(pen > 0.5, logit, -logit)
+    eos = -np.logaddexp(0.0, -signed)
+    return LogLikelihood(gauss, eos)

@@ -1,0 +1,139 @@
+"""Drawing from the model: one next offset, whole lines, and possible futures.
+
+Variation (temperature) follows the article: mixture weights are raised to
+``1 / variation`` and renormalised, both sigmas are multiplied by
+``variation``, and the end-of-stroke probability is left as it is. Variation
+0 takes the most likely component's mean. Randomness always comes in as a
+``numpy.random.Generator``: the same seed gives the same strokes.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from inkcore.model import LSTMState, Mixture, Model, mixture, run, step, zero_state
+from inkcore.strokes import model_inputs
+
+#: The article's defaults: continuing a reader's writing, and everything else.
+WRITE_VARIATION = 0.1
+SAMPLE_VARIATION = 0.65
+#: Possibility space: the article draws 50 futures of 8 steps at every point.
+FUTURES = 50
+FUTURE_STEPS = 8
+
+
+def sample(mix: Mixture, rng: np.random.Generator, variation: float = SAMPLE_VARIATION) -> np.ndarray:
+    """Draw one offset row (..., 3) from each mixture of a batch."""
+    if variation < 0:
+        raise ValueError("variation must be >= 0")
+    batch_shape = mix.eos_logit.shape
+    if variation == 0:
+        k = mix.log_pi.argmax(axis=-1)
+    else:
+        logits = mix.log_pi / variation
+        weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        cumulative = np.cumsum(weights, axis=-1)
+        u = rng.random(batch_shape + (1,)) * cumulative[..., -1:]
+        k = np.minimum((cumulative < u).sum(axis=-1), mix.log_pi.shape[-1] - 1)
+    pick = lambda a: np.take_along_axis(a, k[..., None], axis=-1)[..., 0]  # noqa: E731
+    mu_x, mu_y, rho = pick(mix.mu_x), pick(mix.mu_y), pick(mix.rho)
+    sx = np.exp(pick(mix.log_sigma_x)) * variation
+    sy = np.exp(pick(mix.log_sigma_y)) * variation
+    z1 = rng.standard_normal(batch_shape)
+    z2 = rng.standard_normal(batch_shape)
+    out = np.empty(batch_shape + (3,), dtype=np.float64)
+    out[..., 0] = mu_x + sx * z1
+    out[..., 1] = mu_y + sy * (rho * z1 + np.sqrt(1.0 - rho**2) * z2)
+    out[..., 2] = rng.random(batch_shape) < mix.eos
+    return out
+
+
+class Continuation(NamedTuple):
+    rows: np.ndarray  # (..., steps, 3) sampled offsets
+    eos: np.ndarray  # (..., steps) the pen-lift probability each row was drawn with
+
+
+def continue_from(
+    model: Model,
+    state: LSTMState,
+    last_row: np.ndarray,
+    steps: int,
+    rng: np.random.Generator,
+    variation: float = SAMPLE_VARIATION,
+) -> Continuation:
+    """Sample ``steps`` rows after the state that has read everything before
+    ``last_row``; ``last_row`` (..., 3) is read first. ``state`` is not changed."""
+    x = np.array(last_row, dtype=np.float64)
+    rows = np.empty(x.shape[:-1] + (steps, 3))
+    eos = np.empty(x.shape[:-1] + (steps,))
+    for t in range(steps):
+        state = step(model, x, state)
+        mix = mixture(model, state.h)
+        x = sample(mix, rng, variation)
+        rows[..., t, :] = x
+        eos[..., t] = mix.eos
+    return Continuation(rows, eos)
+
+
+def generate(
+    model: Model,
+    steps: int,
+    rng: np.random.Generator,
+    variation: float = SAMPLE_VARIATION,
+    count: int | None = None,
+) -> np.ndarray:
+    """Lines the model writes by itself from the zero state: (steps, 3), or
+    (count, steps, 3) for ``count`` lines drawn side by side."""
+    batch = () if count is None else (count,)
+    state = zero_state(model, batch)
+    return continue_from(model, state, np.zeros(batch + (3,)), steps, rng, variation).rows
+
+
+def continue_writing(
+    model: Model,
+    rows: np.ndarray,
+    steps: int,
+    rng: np.random.Generator,
+    variation: float = WRITE_VARIATION,
+    candidates: int = 1,
+) -> Continuation:
+    """Read a writer's rows (T, 3) and sample ``candidates`` continuations (candidates, steps, 3)."""
+    rows = np.asarray(rows, dtype=np.float64)
+    if len(rows) == 0:
+        state = zero_state(model, (candidates,))
+        last = np.zeros((candidates, 3))
+    else:
+        final = run(model, model_inputs(rows)[:, None, :]).final  # has read all but the last row
+        state = LSTMState(*(np.repeat(a, candidates, axis=0) for a in final))
+        last = np.repeat(rows[-1:], candidates, axis=0)
+    return continue_from(model, state, last, steps, rng, variation)
+
+
+class Futures(NamedTuple):
+    rows: np.ndarray  # (T, N, K, 3) N possible futures of K steps from every point
+    eos: np.ndarray  # (T,) the pen-lift probability the model gave each real row
+
+
+def possible_futures(
+    model: Model,
+    rows: np.ndarray,
+    rng: np.random.Generator,
+    variation: float = SAMPLE_VARIATION,
+    futures: int = FUTURES,
+    steps: int = FUTURE_STEPS,
+) -> Futures:
+    """At every point of a line, ``futures`` continuations of ``steps`` rows.
+
+    Future ``[t, n]`` starts from the state that has read rows ``0..t`` and so
+    continues the line after its point ``t``. All T x N futures are drawn in
+    one batch, so a 600-point line costs ``steps`` batched steps, not 600 x 50.
+    """
+    rows = np.asarray(rows, dtype=np.float64)
+    recording = run(model, model_inputs(rows)[:, None, :])
+    h, c = recording.h[:, 0], recording.c[:, 0]  # (T, cells): state t has read rows 0..t-1
+    eos = mixture(model, h).eos
+    state = LSTMState(np.repeat(h, futures, axis=0), np.repeat(c, futures, axis=0))  # (T*N, cells)
+    last = np.repeat(rows, futures, axis=0)  # future [t, n] reads row t first
+    drawn = continue_from(model, state, last, steps, rng, variation).rows
+    return Futures(drawn.reshape(len(rows), futures, steps, 3), eos)

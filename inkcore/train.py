@@ -1,0 +1,333 @@
+"""Train inkcore's own model on IAM-OnDB with PyTorch on the CPU.
+
+The only module of inkcore that imports torch; the app and the command line
+never import it. Run with ``python -m inkcore.train --help``.
+
+The network is the article's: LSTM(3 -> 500) and a linear layer to a
+20-component mixture (layout :data:`inkcore.model.OUTPUT_LAYOUT`). Training
+reads lines of the ``train`` split as truncated back-propagation streams: each
+of ``batch`` streams reads one line from the zero state (a zero row first, as
+in evaluation) in windows of ``window`` steps, carrying the state between
+windows of the same line and resetting it when a new line begins. The loss is
+the negative log-likelihood of Graves (2013) eqs. 23-26 per point.
+
+Checkpoints are ``.npz`` files (no pickle) holding the parameters, Adam's
+moments and the random generators' states, written atomically every few
+minutes; a run started with the same ``--run-dir`` resumes from its latest one.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from inkcore import weights as weight_files
+from inkcore.data import load_lines
+from inkcore.model import Config, make_model, output_layout
+from inkcore.strokes import model_inputs
+
+#: PyTorch's LSTM stacks its gates as i, f, g, o; the article's order is i, g, f, o.
+TORCH_TO_ARTICLE_GATES = (0, 2, 1, 3)
+
+
+class HandwritingNet(nn.Module):
+    def __init__(self, config: Config):
+        super().__init__()
+        self.config = config
+        self.lstm = nn.LSTM(config.input_size, config.cells, batch_first=True)
+        self.out = nn.Linear(config.cells, config.output_size)
+        with torch.no_grad():  # start the forget gates open, as the article's runtime bias does
+            n = config.cells
+            self.lstm.bias_ih_l0[n : 2 * n].fill_(config.forget_bias)
+            self.lstm.bias_hh_l0[n : 2 * n].zero_()
+
+    def forward(self, x, state=None):
+        h, state = self.lstm(x, state)
+        return self.out(h), state
+
+
+def mixture_nll(y: torch.Tensor, target: torch.Tensor, components: int):
+    """Per-point negative log-likelihood (gauss, eos) of ``target`` (..., 3) under output ``y``."""
+    part = output_layout(components)
+    log_pi = torch.log_softmax(y[..., part["pi_logit"]], dim=-1)
+    mu_x, mu_y = y[..., part["mu_x"]], y[..., part["mu_y"]]
+    log_sx, log_sy = y[..., part["log_sigma_x"]], y[..., part["log_sigma_y"]]
+    rho = torch.tanh(y[..., part["rho_raw"]])
+    eos_logit = y[..., part["eos_logit"]][..., 0]
+    x1, x2, pen = target[..., 0:1], target[..., 1:2], target[..., 2]
+    zx = (x1 - mu_x) * torch.exp(-log_sx)
+    zy = (x2 - mu_y) * torch.exp(-log_sy)
+    one_minus_rho2 = (1 - rho**2).clamp_min(1e-6)
+    z = zx**2 + zy**2 - 2 * rho * zx * zy
+    log_normal = -z / (2 * one_minus_rho2) - math.log(2 * math.pi) - log_sx - log_sy - 0.5 * torch.log(one_minus_rho2)
+    gauss = -torch.logsumexp(log_pi + log_normal, dim=-1)
+    eos = nn.functional.binary_cross_entropy_with_logits(eos_logit, pen, reduction="none")
+    return gauss, eos
+
+
+def to_numpy_model(net: HandwritingNet):
+    """The trained network as an inkcore Model (article gate order, forget bias at run time)."""
+    config = net.config
+    n = config.cells
+    order = np.concatenate([np.arange(k * n, (k + 1) * n) for k in TORCH_TO_ARTICLE_GATES])
+    w_ih = net.lstm.weight_ih_l0.detach().double().numpy()[order]
+    w_hh = net.lstm.weight_hh_l0.detach().double().numpy()[order]
+    b = (net.lstm.bias_ih_l0 + net.lstm.bias_hh_l0).detach().double().numpy()[order]
+    b[2 * n : 3 * n] -= config.forget_bias
+    return make_model(
+        config,
+        W_x=w_ih.T,
+        W_h=w_hh.T,
+        b=b,
+        W_out=net.out.weight.detach().double().numpy().T,
+        b_out=net.out.bias.detach().double().numpy(),
+    )
+
+
+class Streams:
+    """``batch`` readers, each reading one training line at a time in windows."""
+
+    def __init__(self, lines: list[np.ndarray], batch: int, window: int, rng: np.random.Generator):
+        self.lines = lines
+        self.inputs = [model_inputs(rows).astype(np.float32) for rows in lines]
+        self.window = window
+        self.rng = rng
+        self.queue: list[int] = []
+        self.line = [self._next_line() for _ in range(batch)]
+        self.position = [0] * batch
+
+    def _next_line(self) -> int:
+        if not self.queue:
+            self.queue = list(self.rng.permutation(len(self.lines)))
+        return int(self.queue.pop())
+
+    def next_window(self):
+        batch = len(self.line)
+        x = np.zeros((batch, self.window, 3), np.float32)
+        y = np.zeros((batch, self.window, 3), np.float32)
+        mask = np.zeros((batch, self.window), np.float32)
+        fresh = np.zeros(batch, bool)
+        for b in range(batch):
+            if self.position[b] >= len(self.lines[self.line[b]]):
+                self.line[b] = self._next_line()
+                self.position[b] = 0
+            fresh[b] = self.position[b] == 0
+            start = self.position[b]
+            rows = self.lines[self.line[b]][start : start + self.window]
+            x[b, : len(rows)] = self.inputs[self.line[b]][start : start + len(rows)]
+            y[b, : len(rows)] = rows
+            mask[b, : len(rows)] = 1
+            self.position[b] += len(rows)
+        return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(mask), torch.from_numpy(fresh)
+
+
+def learning_rate(step: int, args) -> float:
+    """Constant, then halved every ``--halve-every`` steps, never below ``--min-lr``."""
+    if step < args.warm_steps:
+        return args.lr
+    return max(args.min_lr, args.lr * 0.5 ** ((step - args.warm_steps) / args.halve_every))
+
+
+def evaluate_lines(net: HandwritingNet, lines: list[np.ndarray], batch: int = 100) -> dict:
+    """The evaluation protocol of :mod:`inkcore.evaluate`, batched in torch."""
+    gauss_total = eos_total = 0.0
+    points = 0
+    order = sorted(range(len(lines)), key=lambda i: len(lines[i]))
+    with torch.no_grad():
+        for start in range(0, len(order), batch):
+            chunk = [lines[i] for i in order[start : start + batch]]
+            longest = max(len(r) for r in chunk)
+            x = np.zeros((len(chunk), longest, 3), np.float32)
+            y = np.zeros_like(x)
+            mask = np.zeros((len(chunk), longest), np.float32)
+            for b, rows in enumerate(chunk):
+                x[b, : len(rows)] = model_inputs(rows)
+                y[b, : len(rows)] = rows
+                mask[b, : len(rows)] = 1
+            out, _ = net(torch.from_numpy(x))
+            gauss, eos = mixture_nll(out, torch.from_numpy(y), net.config.components)
+            m = torch.from_numpy(mask)
+            gauss_total += float((gauss * m).sum())
+            eos_total += float((eos * m).sum())
+            points += int(mask.sum())
+    return {
+        "nll_per_point": (gauss_total + eos_total) / points,
+        "gauss_per_point": gauss_total / points,
+        "eos_per_point": eos_total / points,
+        "points": points,
+        "sequences": len(lines),
+    }
+
+
+def save_checkpoint(path: Path, net, optimizer, step: int, rng: np.random.Generator, extra: dict) -> None:
+    arrays = {f"param/{name}": p.detach().numpy() for name, p in net.named_parameters()}
+    for name, p in net.named_parameters():
+        state = optimizer.state.get(p)
+        if state:
+            arrays[f"adam_m/{name}"] = state["exp_avg"].numpy()
+            arrays[f"adam_v/{name}"] = state["exp_avg_sq"].numpy()
+            arrays[f"adam_step/{name}"] = np.asarray(float(state["step"]))
+    arrays["torch_rng"] = torch.get_rng_state().numpy()
+    meta = {"step": step, "numpy_rng": rng.bit_generator.state, **extra}
+    arrays["meta"] = np.array(json.dumps(meta))
+    partial = path.with_name(path.name + ".partial.npz")
+    np.savez(partial, **arrays)
+    partial.replace(path)
+
+
+def load_checkpoint(path: Path, net, optimizer, rng: np.random.Generator) -> dict:
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    params = dict(net.named_parameters())
+    with torch.no_grad():
+        for name, p in params.items():
+            p.copy_(torch.from_numpy(arrays[f"param/{name}"]))
+    for name, p in params.items():
+        if f"adam_m/{name}" in arrays:
+            optimizer.state[p] = {
+                "step": torch.tensor(float(arrays[f"adam_step/{name}"])),
+                "exp_avg": torch.from_numpy(arrays[f"adam_m/{name}"].copy()),
+                "exp_avg_sq": torch.from_numpy(arrays[f"adam_v/{name}"].copy()),
+            }
+    torch.set_rng_state(torch.from_numpy(arrays["torch_rng"].copy()))
+    meta = json.loads(str(arrays["meta"][()]))
+    rng.bit_generator.state = meta["numpy_rng"]
+    return meta
+
+
+def warm_start(net: HandwritingNet, path: Path) -> None:
+    """Start from an exported inkcore model (the inverse of :func:`to_numpy_model`)."""
+    model, _ = weight_files.load(path, dtype=np.float64)
+    n = net.config.cells
+    inverse = np.argsort(np.concatenate([np.arange(k * n, (k + 1) * n) for k in TORCH_TO_ARTICLE_GATES]))
+    b = model.b.copy()
+    b[2 * n : 3 * n] += net.config.forget_bias
+    with torch.no_grad():
+        net.lstm.weight_ih_l0.copy_(torch.from_numpy(model.W_x.T[inverse].copy()))
+        net.lstm.weight_hh_l0.copy_(torch.from_numpy(model.W_h.T[inverse].copy()))
+        net.lstm.bias_ih_l0.copy_(torch.from_numpy(b[inverse].copy()))
+        net.lstm.bias_hh_l0.zero_()
+        net.out.weight.copy_(torch.from_numpy(model.W_out.T.copy()))
+        net.out.bias.copy_(torch.from_numpy(model.b_out.copy()))
+
+
+def log(path: Path, record: dict) -> None:
+    with path.open("a") as handle:
+        handle.write(json.dumps(record) + "\n")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m inkcore.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default="../shared/data/iam-ondb/lines.npz", help="lines.npz from the importer")
+    parser.add_argument("--run-dir", default="runs/main", help="checkpoints and logs; resumed when present")
+    parser.add_argument("--warm-start", default=None, help="inkcore .npz to start from when no checkpoint")
+    parser.add_argument("--export", default="runs/main/best.npz", help="where the best model is exported")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--window", type=int, default=150)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--min-lr", type=float, default=5e-5)
+    parser.add_argument("--warm-steps", type=int, default=6000)
+    parser.add_argument("--halve-every", type=int, default=12000)
+    parser.add_argument("--clip", type=float, default=10.0, help="gradient norm clip")
+    parser.add_argument("--steps", type=int, default=10**9, help="stop after this many updates")
+    parser.add_argument("--hours", type=float, default=1e9, help="stop after this much wall time")
+    parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    run_dir = Path(args.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = run_dir / "checkpoint.npz"
+    log_path = run_dir / "log.jsonl"
+
+    data = load_lines(args.data)
+    train_lines = data.model_rows("train")
+    val_lines = data.model_rows("val", article_only=True)
+    print(f"train {len(train_lines)} lines, {sum(map(len, train_lines))} points; "
+          f"val {len(val_lines)} lines (the article's validation lines)", flush=True)
+
+    config = Config()
+    net = HandwritingNet(config)
+    optimizer = torch.optim.Adam(net.parameters(), lr=args.lr)
+    step, best, elapsed = 0, math.inf, 0.0
+    if checkpoint.exists():
+        meta = load_checkpoint(checkpoint, net, optimizer, rng)
+        step, best, elapsed = meta["step"], meta["best"], meta["elapsed"]
+        print(f"resumed from {checkpoint} at step {step} (best val {best:.4f})", flush=True)
+    elif args.warm_start and Path(args.warm_start).exists():
+        warm_start(net, Path(args.warm_start))
+        print(f"warm start from {args.warm_start}", flush=True)
+    streams = Streams(train_lines, args.batch, args.window, rng)
+    state = None
+    started = time.monotonic() - elapsed
+    last_checkpoint = time.monotonic()
+    window_loss, window_points = 0.0, 0.0
+    session_start = time.monotonic()
+    stop_step = step + args.steps
+
+    while step < stop_step and (time.monotonic() - session_start) / 3600 < args.hours:
+        x, y, mask, fresh = streams.next_window()
+        if state is not None:
+            keep = (~fresh).float()[None, :, None]
+            state = (state[0].detach() * keep, state[1].detach() * keep)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, args)
+        out, state = net(x, state)
+        gauss, eos = mixture_nll(out, y, config.components)
+        loss = ((gauss + eos) * mask).sum() / mask.sum()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), args.clip)
+        optimizer.step()
+        step += 1
+        window_loss += loss.item() * float(mask.sum())
+        window_points += float(mask.sum())
+        if step % 50 == 0:
+            rate = (time.monotonic() - session_start) / max(1, step - (stop_step - args.steps))
+            print(f"step {step} train nll {window_loss / window_points:.4f} lr {learning_rate(step, args):.2e} "
+                  f"{rate:.2f} s/step", flush=True)
+        if step % args.eval_every == 0:
+            scores = evaluate_lines(net, val_lines)
+            record = {"step": step, "hours": (time.monotonic() - started) / 3600,
+                      "train_nll": window_loss / window_points, "lr": learning_rate(step, args),
+                      **{f"val_{k}": v for k, v in scores.items() if k.endswith("point")}}
+            log(log_path, record)
+            print(json.dumps(record), flush=True)
+            window_loss, window_points = 0.0, 0.0
+            if scores["nll_per_point"] < best:
+                best = scores["nll_per_point"]
+                weight_files.save_npz(
+                    args.export, to_numpy_model(net),
+                    provenance={"trained_by": "inkcore.train", "data": "IAM-OnDB lineStrokes, split 'train'",
+                                "steps": step, "wall_hours": round(record["hours"], 3),
+                                "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, CPU",
+                                "batch": args.batch, "window": args.window, "seed": args.seed},
+                    metrics={"article_validation": scores},
+                )
+                print(f"exported {args.export} (val {best:.4f})", flush=True)
+        if time.monotonic() - last_checkpoint > args.checkpoint_minutes * 60:
+            save_checkpoint(checkpoint, net, optimizer, step, rng,
+                            {"best": best, "elapsed": time.monotonic() - started})
+            last_checkpoint = time.monotonic()
+    save_checkpoint(checkpoint, net, optimizer, step, rng, {"best": best, "elapsed": time.monotonic() - started})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
