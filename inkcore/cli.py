@@ -64,6 +64,9 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_cells(args) -> None:
+    if Path(args.out).suffix not in (".npz", ".csv"):
+        # np.savez would quietly write "<out>.npz" instead
+        raise CommandError(f"{args.out}: the output must end in .npz or .csv")
     model, _ = load_model(args.weights)
     rows = read_rows(args.strokes)
     if len(rows) == 0:
@@ -99,19 +102,19 @@ def write_cells_csv(path: Path, arrays: dict) -> None:
 
 
 def cmd_sample(args) -> None:
-    model, _ = load_model(args.weights)
     if args.n < 1 or args.steps < 1 or args.variation < 0:
         raise CommandError("--n and --steps must be at least 1 and --variation at least 0")
+    if Path(args.out).suffix not in (".svg", ".png", ".json"):  # before minutes of sampling, not after
+        raise CommandError(f"{args.out}: the output must end in .svg, .png or .json")
+    model, _ = load_model(args.weights)
     rows = generate(model, args.steps, np.random.default_rng(args.seed), args.variation, count=args.n)
     path = Path(args.out)
     if path.suffix == ".svg":
         path.write_text(render.to_svg(list(rows)))
     elif path.suffix == ".png":
         path.write_bytes(render.to_png(list(rows)))
-    elif path.suffix == ".json":
+    else:  # .json
         path.write_text(json.dumps([np.round(r, 4).tolist() for r in rows]))
-    else:
-        raise CommandError(f"{path}: the output must end in .svg, .png or .json")
     print(f"wrote {args.n} samples of {args.steps} steps to {path}", file=sys.stderr)
 
 

@@ -32,10 +32,15 @@ class Score:
         return asdict(self)
 
 
+def prediction_states(model: Model, rows: np.ndarray) -> np.ndarray:
+    """Hidden states (T, cells) whose mixtures predict each row: state t has read
+    the zero row and rows 0..t-1."""
+    return run(model, model_inputs(rows)[:, None, :]).h[:, 0]
+
+
 def line_log_likelihood(model: Model, rows: np.ndarray) -> LogLikelihood:
     """Per-point log-likelihood (T,) of one line of model rows."""
-    recording = run(model, model_inputs(rows)[:, None, :])
-    return log_likelihood(mixture(model, recording.h[:, 0]), rows)
+    return log_likelihood(mixture(model, prediction_states(model, rows)), rows)
 
 
 def batch_log_likelihood(model: Model, lines: list[np.ndarray]) -> list[LogLikelihood]:

@@ -31,7 +31,9 @@ def _layout(lines: list[np.ndarray], scale: float):
         placed.append([s * scale + shift for s in strokes])
         width = max(width, (high[0] - low[0]) * scale + 2 * MARGIN)
         y_offset += (high[1] - low[1]) * scale + 2 * MARGIN
-    return placed, max(width, 2 * MARGIN), max(y_offset, 2 * MARGIN)
+    # y_offset now holds one margin below the last line too much: drop it, so
+    # the sheet has the same margin on every side
+    return placed, max(width, 2 * MARGIN), max(y_offset - MARGIN, 2 * MARGIN)
 
 
 def to_svg(lines: list[np.ndarray], scale: float = 4.0, stroke_width: float = 1.6) -> str:
@@ -40,6 +42,8 @@ def to_svg(lines: list[np.ndarray], scale: float = 4.0, stroke_width: float = 1.
     paths = []
     for strokes in placed:
         for s in strokes:
+            if len(s) == 1:  # a path that only moves draws nothing; a zero-length segment draws a dot
+                s = np.vstack([s, s])
             d = "M" + " L".join(f"{x:.2f},{y:.2f}" for x, y in s)
             paths.append(f'<path d="{d}"/>')
     colour = "#%02x%02x%02x" % INK

@@ -8,7 +8,7 @@ Variation (temperature) follows the article: mixture weights are raised to
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -21,6 +21,8 @@ SAMPLE_VARIATION = 0.65
 #: Possibility space: the article draws 50 futures of 8 steps at every point.
 FUTURES = 50
 FUTURE_STEPS = 8
+#: Points whose futures are drawn in one batch (x 50 pens: big enough for fast matrix products).
+FUTURE_CHUNK_POINTS = 100
 
 
 def sample(mix: Mixture, rng: np.random.Generator, variation: float = SAMPLE_VARIATION) -> np.ndarray:
@@ -110,6 +112,12 @@ def continue_writing(
     return continue_from(model, state, last, steps, rng, variation)
 
 
+def next_mixture(model: Model, rows: np.ndarray) -> Mixture:
+    """The model's distribution of the point after a writer's rows (T, 3)."""
+    inputs = np.vstack([np.zeros((1, 3)), np.asarray(rows, dtype=np.float64)])
+    return mixture(model, run(model, inputs[:, None, :]).h[-1, 0])
+
+
 class Futures(NamedTuple):
     rows: np.ndarray  # (T, N, K, 3) N possible futures of K steps from every point
     eos: np.ndarray  # (T,) the pen-lift probability the model gave each real row
@@ -122,18 +130,50 @@ def possible_futures(
     variation: float = SAMPLE_VARIATION,
     futures: int = FUTURES,
     steps: int = FUTURE_STEPS,
+    progress: Callable[[float], None] | None = None,
+    chunk_points: int = FUTURE_CHUNK_POINTS,
 ) -> Futures:
     """At every point of a line, ``futures`` continuations of ``steps`` rows.
 
     Future ``[t, n]`` starts from the state that has read rows ``0..t`` and so
-    continues the line after its point ``t``. All T x N futures are drawn in
-    one batch, so a 600-point line costs ``steps`` batched steps, not 600 x 50.
+    continues the line after its point ``t``. Futures are drawn as batches of
+    ``chunk_points`` x ``futures`` pens, so a 600-point line costs a few
+    dozen large matrix products rather than 600 x 50 small ones; ``progress``
+    is called with the fraction done after each batch.
     """
     rows = np.asarray(rows, dtype=np.float64)
     recording = run(model, model_inputs(rows)[:, None, :])
     h, c = recording.h[:, 0], recording.c[:, 0]  # (T, cells): state t has read rows 0..t-1
     eos = mixture(model, h).eos
-    state = LSTMState(np.repeat(h, futures, axis=0), np.repeat(c, futures, axis=0))  # (T*N, cells)
-    last = np.repeat(rows, futures, axis=0)  # future [t, n] reads row t first
-    drawn = continue_from(model, state, last, steps, rng, variation).rows
-    return Futures(drawn.reshape(len(rows), futures, steps, 3), eos)
+    drawn = np.empty((len(rows), futures, steps, 3))
+    for start in range(0, len(rows), chunk_points):
+        part = slice(start, start + chunk_points)
+        state = LSTMState(np.repeat(h[part], futures, axis=0), np.repeat(c[part], futures, axis=0))
+        last = np.repeat(rows[part], futures, axis=0)  # future [t, n] reads row t first
+        block = continue_from(model, state, last, steps, rng, variation).rows
+        drawn[part] = block.reshape(-1, futures, steps, 3)
+        if progress is not None:
+            progress(min(1.0, (start + chunk_points) / len(rows)))
+    return Futures(drawn, eos)
+
+
+def future_turns(rows: np.ndarray, futures: np.ndarray) -> np.ndarray:
+    """Signed angle (T, N, K) by which each future veers from the path taken.
+
+    Seen from the point future ``[t, n]`` starts at, the angle between its
+    k-th point and the real path's point k steps ahead, wrapped into
+    [-pi, pi]. Positive means the future turns right of the path as the line
+    is seen on the page (y grows downward); where the line has fewer than k
+    points left, the angle is NaN.
+    """
+    rows = np.asarray(rows, dtype=np.float64)
+    steps = futures.shape[2]
+    path = np.vstack([np.zeros((1, 2)), np.cumsum(rows[:, :2], axis=0)])  # (T+1, 2)
+    length = len(rows)
+    ahead_index = np.arange(length)[:, None] + 1 + np.arange(1, steps + 1)[None, :]  # (T, K)
+    valid = ahead_index <= length
+    ahead = path[np.minimum(ahead_index, length)] - path[1 : length + 1, None, :]  # (T, K, 2)
+    drawn = np.cumsum(futures[..., :2], axis=2)  # (T, N, K, 2), relative to the start point
+    angle = np.arctan2(drawn[..., 1], drawn[..., 0]) - np.arctan2(ahead[:, None, :, 1], ahead[:, None, :, 0])
+    angle = (angle + np.pi) % (2 * np.pi) - np.pi
+    return np.where(valid[:, None, :], angle, np.nan)

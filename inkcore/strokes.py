@@ -5,6 +5,8 @@ for the conventions). This module imports nothing of inkcore's.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 #: IAM-OnDB whiteboard units in one model unit (the article divides by 40).
@@ -19,7 +21,15 @@ MAX_OFFSET = 50.0
 
 def as_rows(rows) -> np.ndarray:
     """Validate offset rows: a finite float array of shape (T, 3) with pen bits 0/1."""
-    array = np.asarray(rows, dtype=np.float64)
+    try:
+        raw = np.asarray(rows)
+    except ValueError:
+        raise ValueError("expected rows of three numbers [dx, dy, pen], got rows of different shapes") from None
+    # Converting straight to float would quietly accept text such as "12" and
+    # drop the imaginary part of complex numbers.
+    if raw.dtype.kind not in "biuf":
+        raise ValueError("offsets must be numbers, not text, null or other values")
+    array = raw.astype(np.float64)
     if array.ndim != 2 or array.shape[1] != 3:
         raise ValueError(f"expected rows of [dx, dy, pen], got an array of shape {array.shape}")
     if not np.isfinite(array).all():
@@ -39,8 +49,8 @@ def clip_offsets(rows: np.ndarray) -> np.ndarray:
 def from_article_file(rows) -> np.ndarray:
     """Rows of the article's validation-data format (whiteboard units, first row
     absolute) to model rows: drop the first row, divide dx, dy by 40, clip."""
-    array = np.asarray(rows, dtype=np.float64)
-    if array.ndim != 2 or array.shape[1] != 3 or len(array) < 2:
+    array = as_rows(rows)
+    if len(array) < 2:
         raise ValueError("expected a list of at least two [dx, dy, pen] rows")
     model_rows = array[1:].copy()
     model_rows[:, :2] /= UNITS_PER_MODEL_UNIT
@@ -83,3 +93,106 @@ def split_strokes(rows: np.ndarray, start=(0.0, 0.0)) -> list[np.ndarray]:
     xy = np.vstack([np.asarray(start, dtype=np.float64)[None], to_absolute(rows, start)])
     ends = np.flatnonzero(rows[:, 2] > 0.5) + 2  # row t's pen bit belongs to point t + 1
     return [part for part in np.split(xy, ends) if len(part)]
+
+
+# --- Handwriting from a drawing canvas -------------------------------------------
+#
+# A canvas delivers strokes as paths in screen pixels, with one point per
+# pointer event, so point spacing follows the pointer's speed. Two things make
+# such writing look like IAM-OnDB to the model:
+#
+# * Size. IAM-OnDB's writing spans about 350 whiteboard units from the 5th to
+#   the 95th percentile of y in a line (8.75 model units). People write a line
+#   on a 250-pixel-high canvas about 110 pixels tall, so one canvas pixel is
+#   taken as CANVAS_UNITS_PER_PIXEL = 3.2 whiteboard units (0.08 model units).
+# * Spacing. Within a stroke, consecutive IAM-OnDB points are a median 19.5
+#   whiteboard units apart (0.49 model units). Each stroke is resampled at that
+#   spacing along its length, whatever the pointer's speed was.
+
+CANVAS_UNITS_PER_PIXEL = 3.2
+POINT_SPACING = 19.5  # whiteboard units between resampled points within a stroke
+#: The most rows a canvas drawing is turned into; longer writing keeps its last rows.
+MAX_CANVAS_ROWS = 2000
+
+
+def canvas_paths(json_data) -> list[np.ndarray]:
+    """Fabric.js freedraw objects to a list of strokes, each (n, 2) canvas pixels.
+
+    Paths hold absolute pixel coordinates in ``M``, ``Q`` and ``L`` commands;
+    a ``Q`` segment is followed through its control point, so curves keep
+    their shape. Objects that are not paths, or malformed, are ignored.
+    """
+    if not isinstance(json_data, dict):
+        return []
+    strokes = []
+    for obj in json_data.get("objects") or []:
+        if not isinstance(obj, dict) or str(obj.get("type", "")).lower() != "path":
+            continue
+        points: list[tuple[float, float]] = []
+        for command in obj.get("path") or []:
+            if not isinstance(command, (list, tuple)) or not command:
+                continue
+            try:
+                numbers = [float(v) for v in command[1:]]
+            except (TypeError, ValueError):
+                continue
+            if command[0] in ("M", "L") and len(numbers) >= 2:
+                points.append((numbers[0], numbers[1]))
+            elif command[0] == "Q" and len(numbers) >= 4 and points:
+                (x0, y0), (cx, cy), (x1, y1) = points[-1], numbers[0:2], numbers[2:4]
+                for s in (0.5, 1.0):  # the midpoint of the curve, then its end
+                    points.append(((1 - s) ** 2 * x0 + 2 * (1 - s) * s * cx + s**2 * x1,
+                                   (1 - s) ** 2 * y0 + 2 * (1 - s) * s * cy + s**2 * y1))
+        stroke = np.array(points, dtype=np.float64).reshape(-1, 2)
+        stroke = stroke[np.isfinite(stroke).all(axis=1)]
+        if len(stroke):
+            strokes.append(stroke)
+    return strokes
+
+
+def resample_stroke(stroke: np.ndarray, spacing: float) -> np.ndarray:
+    """Points every ``spacing`` along a polyline (n, 2), keeping both ends."""
+    if len(stroke) < 2:
+        return stroke[:1].copy()
+    along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(stroke, axis=0).T))])
+    total = along[-1]
+    if total < spacing:
+        return stroke[[0, -1]] if total > 0 else stroke[:1].copy()
+    count = int(np.ceil(total / spacing))
+    targets = np.linspace(0.0, total, count + 1)
+    return np.column_stack([np.interp(targets, along, stroke[:, k]) for k in range(2)])
+
+
+def strokes_to_points(strokes: list[np.ndarray], units_per_pixel: float = CANVAS_UNITS_PER_PIXEL) -> np.ndarray:
+    """Canvas strokes to whiteboard points (P, 3), resampled, pen bit on each stroke's end."""
+    parts = []
+    for stroke in strokes:
+        resampled = resample_stroke(stroke * units_per_pixel, POINT_SPACING)
+        pen = np.zeros((len(resampled), 1))
+        pen[-1] = 1.0
+        parts.append(np.hstack([resampled, pen]))
+    return np.vstack(parts) if parts else np.zeros((0, 3))
+
+
+class CanvasWriting(NamedTuple):
+    rows: np.ndarray  # (T, 3) model rows
+    origin: np.ndarray  # (2,) canvas pixel of the first point the rows move from
+    truncated: int  # rows dropped from the start to stay within MAX_CANVAS_ROWS
+
+
+def canvas_to_rows(json_data, max_rows: int = MAX_CANVAS_ROWS) -> CanvasWriting:
+    """What a canvas drawing says to the model: rows in model units, and where they start."""
+    points = strokes_to_points(canvas_paths(json_data))
+    if len(points) < 2:
+        origin = points[0, :2] / CANVAS_UNITS_PER_PIXEL if len(points) else np.zeros(2)
+        return CanvasWriting(np.zeros((0, 3)), origin, 0)
+    rows = from_points(points)
+    dropped = max(0, len(rows) - max_rows)
+    origin = points[dropped, :2] / CANVAS_UNITS_PER_PIXEL
+    return CanvasWriting(rows[dropped:], origin, dropped)
+
+
+def rows_to_canvas(rows: np.ndarray, origin) -> np.ndarray:
+    """Positions (T, 2) in canvas pixels of rows that start at canvas pixel ``origin``."""
+    scale = UNITS_PER_MODEL_UNIT / CANVAS_UNITS_PER_PIXEL
+    return np.asarray(origin, dtype=np.float64) + to_absolute(rows) * scale

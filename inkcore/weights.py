@@ -20,6 +20,7 @@ import io
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,8 @@ def load(path: str | os.PathLike, dtype=np.float32) -> tuple[Model, dict]:
     """Load either format, chosen by content, and return the model and its metadata."""
     path = Path(path)
     try:
-        head = path.open("rb").read(4)
+        with path.open("rb") as handle:
+            head = handle.read(4)
     except FileNotFoundError:
         raise WeightsError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -70,14 +72,14 @@ def load_npz(path: str | os.PathLike, dtype=np.float32) -> tuple[Model, dict]:
         if "allow_pickle" in str(error) or "pickle" in str(error).lower():
             raise WeightsError(f"{path}: contains pickled objects, which inkcore never loads") from None
         raise WeightsError(f"{path}: not a readable .npz file ({error})") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as error:
+    except (OSError, zipfile.BadZipFile, EOFError, zlib.error) as error:
         raise WeightsError(f"{path}: damaged or truncated .npz file ({error})") from None
     if "metadata" not in arrays:
         raise WeightsError(f"{path}: no 'metadata' entry; not an inkcore weights file")
     try:
         metadata = json.loads(str(arrays["metadata"][()]))
         config = Config.from_dict(metadata["config"])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, RecursionError) as error:
         raise WeightsError(f"{path}: metadata is not valid inkcore JSON ({error})") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
         raise WeightsError(f"{path}: metadata does not say format '{FORMAT_NAME}'")
@@ -88,6 +90,15 @@ def load_npz(path: str | os.PathLike, dtype=np.float32) -> tuple[Model, dict]:
 
 
 def _validated(path: Path, config: Config, arrays: dict, dtype) -> Model:
+    # A config read from JSON can hold anything; a size of 3.0 would pass the
+    # shape checks below and only fail later, when the output is split.
+    for field in ("input_size", "cells", "components"):
+        value = getattr(config, field)
+        if type(value) is not int or value < 1:
+            raise WeightsError(f"{path}: config {field} is {value!r}, expected a positive whole number")
+    bias = config.forget_bias
+    if type(bias) not in (int, float) or not np.isfinite(bias):
+        raise WeightsError(f"{path}: config forget_bias is {bias!r}, expected a number")
     if config.gate_order != "igfo":
         raise WeightsError(f"{path}: gate order '{config.gate_order}' is not supported (expected 'igfo')")
     for name, shape in expected_shapes(config).items():

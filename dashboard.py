@@ -1,0 +1,607 @@
+"""The app's side of inkcore: the model picker, cached results, the example
+library, canvas input and session state. The only module that knows both
+Streamlit and inkcore; pages call it and render what it returns.
+
+Caching: the loaded model is a ``st.cache_resource`` (one read-only object per
+weights file, shared by every session); pure results are ``st.cache_data``
+keyed by the model's key and plain values. Every cache has a bound
+(``max_entries``), so memory stays bounded however many sessions run.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from inkcore import cells, downloads, evaluate, sampling
+from inkcore.cli import default_weights
+from inkcore.data import DataError, load_lines, read_article_lines, read_stroke_json
+from inkcore.library import Example, HandwritingStore, StoreError, data_folder
+from inkcore.model import Model, mixture
+from inkcore.strokes import CanvasWriting, canvas_to_rows
+from inkcore.weights import WeightsError, load
+
+#: A folder holding the article's files (b64_weights.json, metadata.json,
+#: validation-data/), used instead of downloading them.
+ARTICLE_DIR_ENV = "INKCORE_ARTICLE_DIR"
+#: The user's IAM-OnDB copy: a line set .npz, a lineStrokes folder or lineStrokes-all.tar.gz.
+IAM_ENV = "INKCORE_IAM"
+
+OURS, ARTICLE, UPLOADED = "inkcore's own model", "The article's model", "A weights file you upload"
+SAMPLE_SEEDS = range(1, 9)
+SAMPLE_STEPS = 700
+CANVAS_HEIGHT, CANVAS_WIDTH = 250, 720
+PEN_WIDTH = 3
+MAX_UPLOAD_BYTES = 20 * 2**20
+
+
+EXPERIMENTS = (
+    ("pages/write.py", "**Write with the model**: it continues your handwriting, in your style."),
+    ("pages/samples.py", "**The model writes**: lines it writes by itself."),
+    ("pages/possibilities.py", "**Possibility space**: at every step, the futures it could have drawn."),
+    ("pages/cells.py", "**Cell activations**: all 500 cells over a line; click one to colour the stroke."),
+    ("pages/ordered.py", "**Ordered cells**: the same, with similar cells side by side (t-SNE)."),
+    ("pages/watch.py", "**Write and watch**: every cell responding as you write."),
+    ("pages/probes.py", "**Cell probes**: which cells track pen lifts, position, direction; pattern search."),
+    ("pages/surprise.py", "**Surprise**: how unlikely the model finds each point of a line."),
+    ("pages/library.py", "**Example library**: your saved handwriting, the article's lines, IAM-OnDB."),
+)
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedModel:
+    model: Model
+    metadata: dict
+    label: str
+    key: str  # identifies the weights in every cache: path and modification time
+
+
+# --- Models -------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=6, show_spinner="Loading the model…")
+def _load_model(path: str, modified: float) -> tuple[Model, dict]:
+    return load(path)
+
+
+def _loaded(path: Path, label: str) -> LoadedModel:
+    model, metadata = _load_model(str(path), path.stat().st_mtime)
+    return LoadedModel(model, metadata, label, f"{path}@{path.stat().st_mtime}")
+
+
+def article_dir() -> Path | None:
+    folder = os.environ.get(ARTICLE_DIR_ENV)
+    return Path(folder) if folder and Path(folder).is_dir() else None
+
+
+def article_weights_path() -> Path | None:
+    local = article_dir()
+    if local and (local / "b64_weights.json").exists():
+        return local / "b64_weights.json"
+    return downloads.cached_weights()
+
+
+def model_picker() -> None:
+    """The sidebar's model choice, shared by every page."""
+    with st.sidebar:
+        st.radio("Model", (OURS, ARTICLE, UPLOADED), key="model_choice")
+        choice = st.session_state.model_choice
+        if choice == ARTICLE and article_weights_path() is None:
+            st.caption("The article's weights are not on this computer yet.")
+            if st.button("Download the article's model (1.4 MB)", key="download_article"):
+                _download(downloads.fetch_weights, "the article's model")
+        if choice == UPLOADED:
+            upload = st.file_uploader("Weights (.npz or b64_weights.json)", type=["npz", "json"], key="weights_upload")
+            if upload is not None:
+                st.session_state.uploaded_weights = _store_upload(upload)
+
+
+def _download(fetch, what: str, unit: str = "MB"):
+    bar = st.progress(0.0, text=f"Downloading {what}…")
+
+    def progress(done: int, total: int | None) -> None:
+        amount = f"{done / 2**20:.1f} MB" if unit == "MB" else f"{done} of {total} files"
+        bar.progress(min(1.0, done / total) if total else 0.5, text=f"Downloading {what}… {amount}")
+
+    try:
+        result = fetch(progress=progress)
+    except downloads.DownloadError as error:
+        bar.empty()
+        st.error(str(error))
+        return None
+    bar.empty()
+    return result
+
+
+def _store_upload(upload) -> str | None:
+    data = upload.getvalue()
+    if len(data) > MAX_UPLOAD_BYTES:
+        st.error(f"{upload.name} is larger than {MAX_UPLOAD_BYTES // 2**20} MB; it is not a weights file.")
+        return None
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    suffix = ".json" if data.lstrip()[:1] == b"[" else ".npz"
+    path = data_folder() / "uploads" / f"{digest}{suffix}"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            partial = path.with_suffix(".partial")
+            partial.write_bytes(data)
+            partial.replace(path)
+    except OSError as error:
+        st.error(f"Could not keep the uploaded file: {error.strerror}")
+        return None
+    st.session_state.uploaded_name = upload.name
+    return str(path)
+
+
+def current_model() -> LoadedModel | None:
+    """The chosen model, or None after telling the user why there is none."""
+    choice = st.session_state.get("model_choice", OURS)
+    try:
+        if choice == OURS:
+            path = default_weights()
+            if not path.exists():
+                st.warning(
+                    f"No model of inkcore's own is installed (expected `{path}`). "
+                    "Choose the article's model in the sidebar, or train one: see the README."
+                )
+                return None
+            return _loaded(path, OURS)
+        if choice == ARTICLE:
+            path = article_weights_path()
+            if path is None:
+                st.info("The article's model is not downloaded yet: use the button in the sidebar.")
+                return None
+            return _loaded(path, ARTICLE)
+        path = st.session_state.get("uploaded_weights")
+        if not path:
+            st.info("Upload a weights file in the sidebar: inkcore's .npz or the article's b64_weights.json.")
+            return None
+        return _loaded(Path(path), f"uploaded: {st.session_state.get('uploaded_name', Path(path).name)}")
+    except WeightsError as error:
+        message = str(error)
+        if choice == UPLOADED:
+            message = message.replace(str(path), st.session_state.get("uploaded_name", "the uploaded file"))
+        st.error(f"This weights file cannot be used. {message}")
+        return None
+
+
+def model_summary(loaded: LoadedModel) -> str:
+    """The model card's figures as Markdown lines."""
+    meta = loaded.metadata
+    config = loaded.model.config
+    lines = [f"- {config.cells} LSTM cells, {config.components} mixture components, inputs in {config.units}"]
+    provenance = meta.get("provenance", {})
+    if "steps" in provenance:
+        lines.append(f"- trained {provenance['steps']:,} steps ({provenance.get('wall_hours', 0):.1f} h) "
+                     f"on {provenance.get('data', 'IAM-OnDB')}")
+    elif "source" in provenance:
+        lines.append(f"- from {provenance['source']}")
+    for name, score in meta.get("metrics", {}).items():
+        if isinstance(score, dict) and "nll_per_point" in score:
+            lines.append(f"- {name.replace('_', ' ')}: **{score['nll_per_point']:.3f} nats per point** "
+                         f"(offsets {score['gauss_per_point']:.3f}, pen lifts {score['eos_per_point']:+.3f}; "
+                         f"{score.get('points', 0):,} points, lower is better)")
+    return "\n".join(lines)
+
+
+def require_model() -> LoadedModel:
+    loaded = current_model()
+    if loaded is None:
+        st.stop()
+    return loaded
+
+
+# --- Cached results -------------------------------------------------------------
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def samples(_model: Model, model_key: str, count: int, steps: int, variation: float, seed: int) -> np.ndarray:
+    """``count`` lines (count, steps, 3); line i is seeded ``seed + i`` so each stands alone."""
+    return np.stack([sampling.generate(_model, steps, np.random.default_rng(seed + i), variation)
+                     for i in range(count)])
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def continuation(_model: Model, model_key: str, rows: np.ndarray, steps: int, variation: float,
+                 candidates: int, seed: int) -> sampling.Continuation:
+    return sampling.continue_writing(_model, rows, steps, np.random.default_rng(seed), variation, candidates)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def next_mixture(_model: Model, model_key: str, rows: np.ndarray):
+    return sampling.next_mixture(_model, rows)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def recording(_model: Model, model_key: str, rows: np.ndarray):
+    rec = cells.record(_model, rows)
+    return rec.h, rec.c
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def surprise(_model: Model, model_key: str, rows: np.ndarray) -> np.ndarray:
+    """Negative log-likelihood (T,) of each row under the model, by the evaluation protocol."""
+    return -evaluate.line_log_likelihood(_model, rows).total
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def prediction(_model: Model, model_key: str, rows: np.ndarray):
+    """The mixture that predicted each row (the evaluation protocol's run), as a record."""
+    h = evaluate.prediction_states(_model, rows)
+    return mixture(_model, h)
+
+
+class _BoundedCache:
+    """A small thread-safe LRU for results computed with a progress bar."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+@st.cache_resource
+def _futures_cache() -> _BoundedCache:
+    return _BoundedCache(size=12)  # a 600-point line's futures take about 100 MB
+
+
+def futures(loaded: LoadedModel, rows: np.ndarray, variation: float, count: int, steps: int, seed: int):
+    """Possible futures at every point, with their turn angles; cached, with a progress bar."""
+    key = (loaded.key, hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest(), variation, count, steps, seed)
+    found = _futures_cache().get(key)
+    if found is not None:
+        return found
+    bar = st.progress(0.0, text=f"Drawing {count} futures of {steps} steps at each of {len(rows)} points…")
+    result = sampling.possible_futures(
+        loaded.model, rows, np.random.default_rng(seed), variation, count, steps,
+        progress=lambda done: bar.progress(done, text=f"Drawing possible futures… {done:.0%}"),
+    )
+    bar.empty()
+    value = (result, sampling.future_turns(rows, result.rows))
+    _futures_cache().put(key, value)
+    return value
+
+
+# --- The example library ------------------------------------------------------------
+
+
+@st.cache_resource
+def store() -> HandwritingStore | None:
+    try:
+        return HandwritingStore()
+    except StoreError as error:
+        st.session_state.store_error = str(error)
+        return None
+
+
+def store_or_message() -> HandwritingStore | None:
+    handwriting = store()
+    if handwriting is None:
+        st.error(st.session_state.get("store_error", "The handwriting database cannot be opened."))
+    elif handwriting.notice:
+        st.warning(handwriting.notice)
+    return handwriting
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading the article's validation lines…")
+def _article_lines(folder: str) -> dict[int, np.ndarray]:
+    return read_article_lines(folder)
+
+
+def article_validation_folder() -> Path | None:
+    local = article_dir()
+    if local and (local / "validation-data").is_dir():
+        return local / "validation-data"
+    folder = downloads.article_cache() / downloads.VALIDATION_FOLDER
+    return folder if folder.is_dir() and any(folder.glob("*.json")) else None
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def article_featured() -> list[int]:
+    """The 16 examples the article's dropdown offered, from its metadata.json."""
+    local = article_dir()
+    path = local / "metadata.json" if local else downloads.cached("metadata")
+    try:
+        return [int(k) for k in read_stroke_json(path)["validationSamples"]] if path else []
+    except (DataError, KeyError, TypeError, ValueError):
+        return []
+
+
+@st.cache_data(max_entries=2, show_spinner="Reading your IAM-OnDB copy…")
+def _iam_lines(source: str) -> dict[str, tuple[str, np.ndarray]]:
+    path = Path(source)
+    if path.suffix == ".npz":
+        lines = load_lines(path)
+    else:
+        from inkcore.iamondb import import_iam
+
+        target = data_folder() / "iam-lines.npz"
+        import_iam(path, target)
+        lines = load_lines(target)
+    found = {}
+    for split in ("val", "test"):
+        for i in lines.indices(split):
+            from inkcore.strokes import from_points
+
+            text = str(lines.texts[i]) or "(no transcription)"
+            found[str(lines.line_ids[i])] = (f"{split} {lines.line_ids[i]}: {text}", from_points(lines.line_points(i)))
+    return found
+
+
+def iam_lines() -> dict[str, tuple[str, np.ndarray]]:
+    source = os.environ.get(IAM_ENV) or st.session_state.get("iam_source")
+    if not source:
+        return {}
+    try:
+        return _iam_lines(source)
+    except (DataError, OSError) as error:
+        st.warning(f"Your IAM-OnDB copy could not be read: {error}")
+        return {}
+
+
+def example_keys(loaded: LoadedModel) -> dict[str, str]:
+    """Every example's key and label, in the order a dropdown shows them."""
+    options = {f"sample:{seed}": f"Model sample {seed}" for seed in SAMPLE_SEEDS}
+    handwriting = store()
+    if handwriting is not None:
+        try:
+            for entry in handwriting.entries():
+                options[f"mine:{entry.id}"] = f"Your handwriting: {entry.name}"
+        except StoreError as error:
+            st.warning(str(error))
+    folder = article_validation_folder()
+    if folder is not None:
+        try:
+            lines = _article_lines(str(folder))
+        except DataError as error:
+            st.warning(str(error))
+            lines = {}
+        featured = [k for k in article_featured() if k in lines]
+        for k in featured + [k for k in lines if k not in featured]:
+            star = " ★" if k in featured else ""
+            options[f"article:{k}"] = f"Article validation {k}{star}"
+    for line_id, (label, _) in iam_lines().items():
+        options[f"iam:{line_id}"] = f"IAM-OnDB {label}"
+    return options
+
+
+def load_example(loaded: LoadedModel, key: str) -> Example:
+    source, _, ident = key.partition(":")
+    if source == "sample":
+        rows = samples(loaded.model, loaded.key, 1, SAMPLE_STEPS, sampling.SAMPLE_VARIATION, int(ident))[0]
+        return Example(key, f"Model sample {ident}", rows, "sample")
+    if source == "mine":
+        return store().load(int(ident))
+    if source == "article":
+        return Example(key, f"Article validation {ident}", _article_lines(str(article_validation_folder()))[int(ident)],
+                       "article")
+    label, rows = iam_lines()[ident]
+    return Example(key, label, rows, "iam")
+
+
+def example_picker(loaded: LoadedModel, label: str = "Example", key: str = "example", default: str | None = None):
+    """A dropdown over the library; returns the chosen Example."""
+    options = example_keys(loaded)
+    if default in options and key not in st.session_state:
+        st.session_state[key] = default
+    if st.session_state.get(key) not in options:
+        st.session_state.pop(key, None)
+    chosen = st.selectbox(label, list(options), format_func=options.get, key=key)
+    try:
+        return load_example(loaded, chosen)
+    except (StoreError, DataError, KeyError, ValueError) as error:
+        st.error(f"This example cannot be opened: {error}")
+        st.stop()
+
+
+def library_download_controls() -> None:
+    """Offer to fetch the article's validation lines when they are not here."""
+    if article_validation_folder() is not None:
+        return
+    if st.button("Download the article's 200 validation lines", key="download_validation"):
+        if _download(downloads.fetch_metadata, "the article's metadata") is not None:
+            if _download(downloads.fetch_validation, "the article's validation lines", unit="files") is not None:
+                article_featured.clear()
+                st.rerun()
+
+
+# --- Canvas input -------------------------------------------------------------------
+
+
+def canvas_writing(key: str) -> CanvasWriting:
+    """A canvas to write on; what is drawn survives reruns and page switches."""
+    from streamlit_drawable_canvas import st_canvas
+
+    version = st.session_state.get(f"{key}_version", 0)
+    widget_key = f"{key}_canvas_{version}"
+    saved_key = f"{key}_drawing"
+    initial = st.session_state.get(saved_key) if widget_key not in st.session_state else None
+    result = st_canvas(
+        stroke_width=PEN_WIDTH, stroke_color="#1d2330", background_color="#ffffff",
+        height=CANVAS_HEIGHT, width=CANVAS_WIDTH, drawing_mode="freedraw",
+        initial_drawing=initial, key=widget_key,
+    )
+    if result.json_data is not None and result.json_data.get("objects") is not None:
+        st.session_state[saved_key] = result.json_data
+    return canvas_to_rows(st.session_state.get(saved_key))
+
+
+def clear_canvas(key: str) -> None:
+    st.session_state.pop(f"{key}_drawing", None)
+    st.session_state[f"{key}_version"] = st.session_state.get(f"{key}_version", 0) + 1
+
+
+def writing_message(writing: CanvasWriting) -> str | None:
+    """What to tell the user about their drawing, if anything."""
+    if len(writing.rows) == 0:
+        return "Write a word or two on the canvas: the model reads your pen strokes."
+    if writing.truncated:
+        return f"Your writing is long: the model reads its last {len(writing.rows):,} points."
+    return None
+
+
+def save_controls(rows: np.ndarray, key: str) -> None:
+    """Name and save handwriting into the library."""
+    with st.popover("Save to the library", disabled=len(rows) == 0):
+        name = st.text_input("Name", key=f"{key}_save_name", placeholder="e.g. my signature")
+        if st.button("Save", key=f"{key}_save"):
+            handwriting = store_or_message()
+            if handwriting is not None:
+                try:
+                    handwriting.save(name, rows)
+                    st.success(f"Saved as “{' '.join(name.split())}”.")
+                except (StoreError, ValueError) as error:
+                    st.error(str(error))
+
+
+#: Lines longer than this are cut for the figures that draw every point's futures.
+MAX_FIGURE_POINTS = 1000
+FROM_LIBRARY, FROM_CANVAS = "An example from the library", "Your own writing"
+
+
+def limit_points(rows: np.ndarray, limit: int = MAX_FIGURE_POINTS) -> tuple[np.ndarray, str | None]:
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], f"This line has {len(rows):,} points; the figure shows its first {limit:,}."
+
+
+def line_source(loaded: LoadedModel, key: str, default: str | None = "sample:1") -> np.ndarray:
+    """A line to study: one from the library, or one written here. Stops the page
+    with a hint while there is nothing to show."""
+    source = st.radio("Line", (FROM_LIBRARY, FROM_CANVAS), horizontal=True, key=f"{key}_source",
+                      label_visibility="collapsed")
+    if source == FROM_LIBRARY:
+        return example_picker(loaded, "Example", f"{key}_example", default).rows
+    writing = canvas_writing(key)
+    left, right = st.columns([1, 6])
+    if left.button("Clear", key=f"{key}_clear"):
+        clear_canvas(key)
+        st.rerun()
+    with right:
+        save_controls(writing.rows, key)
+    message = writing_message(writing)
+    if message:
+        st.info(message)
+        st.stop()
+    return writing.rows
+
+
+def saved_entries(handwriting: HandwritingStore | None):
+    if handwriting is None:
+        return []
+    try:
+        return handwriting.entries()
+    except StoreError as error:
+        st.error(str(error))
+        return []
+
+
+def rename_entry(handwriting: HandwritingStore, entry_id: int, name: str) -> None:
+    try:
+        handwriting.rename(entry_id, name)
+    except StoreError as error:
+        st.session_state.library_error = str(error)
+
+
+def delete_entry(handwriting: HandwritingStore, entry_id: int) -> None:
+    try:
+        handwriting.delete(entry_id)
+    except StoreError as error:
+        st.session_state.library_error = str(error)
+
+
+# --- Cells ---------------------------------------------------------------------------
+
+
+def heatmap_click(chart_key: str, cell_key: str, step_key: str) -> None:
+    """Carry a new click on a cell heatmap (see inkcore.figures.cell_heatmap) into
+    the cell and step widgets; call before those widgets are drawn."""
+    event = st.session_state.get(chart_key)
+    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
+    if not points:
+        return
+    point = points[0]
+    signature = (point.get("x"), point.get("y"))
+    if st.session_state.get(f"{chart_key}_seen") == signature:
+        return
+    st.session_state[f"{chart_key}_seen"] = signature
+    custom = point.get("customdata")
+    if isinstance(custom, (list, tuple)) and len(custom) >= 2:
+        st.session_state[cell_key] = int(custom[0])
+        st.session_state[step_key] = int(custom[1])
+
+
+@st.cache_data(max_entries=32, show_spinner="Ordering the cells with t-SNE…")
+def cell_order(_model: Model, model_key: str, example_keys: tuple[str, ...], activations: tuple[np.ndarray, ...],
+               metric: str, perplexity: float) -> cells.CellOrder:
+    return cells.order_cells(list(activations), metric=metric, perplexity=perplexity)
+
+
+@st.cache_data(max_entries=8, show_spinner="Probing every cell…")
+def probes(_model: Model, model_key: str, example_keys: tuple[str, ...], lines: tuple[np.ndarray, ...]):
+    return cells.probe_cells(_model, list(lines), top=25)
+
+
+def article_cell_order() -> cells.CellOrder | None:
+    """The article's own order of its model's cells, from its metadata.json."""
+    local = article_dir()
+    path = local / "metadata.json" if local else downloads.cached("metadata")
+    if path is None or not Path(path).exists():
+        return None
+    try:
+        return cells.article_order(read_stroke_json(path))
+    except (DataError, KeyError, TypeError, ValueError):
+        return None
+
+
+def clamp_state(key: str, last: int, default: int = 0) -> None:
+    """Keep a step widget's value within a line that may have become shorter."""
+    value = st.session_state.get(key, default)
+    st.session_state[key] = max(0, min(int(value), last))
+
+
+def open_cell(cell: int) -> None:
+    """Go to the Cell activations page with ``cell`` chosen."""
+    st.session_state.cells_cell = int(cell)
+    st.switch_page("pages/cells.py")
+
+
+@dataclass(frozen=True)
+class PatternResult:
+    cells: list
+    matches: list
+
+
+def pattern_matches(loaded: LoadedModel, example_key: str, c: np.ndarray, start: int, stop: int,
+                    search_keys: tuple[str, ...]) -> PatternResult:
+    """Cells high in [start, stop) of one example, and where else they fire together."""
+    chosen = cells.pattern_cells(c, start, stop)
+    if not chosen:
+        return PatternResult([], [])
+    recordings = {key: recording(loaded.model, loaded.key, load_example(loaded, key).rows)[1]
+                  for key in dict.fromkeys((example_key,) + search_keys)}
+    threshold = float(np.mean(c[start:stop, chosen]))
+    matches = cells.find_pattern(recordings, chosen, threshold * 0.8)
+    own = [m for m in matches if not (m.example == example_key and m.start < stop and m.stop > start)]
+    return PatternResult(list(chosen), own)

@@ -1,0 +1,228 @@
+"""``python -m inkcore.bench``: how fast the engine runs on this machine.
+
+Every figure is set against a bound measured in the same run: the time this
+machine's own BLAS takes for the matrix products a step cannot avoid
+(``h @ W_h``, and ``h @ W_out`` when the mixture is computed too). A step can
+hardly beat its bound, so ``x bound`` says how much time goes to everything
+else (gates, allocation, Python). The loops of a figure and of its bound take
+turns, so a machine that is busy with something else slows both alike.
+
+Targets: one pen, one step in at most 0.1 ms (the article's "write with the
+model" figure feeds the model point by point as the reader writes); fifty pens
+within 1.5 times the bound (possible futures draw 50 pens at once). Targets
+are judged on the best of many repeats, which is what the machine can do when
+nothing else disturbs it; the median is shown beside it.
+
+Sections are ``(name, function)`` pairs in :data:`BENCHMARKS`; a function
+takes the shared :class:`Context` and returns rows. Add a section by adding a
+pair.
+
+BLAS runs on one thread unless ``--blas-threads`` says otherwise, as the
+engine's recurrent loops do (:func:`inkcore.cells.single_blas_thread`): one
+row times W_h is too little work to share, and with the other core busy a
+multi-threaded OpenBLAS waits on it for many times the step's own time.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from inkcore.model import Config, LSTMState, Model, expected_shapes, make_model, mixture, run, step
+
+#: The article's model, where ../shared sits beside the repository (developers and CI).
+ARTICLE_WEIGHTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "article" / "b64_weights.json"
+
+ONE_PEN_TARGET_MS = 0.1
+MANY_PENS = 50
+MANY_PENS_TARGET_BOUNDS = 1.5
+RUN_STEPS = 1000
+REPEATS = 25
+
+
+@dataclass(frozen=True)
+class Timing:
+    best: float  # seconds per call, the fastest repeat
+    median: float  # seconds per call, the median repeat
+
+
+def measure(calls: list[Callable[[], object]], loops: int, repeats: int | None = None) -> list[Timing]:
+    """Seconds per call of each callable: ``repeats`` (default :data:`REPEATS`)
+    rounds in which every callable runs a timed loop of ``loops`` calls in turn,
+    after a warm-up."""
+    samples: list[list[float]] = [[] for _ in calls]
+    for call in calls:
+        for _ in range(max(1, loops // 10)):
+            call()
+    for _ in range(repeats or REPEATS):
+        for call, times in zip(calls, samples):
+            start = time.perf_counter()
+            for _ in range(loops):
+                call()
+            times.append((time.perf_counter() - start) / loops)
+    return [Timing(min(times), statistics.median(times)) for times in samples]
+
+
+def loops_for(pens: int) -> int:
+    """Timed loops of some tens of milliseconds: long enough to time, short enough
+    that many of them run undisturbed on a busy machine."""
+    return 300 if pens == 1 else 30
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    timing: Timing
+    bound: Timing | None = None  # the unavoidable matrix products, timed alongside
+    note: str = ""  # the target, or a throughput
+    met: bool | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every section shares: the model and a seeded generator."""
+
+    model: Model
+    rng: np.random.Generator
+
+    def inputs(self, pens: int) -> tuple[np.ndarray, LSTMState]:
+        """A plausible input row and state for ``pens`` pens."""
+        dtype, cells = self.model.dtype, self.model.config.cells
+        x = np.zeros((pens, 3), dtype)
+        x[:, :2] = self.rng.normal(0.0, 0.5, (pens, 2))
+        h = np.tanh(self.rng.normal(0.0, 0.5, (pens, cells))).astype(dtype)
+        c = self.rng.normal(0.0, 1.0, (pens, cells)).astype(dtype)
+        return x, LSTMState(h, c)
+
+
+def bench_products(context: Context) -> list[Row]:
+    """This machine's matrix multiply on the step's shapes, with its throughput."""
+    model = context.model
+    rows = []
+    for pens in (1, MANY_PENS):
+        _, state = context.inputs(pens)
+        h = state.h
+        timings = measure([lambda: h @ model.W_h, lambda: h @ model.W_out], loops_for(pens))
+        for weights, timing in zip((model.W_h, model.W_out), timings):
+            flops = 2.0 * pens * weights.shape[0] * weights.shape[1]
+            shape = f"({pens},{weights.shape[0]})@({weights.shape[0]},{weights.shape[1]})"
+            rows.append(Row(f"matmul {shape}", timing, note=f"{flops / timing.best / 1e9:.1f} GFLOP/s"))
+    return rows
+
+
+def bench_steps(context: Context) -> list[Row]:
+    model = context.model
+    rows = []
+    for pens in (1, MANY_PENS):
+        x, state = context.inputs(pens)
+        h = state.h
+        alone, alone_bound, both, both_bound = measure(
+            [
+                lambda: step(model, x, state),
+                lambda: h @ model.W_h,
+                lambda: mixture(model, step(model, x, state).h),
+                lambda: (h @ model.W_h, h @ model.W_out),
+            ],
+            loops_for(pens),
+        )
+        for name, timing, bound in (("step", alone, alone_bound), ("step + mixture", both, both_bound)):
+            if pens == 1:
+                note, met = f"<= {ONE_PEN_TARGET_MS} ms", timing.best * 1e3 <= ONE_PEN_TARGET_MS
+            else:
+                note, met = f"<= {MANY_PENS_TARGET_BOUNDS}x bound", timing.best <= MANY_PENS_TARGET_BOUNDS * bound.best
+            rows.append(Row(f"{name}, {pens} pen{'s' if pens > 1 else ''}", timing, bound, note, met))
+    return rows
+
+
+def bench_run(context: Context) -> list[Row]:
+    """A recorded run of RUN_STEPS steps for one pen, whole and per step."""
+    model = context.model
+    xs = np.zeros((RUN_STEPS, 1, 3), model.dtype)
+    xs[:, 0, :2] = context.rng.normal(0.0, 0.5, (RUN_STEPS, 2))
+    _, state = context.inputs(1)
+    h = state.h
+
+    def bound():
+        for _ in range(RUN_STEPS):
+            h @ model.W_h
+
+    whole, whole_bound = measure([lambda: run(model, xs), bound], loops=1, repeats=7)
+    per_step = lambda t: Timing(t.best / RUN_STEPS, t.median / RUN_STEPS)  # noqa: E731
+    return [
+        Row(f"run of {RUN_STEPS} steps, 1 pen (whole run)", whole, whole_bound),
+        Row("run, per step", per_step(whole), per_step(whole_bound)),
+    ]
+
+
+BENCHMARKS: list[tuple[str, Callable[[Context], list[Row]]]] = [
+    ("matrix products (this machine's BLAS, float32)", bench_products),
+    ("LSTM step", bench_steps),
+    ("recorded run", bench_run),
+]
+
+
+def pick_model(path: str | None) -> tuple[Model, str]:
+    """The weights asked for, else the installed model, else the article's, else random weights."""
+    from inkcore.cli import default_weights
+    from inkcore.weights import load
+
+    if path:
+        return load(path)[0], path
+    for candidate in (default_weights(), ARTICLE_WEIGHTS):
+        if candidate.exists():
+            return load(candidate)[0], str(candidate)
+    rng = np.random.default_rng(0)
+    config = Config()
+    arrays = {name: rng.normal(0.0, 0.05, shape) for name, shape in expected_shapes(config).items()}
+    return make_model(config, **arrays), "random weights (no trained model found)"
+
+
+def format_row(row: Row) -> str:
+    line = f"  {row.name:44s}{row.timing.best * 1e3:10.4f} {row.timing.median * 1e3:10.4f}"
+    if row.bound is None:
+        return f"{line} {'':10s} {'':8s}  {row.note}"
+    verdict = "" if row.met is None else ("  ok" if row.met else "  MISSED")
+    ratio = row.timing.best / row.bound.best
+    return f"{line} {row.bound.best * 1e3:10.4f} {ratio:7.2f}x  {row.note}{verdict}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m inkcore.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", help="weights to time (default: the installed model, else the article's)")
+    parser.add_argument("--blas-threads", type=int, default=1, help="BLAS threads; 0 for the library's default")
+    args = parser.parse_args(argv)
+
+    model, source = pick_model(args.weights)
+    model = model.astype(np.float32)
+    with threadpool_limits(limits=args.blas_threads or None, user_api="blas"):
+        threads = ", ".join(str(pool["num_threads"]) for pool in threadpool_info() if pool["user_api"] == "blas")
+        return report(model, source, threads)
+
+
+def report(model: Model, source: str, threads: str) -> int:
+    print(f"inkcore benchmark: {source}")
+    print(f"float32, {model.config.cells} cells, {model.config.components} components; numpy {np.__version__}, "
+          f"{platform.machine()}, {os.cpu_count()} CPUs, BLAS threads: {threads}")
+    print(f"  {'':44s}{'best ms':>10s} {'median ms':>10s} {'bound ms':>10s} {'x bound':>8s}  target")
+    context = Context(model, np.random.default_rng(0))
+    missed = 0
+    for title, benchmark in BENCHMARKS:
+        print(title)
+        for row in benchmark(context):
+            print(format_row(row))
+            missed += row.met is False
+    print("all targets met" if not missed else f"{missed} target(s) missed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

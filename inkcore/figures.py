@@ -1,0 +1,266 @@
+"""Plotly figures of handwriting, possible futures, mixtures and cell states.
+
+Handwriting is drawn in model units with y growing downward, as on the
+whiteboard, at one-to-one aspect. Every builder returns a new
+``plotly.graph_objects.Figure`` and changes none of its inputs.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from inkcore.model import Mixture
+from inkcore.strokes import split_strokes, to_absolute
+
+INK = "#1d2330"
+CONTINUATION_COLOURS = ("#d1495b", "#2e86ab", "#8f5bb8", "#e08e0b", "#3b8b5a", "#6c757d")
+RIGHT_COLOUR = "#2a9d4b"  # the article's green: a future veering right of the path
+LEFT_COLOUR = "#f28e2b"  # the article's orange: veering left
+SURPRISE_SCALE = "YlOrRd"
+#: The article's heatmaps use a diverging brown-blue-green scale, centred on 0.
+CELL_SCALE = "BrBG"
+#: At most this many click targets across time in a heatmap; more would slow every click.
+MAX_CLICK_COLUMNS = 400
+
+
+def _ink_layout(fig: go.Figure, height: int) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=30, b=10),
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        showlegend=False,
+        dragmode="pan",
+    )
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def _stroke_xy(rows: np.ndarray, start=(0.0, 0.0)) -> tuple[list, list]:
+    """x and y of all strokes joined by None, so one trace draws them all."""
+    xs: list = []
+    ys: list = []
+    for stroke in split_strokes(rows, start):
+        xs.extend(stroke[:, 0].tolist() + [None])
+        ys.extend(stroke[:, 1].tolist() + [None])
+    return xs, ys
+
+
+def path_points(rows: np.ndarray, start=(0.0, 0.0)) -> np.ndarray:
+    """The start point and the point after every row: (T + 1, 2)."""
+    return np.vstack([np.asarray(start, dtype=np.float64)[None], to_absolute(rows, start)])
+
+
+def strokes_trace(rows, start=(0.0, 0.0), colour=INK, width=2.2, name="ink", opacity=1.0) -> go.Scatter:
+    xs, ys = _stroke_xy(rows, start)
+    return go.Scatter(
+        x=xs, y=ys, mode="lines", line=dict(color=colour, width=width), name=name,
+        opacity=opacity, hoverinfo="skip",
+    )
+
+
+def handwriting_figure(rows: np.ndarray, height: int = 220, title: str | None = None) -> go.Figure:
+    fig = go.Figure(strokes_trace(rows))
+    if title:
+        fig.update_layout(title=dict(text=title, font=dict(size=13)))
+    return _ink_layout(fig, height)
+
+
+def continuation_figure(
+    rows: np.ndarray, continuations: np.ndarray, shown_steps: int | None = None, height: int = 300
+) -> go.Figure:
+    """The writer's rows in ink and each candidate continuation (C, S, 3) in colour,
+    starting where the writing ends; ``shown_steps`` draws only their first steps."""
+    fig = go.Figure(strokes_trace(rows, name="your writing"))
+    end = to_absolute(rows)[-1] if len(rows) else np.zeros(2)
+    for index, candidate in enumerate(continuations):
+        part = candidate if shown_steps is None else candidate[:shown_steps]
+        # the continuation begins with a pen-up jump when the writer just lifted the pen
+        lifted = len(rows) > 0 and rows[-1, 2] > 0.5
+        fig.add_trace(strokes_trace(part, end, CONTINUATION_COLOURS[index % len(CONTINUATION_COLOURS)],
+                                    name=f"continuation {index + 1}"))
+        if lifted and len(part):
+            fig.data[-1].x = fig.data[-1].x[1:]
+            fig.data[-1].y = fig.data[-1].y[1:]
+    return _ink_layout(fig, height)
+
+
+def possibility_figure(
+    rows: np.ndarray,
+    futures: np.ndarray,
+    turns: np.ndarray,
+    eos: np.ndarray,
+    at: int | None = None,
+    height: int = 320,
+) -> go.Figure:
+    """Possible futures as hairs along the path taken.
+
+    ``futures`` (T, N, K, 3) start after each point; ``turns`` (T, N, K) their
+    signed angles from :func:`inkcore.sampling.future_turns`; ``eos`` (T,) the
+    model's pen-lift probability at each real point, drawn as circles of radius
+    0.7 + 5 sqrt(p). ``at`` shows one step's futures; None shows all of them.
+    """
+    path = path_points(rows)
+    steps = futures.shape[2]
+    chosen = np.arange(len(rows)) if at is None else np.array([at])
+    origin = path[chosen + 1][:, None, None, :]  # (t, 1, 1, 2)
+    drawn = origin + np.cumsum(futures[chosen, :, :, :2], axis=2)  # (t, N, K, 2)
+    begins = np.concatenate([np.broadcast_to(origin, drawn[:, :, :1].shape), drawn[:, :, :-1]], axis=2)
+    fig = go.Figure(strokes_trace(rows, width=1.6))
+    for k in range(steps):
+        opacity = (0.3 if at is None else 0.9) * (steps - k) / steps
+        sign = turns[chosen, :, k]
+        for colour, pick in ((RIGHT_COLOUR, sign > 0), (LEFT_COLOUR, sign <= 0)):
+            a, b = begins[:, :, k][pick], drawn[:, :, k][pick]  # (S, 2) segment ends
+            gap = np.full((len(a), 1), np.nan)
+            xs = np.hstack([a[:, :1], b[:, :1], gap]).ravel()
+            ys = np.hstack([a[:, 1:], b[:, 1:], gap]).ravel()
+            fig.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", opacity=opacity, connectgaps=False,
+                                       line=dict(color=colour, width=1.2), hoverinfo="skip"))
+    radius = 0.7 + 5.0 * np.sqrt(np.clip(eos, 0.0, 1.0))
+    fig.add_trace(go.Scatter(
+        x=path[1:, 0], y=path[1:, 1], mode="markers",
+        marker=dict(size=2 * radius, color="rgba(29,35,48,0.25)", line=dict(width=0)),
+        customdata=np.round(eos, 3), hovertemplate="step %{pointNumber}<br>p(pen lift) %{customdata}<extra></extra>",
+    ))
+    if at is not None:
+        fig.add_trace(go.Scatter(x=[path[at + 1, 0]], y=[path[at + 1, 1]], mode="markers",
+                                 marker=dict(size=11, color="rgba(0,0,0,0)", line=dict(color=INK, width=2)),
+                                 hoverinfo="skip"))
+    return _ink_layout(fig, height)
+
+
+def covariance_ellipse(mu_x, mu_y, sigma_x, sigma_y, rho, scale=2.0, points=40) -> np.ndarray:
+    """The ``scale``-sigma ellipse of one bivariate normal, as (points, 2)."""
+    cov = np.array([[sigma_x**2, rho * sigma_x * sigma_y], [rho * sigma_x * sigma_y, sigma_y**2]])
+    values, vectors = np.linalg.eigh(cov)
+    angles = np.linspace(0, 2 * np.pi, points)
+    circle = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    return np.array([mu_x, mu_y]) + scale * (circle * np.sqrt(np.maximum(values, 0))) @ vectors.T
+
+
+def mixture_figure(mix: Mixture, variation: float = 1.0, height: int = 260, title: str = "") -> go.Figure:
+    """The next-offset distribution of one step: each component's 2-sigma ellipse,
+    its opacity and width set by its weight, centred on the current pen position."""
+    pi = mix.pi
+    if variation > 0:
+        tempered = np.exp((mix.log_pi - mix.log_pi.max()) / variation)
+        pi = tempered / tempered.sum()
+    fig = go.Figure()
+    for k in np.argsort(pi):
+        if pi[k] < 1e-3:
+            continue
+        ring = covariance_ellipse(mix.mu_x[k], mix.mu_y[k], mix.sigma_x[k] * max(variation, 1e-3),
+                                  mix.sigma_y[k] * max(variation, 1e-3), mix.rho[k])
+        fig.add_trace(go.Scatter(
+            x=ring[:, 0], y=ring[:, 1], mode="lines", fill="toself",
+            line=dict(color="#2e86ab", width=0.5 + 3 * pi[k]), opacity=float(0.15 + 0.85 * pi[k]),
+            hovertemplate=f"component {k}<br>weight {pi[k]:.3f}<extra></extra>",
+        ))
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", marker=dict(size=8, color=INK, symbol="x"),
+                             hovertemplate="current pen position<extra></extra>"))
+    fig.update_layout(title=dict(text=title or f"p(pen lift) = {float(mix.eos):.2f}", font=dict(size=13)))
+    fig = _ink_layout(fig, height)
+    fig.update_xaxes(visible=True, zeroline=True, showgrid=True, gridcolor="#eee", title="dx (model units)")
+    fig.update_yaxes(visible=True, zeroline=True, showgrid=True, gridcolor="#eee", title="dy")
+    return fig
+
+
+def coloured_path_figure(
+    rows: np.ndarray,
+    values: np.ndarray,
+    colorscale: str,
+    label: str,
+    midpoint: float | None = None,
+    marker_at: int | None = None,
+    height: int = 260,
+) -> go.Figure:
+    """Handwriting with each point coloured by a value (an activation, a surprise)."""
+    path = path_points(rows)[1:]
+    fig = go.Figure(strokes_trace(rows, colour="#c9ccd3", width=1.2))
+    marker = dict(size=5, color=values, colorscale=colorscale, showscale=True,
+                  colorbar=dict(title=label, thickness=12, len=0.8))
+    if midpoint is not None:
+        limit = float(np.nanmax(np.abs(values - midpoint))) or 1.0
+        marker.update(cmid=midpoint, cmin=midpoint - limit, cmax=midpoint + limit)
+    fig.add_trace(go.Scattergl(
+        x=path[:, 0], y=path[:, 1], mode="markers", marker=marker, customdata=values,
+        hovertemplate="step %{pointNumber}<br>" + label + " %{customdata:.3f}<extra></extra>",
+    ))
+    if marker_at is not None and 0 <= marker_at < len(path):
+        fig.add_trace(go.Scatter(x=[path[marker_at, 0]], y=[path[marker_at, 1]], mode="markers",
+                                 marker=dict(size=14, color="rgba(0,0,0,0)", line=dict(color="#d1495b", width=2.5)),
+                                 hoverinfo="skip"))
+    return _ink_layout(fig, height)
+
+
+def cell_heatmap(
+    c: np.ndarray,
+    order: np.ndarray | None = None,
+    flip: np.ndarray | None = None,
+    selected_cell: int | None = None,
+    selected_step: int | None = None,
+    height: int = 520,
+) -> go.Figure:
+    """Cell states over time: one row per cell (in ``order``), one column per step.
+
+    Trace 1 is a grid of invisible markers, one per (row, column) click target,
+    whose ``customdata`` is ``[cell, step]``: Streamlit reports clicks on
+    markers, not on heatmap tiles.
+    """
+    steps, cells = c.shape
+    order = np.arange(cells) if order is None else np.asarray(order)
+    values = c[:, order].T  # (cells, T) rows in display order
+    if flip is not None:
+        values = values * np.asarray(flip)[order, None]
+    limit = float(np.percentile(np.abs(values), 99)) or 1.0
+    fig = go.Figure(go.Heatmap(
+        z=values.astype(np.float32), colorscale=CELL_SCALE, zmid=0, zmin=-limit, zmax=limit,
+        customdata=np.broadcast_to(order[:, None], values.shape),
+        hovertemplate="row %{y}, cell %{customdata}<br>step %{x}<br>c = %{z:.3f}<extra></extra>",
+        colorbar=dict(title="c", thickness=12),
+    ))
+    stride = max(1, int(np.ceil(steps / MAX_CLICK_COLUMNS)))
+    grid_steps = np.arange(0, steps, stride)
+    rows_grid, steps_grid = np.meshgrid(np.arange(cells), grid_steps, indexing="ij")
+    fig.add_trace(go.Scatter(
+        x=steps_grid.ravel().astype(np.int32), y=rows_grid.ravel().astype(np.int32), mode="markers",
+        marker=dict(size=6, opacity=0), hoverinfo="none",
+        customdata=np.stack([order[rows_grid.ravel()], steps_grid.ravel()], axis=1).astype(np.int32),
+    ))
+    if selected_cell is not None:
+        row = int(np.flatnonzero(order == selected_cell)[0])
+        fig.add_hrect(y0=row - 0.5, y1=row + 0.5, line=dict(color="#d1495b", width=1.5))
+    if selected_step is not None:
+        fig.add_vline(x=selected_step, line=dict(color="#d1495b", width=1.5))
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=10, b=40), hoverdistance=-1,
+                      clickmode="event+select", dragmode=False, showlegend=False)
+    fig.update_yaxes(autorange="reversed", title="row" if order is not None else "cell")
+    fig.update_xaxes(title="step")
+    return fig
+
+
+def score_bars(scores: list[tuple[int, float]], label: str, height: int = 260) -> go.Figure:
+    cells = [f"cell {c}" for c, _ in scores]
+    fig = go.Figure(go.Bar(x=[s for _, s in scores], y=cells, orientation="h", marker_color="#2e86ab",
+                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=70, r=10, t=30, b=30), title=dict(text=label, font=dict(size=13)))
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def span_figure(rows: np.ndarray, start: int, stop: int, context: int = 40, height: int = 130,
+                title: str | None = None) -> go.Figure:
+    """A piece of a line around steps [start, stop), with that span drawn in colour."""
+    path = path_points(rows)
+    first, last = max(0, start - context), min(len(rows), stop + context)
+    fig = go.Figure()
+    for lo, hi, colour, width in ((first, last, "#b8bcc6", 1.6), (start, stop, "#d1495b", 2.6)):
+        piece = rows[lo:hi]
+        fig.add_trace(strokes_trace(piece, path[lo], colour, width))
+    if title:
+        fig.update_layout(title=dict(text=title, font=dict(size=11)))
+    fig = _ink_layout(fig, height)
+    fig.update_layout(margin=dict(l=4, r=4, t=24 if title else 4, b=4))
+    return fig

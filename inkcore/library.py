@@ -1,0 +1,153 @@
+"""The example library: named lines of handwriting that every page can open.
+
+Entries come from four places, each with a key prefix:
+
+* ``sample:<seed>``: lines the model writes itself (always available);
+* ``mine:<id>``: handwriting saved from a canvas into a local SQLite database;
+* ``article:<k>``: the article's validation lines (``validation-data/k.json``);
+* ``iam:<line id>``: ``val`` and ``test`` lines of the user's own IAM-OnDB copy.
+
+The SQLite database lives in a per-user data folder (``$INKCORE_DATA``, else
+``$XDG_DATA_HOME/inkcore``, else ``~/.local/share/inkcore``). Each write is one
+transaction, so a crash never leaves half an entry; a corrupt database is
+moved aside (never deleted) and a fresh one started.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from inkcore.strokes import as_rows
+
+DATA_ENV = "INKCORE_DATA"
+DATABASE_NAME = "handwriting.sqlite3"
+MAX_NAME_LENGTH = 80
+#: Seconds to wait for another process's write lock before giving up.
+LOCK_TIMEOUT = 3.0
+
+
+class Example(NamedTuple):
+    key: str
+    name: str
+    rows: np.ndarray  # (T, 3) model rows
+    source: str  # "sample", "mine", "article" or "iam"
+
+
+class StoreError(Exception):
+    """The handwriting database could not do what was asked; the message says why."""
+
+
+class SavedEntry(NamedTuple):
+    id: int
+    name: str
+    points: int
+    created: float
+
+
+def data_folder() -> Path:
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV])
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "inkcore"
+
+
+class HandwritingStore:
+    """Handwriting saved by the user, in SQLite. Safe to share between sessions:
+    every call opens its own connection."""
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path) if path else data_folder() / DATABASE_NAME
+        self.notice: str | None = None  # set when the database had to be moved aside
+        self._open_checked()
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=LOCK_TIMEOUT, isolation_level=None)
+
+    def _open_checked(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"cannot create the data folder {self.path.parent}: {error.strerror}") from None
+        try:
+            self._create()
+        except sqlite3.DatabaseError as error:
+            if _is_locked(error):
+                raise StoreError(f"{self.path} is locked by another program; try again in a moment") from None
+            moved = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            try:
+                os.replace(self.path, moved)
+            except OSError as move_error:
+                raise StoreError(f"{self.path} is damaged and cannot be moved aside: {move_error.strerror}") from None
+            self.notice = f"The handwriting database was damaged; it was moved to {moved} and a new one started."
+            self._create()
+
+    def _create(self) -> None:
+        with self._connect() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS handwriting ("
+                " id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, rows TEXT NOT NULL,"
+                " points INTEGER NOT NULL, created REAL NOT NULL)"
+            )
+            db.execute("SELECT count(*) FROM handwriting").fetchone()
+
+    def _run(self, sql: str, args: tuple = ()) -> list[tuple]:
+        try:
+            connection = self._connect()
+            try:
+                with connection:
+                    return connection.execute(sql, args).fetchall()
+            finally:
+                connection.close()
+        except sqlite3.DatabaseError as error:
+            if _is_locked(error):
+                raise StoreError("the handwriting database is busy (locked by another program); try again") from None
+            if "full" in str(error).lower():
+                raise StoreError("the disk is full; nothing was saved") from None
+            raise StoreError(f"the handwriting database failed: {error}") from None
+
+    def save(self, name: str, rows: np.ndarray) -> int:
+        name = clean_name(name)
+        rows = as_rows(rows)
+        if len(rows) == 0:
+            raise StoreError("there is nothing to save yet")
+        text = json.dumps(np.round(rows, 5).tolist())
+        self._run(
+            "INSERT INTO handwriting (name, rows, points, created) VALUES (?, ?, ?, ?)",
+            (name, text, len(rows), time.time()),
+        )
+        return int(self._run("SELECT max(id) FROM handwriting WHERE name = ?", (name,))[0][0])
+
+    def entries(self) -> list[SavedEntry]:
+        rows = self._run("SELECT id, name, points, created FROM handwriting ORDER BY created DESC, id DESC")
+        return [SavedEntry(*row) for row in rows]
+
+    def load(self, entry_id: int) -> Example:
+        found = self._run("SELECT name, rows FROM handwriting WHERE id = ?", (int(entry_id),))
+        if not found:
+            raise StoreError(f"no saved handwriting with id {entry_id}")
+        name, text = found[0]
+        return Example(f"mine:{entry_id}", name, as_rows(json.loads(text)), "mine")
+
+    def rename(self, entry_id: int, name: str) -> None:
+        self._run("UPDATE handwriting SET name = ? WHERE id = ?", (clean_name(name), int(entry_id)))
+
+    def delete(self, entry_id: int) -> None:
+        self._run("DELETE FROM handwriting WHERE id = ?", (int(entry_id),))
+
+
+def clean_name(name: str) -> str:
+    name = " ".join(str(name).split())
+    if not name:
+        raise StoreError("give the handwriting a name")
+    return name[:MAX_NAME_LENGTH]
+
+
+def _is_locked(error: Exception) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text

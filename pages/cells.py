@@ -1,0 +1,25 @@
+import streamlit as st
+
+import dashboard
+from inkcore import figures
+
+st.title("Cell activations")
+st.caption("The state c of all 500 cells as the model reads a line: one row per cell, one column per "
+           "step, brown below zero and green above. Click a cell's row (or pick its number) to colour "
+           "the handwriting by that cell; click a moment to mark it on the line.")
+loaded = dashboard.require_model()
+example = dashboard.example_picker(loaded, "Example", "cells_example", default="article:1")
+_, c = dashboard.recording(loaded.model, loaded.key, example.rows)
+
+dashboard.heatmap_click("cells_heatmap", "cells_cell", "cells_step")
+left, right = st.columns(2)
+st.session_state.setdefault("cells_cell", 93)
+cell = left.number_input("Cell", 0, c.shape[1] - 1, key="cells_cell")
+dashboard.clamp_state("cells_step", len(c) - 1)
+step = right.slider("Step", 0, max(1, len(c) - 1), key="cells_step")
+step = min(step, len(c) - 1)
+
+st.plotly_chart(figures.coloured_path_figure(example.rows, c[:, cell], figures.CELL_SCALE, f"cell {cell}",
+                                             midpoint=0.0, marker_at=step), key="cells_stroke")
+st.plotly_chart(figures.cell_heatmap(c, selected_cell=cell, selected_step=step), key="cells_heatmap",
+                on_select="rerun", selection_mode="points")

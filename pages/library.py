@@ -1,0 +1,45 @@
+import datetime
+
+import streamlit as st
+
+import dashboard
+
+st.title("Example library")
+st.caption("Every page can open these lines: your saved handwriting, the article's validation lines, "
+           "and the validation and test lines of your own IAM-OnDB copy.")
+
+st.subheader("Your handwriting")
+handwriting = dashboard.store_or_message()
+entries = dashboard.saved_entries(handwriting)
+if not entries:
+    st.info("Nothing saved yet. Write on any canvas and use “Save to the library”.")
+for entry in entries:
+    when = datetime.datetime.fromtimestamp(entry.created).strftime("%Y-%m-%d %H:%M")
+    name, rename, delete = st.columns([4, 1, 1])
+    name.markdown(f"**{entry.name}** · {entry.points} points · {when}")
+    with rename.popover("Rename"):
+        new_name = st.text_input("New name", entry.name, key=f"rename_text_{entry.id}")
+        if st.button("Rename", key=f"rename_{entry.id}"):
+            dashboard.rename_entry(handwriting, entry.id, new_name)
+            st.rerun()
+    if delete.button("Delete", key=f"delete_{entry.id}"):
+        dashboard.delete_entry(handwriting, entry.id)
+        st.rerun()
+
+st.subheader("The article's validation lines")
+folder = dashboard.article_validation_folder()
+if folder is None:
+    st.write("200 held-out IAM-OnDB lines, as the article used them, downloaded from its public repository.")
+    dashboard.library_download_controls()
+else:
+    st.write(f"Read from `{folder}`.")
+
+st.subheader("Your IAM-OnDB copy")
+st.write("IAM-OnDB is free for non-commercial research from its owners. Point inkcore at your copy "
+         f"(a `lineStrokes` folder, `lineStrokes-all.tar.gz`, or a line set `.npz`), or set `{dashboard.IAM_ENV}`.")
+source = st.text_input("Path", key="iam_source_input", placeholder="/data/iam-ondb/lineStrokes-all.tar.gz")
+if st.button("Use this copy", key="iam_use"):
+    st.session_state.iam_source = source.strip()
+count = len(dashboard.iam_lines())
+if count:
+    st.success(f"{count:,} validation and test lines are in the library.")

@@ -1,0 +1,61 @@
+import json
+
+import numpy as np
+import streamlit as st
+
+import dashboard
+from inkcore import cells, figures
+
+st.title("Ordered cells")
+st.caption("The same heatmap with the cells ordered by a one-dimensional t-SNE, as in the article's "
+           "third footnote: cells that are mostly negative are sign-flipped, and cells that behave "
+           "alike end up side by side. Cells are named by their row in this order and by their own index.")
+loaded = dashboard.require_model()
+example = dashboard.example_picker(loaded, "Example", "ordered_example", default="article:1")
+
+
+def order_controls() -> tuple[str, float, list[str]]:
+    a, b = st.columns(2)
+    metrics = {"percentile": "Percentiles in a sliding window (the article's best)",
+               "blur": "Blurred activations", "raw": "Raw activations", "article": "The article's own order"}
+    metric = a.selectbox("Distance between cells", list(metrics), format_func=metrics.get, key="ordered_metric")
+    perplexity = b.slider("Perplexity", 5, 150, 50, 5, key="ordered_perplexity", disabled=metric == "article")
+    options = dashboard.example_keys(loaded)
+    learned = st.multiselect("Learn the order from", list(options), default=[example.key], format_func=options.get,
+                             key="ordered_learn", disabled=metric == "article", max_selections=12)
+    return metric, float(perplexity), learned or [example.key]
+
+
+metric, perplexity, learned_from = order_controls()
+_, c = dashboard.recording(loaded.model, loaded.key, example.rows)
+if metric == "article":
+    order = dashboard.article_cell_order()
+    if order is None:
+        st.warning("The article's order comes with its metadata.json: download the article's files in the "
+                   "Example library, or pick another distance.")
+        st.stop()
+    if loaded.label != dashboard.ARTICLE:
+        st.info("The article's order was learned on the article's model; on another model it is only an example.")
+else:
+    sources = tuple(dashboard.recording(loaded.model, loaded.key, dashboard.load_example(loaded, key).rows)[1]
+                    for key in learned_from)
+    order = dashboard.cell_order(loaded.model, loaded.key, tuple(learned_from), sources, metric, perplexity)
+
+rows_of = order.rows_of()
+dashboard.heatmap_click("ordered_heatmap", "ordered_cell", "ordered_step")
+left, right = st.columns(2)
+st.session_state.setdefault("ordered_cell", int(order.order[min(136, len(order.order) - 1)]))
+cell = left.number_input("Cell (its own index)", 0, c.shape[1] - 1, key="ordered_cell")
+dashboard.clamp_state("ordered_step", len(c) - 1)
+step = right.slider("Step", 0, max(1, len(c) - 1), key="ordered_step")
+step = min(step, len(c) - 1)
+st.markdown(f"**Row {rows_of[cell]}** in this order is **cell {cell}**"
+            + (" (sign-flipped)" if order.flip[cell] < 0 else ""))
+st.plotly_chart(figures.coloured_path_figure(example.rows, c[:, cell] * order.flip[cell], figures.CELL_SCALE,
+                                             f"row {rows_of[cell]} · cell {cell}", midpoint=0.0, marker_at=step),
+                key="ordered_stroke")
+st.plotly_chart(figures.cell_heatmap(c, order.order, order.flip, cell, step), key="ordered_heatmap",
+                on_select="rerun", selection_mode="points")
+export = {"order": order.order.tolist(), "flip": order.flip.astype(int).tolist(), "metric": order.metric,
+          "perplexity": order.perplexity, "examples": learned_from}
+st.download_button("Export this order (JSON)", json.dumps(export), "cell-order.json", "application/json")

@@ -1,0 +1,47 @@
+import time
+
+import streamlit as st
+
+import dashboard
+from inkcore import figures, sampling
+
+st.title("Possibility space")
+st.caption("At every point of a line, the model could have gone many ways. Each hair is one of "
+           "the futures it could have drawn from there: green where it veers right of the path "
+           "actually taken, orange where it veers left. Grey circles grow with the model's "
+           "expectation that the pen lifts.")
+loaded = dashboard.require_model()
+
+
+def futures_controls() -> tuple[float, int, int]:
+    a, b, c = st.columns(3)
+    variation = a.select_slider("Variation", (0.1, 0.3, 0.5, 0.65, 0.9, 1.2), sampling.SAMPLE_VARIATION,
+                                key="futures_variation")
+    count = b.slider("Futures per point", 5, 100, sampling.FUTURES, 5, key="futures_count")
+    steps = c.slider("Steps per future", 2, 20, sampling.FUTURE_STEPS, key="futures_steps")
+    return variation, count, steps
+
+
+rows = dashboard.line_source(loaded, "futures")
+variation, count, steps = futures_controls()
+rows, note = dashboard.limit_points(rows)
+if note:
+    st.info(note)
+result, turns = dashboard.futures(loaded, rows, variation, count, steps, seed=0)
+
+whole = st.toggle("Show every point's futures at once", value=False, key="futures_whole")
+if not whole:
+    at = st.slider("Step", 0, len(rows) - 1, min(len(rows) - 1, 40), key="futures_at")
+    if st.button("▶ Play along the line", key="futures_play"):
+        frame = st.empty()
+        for t in range(at, len(rows), 2):
+            frame.plotly_chart(figures.possibility_figure(rows, result.rows, turns, result.eos, t), key=f"pf{t}")
+            time.sleep(0.05)
+    chart, distribution = st.columns([3, 1])
+    chart.plotly_chart(figures.possibility_figure(rows, result.rows, turns, result.eos, at), key="futures_chart")
+    mix = dashboard.prediction(loaded.model, loaded.key, rows)
+    if at + 1 < len(rows):
+        distribution.plotly_chart(figures.mixture_figure(mix.take(at + 1), variation, title=f"Point {at + 1}"),
+                                  key="futures_mixture")
+else:
+    st.plotly_chart(figures.possibility_figure(rows, result.rows, turns, result.eos), key="futures_all")

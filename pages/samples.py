@@ -1,0 +1,35 @@
+import json
+
+import numpy as np
+import streamlit as st
+
+import dashboard
+from inkcore import figures, render, sampling
+
+st.title("The model writes")
+st.caption("Lines the model writes by itself, from a blank state, one point at a time. "
+           "Variation scales how far each point may stray from the model's likeliest choice.")
+loaded = dashboard.require_model()
+
+
+def sample_controls() -> tuple[int, int, float, int]:
+    a, b, c, d = st.columns(4)
+    count = a.slider("Samples", 1, 12, 6, key="samples_count")
+    steps = b.slider("Length (steps)", 50, 1500, dashboard.SAMPLE_STEPS, 50, key="samples_steps")
+    variation = c.slider("Variation", 0.0, 1.5, sampling.SAMPLE_VARIATION, 0.05, key="samples_variation")
+    seed = d.number_input("Seed", 0, 10**6, 1, key="samples_seed")
+    return count, steps, variation, int(seed)
+
+
+count, steps, variation, seed = sample_controls()
+with st.spinner("Writing…"):
+    lines = dashboard.samples(loaded.model, loaded.key, count, steps, variation, seed)
+for index, rows in enumerate(lines):
+    st.plotly_chart(figures.handwriting_figure(rows, height=170, title=f"seed {seed + index}"),
+                    key=f"sample_{index}")
+    name = f"inkcore-sample-seed{seed + index}-v{variation:g}"
+    a, b, c, _ = st.columns([1, 1, 1, 5])
+    a.download_button("SVG", render.to_svg([rows]), f"{name}.svg", "image/svg+xml", key=f"svg_{index}")
+    b.download_button("PNG", render.to_png([rows]), f"{name}.png", "image/png", key=f"png_{index}")
+    c.download_button("JSON", json.dumps(np.round(rows, 4).tolist()), f"{name}.json", "application/json",
+                      key=f"json_{index}")

@@ -1,0 +1,35 @@
+import streamlit as st
+
+import dashboard
+from inkcore import figures
+
+st.title("Write and watch")
+st.caption("Write on the canvas: after every stroke, all 500 cells are recomputed for everything you wrote. "
+           "Move along your writing with the step slider; pick a cell, or click the heatmap, to colour "
+           "your strokes by it.")
+loaded = dashboard.require_model()
+writing = dashboard.canvas_writing("watch")
+clear, save = st.columns([1, 6])
+if clear.button("Clear", key="watch_clear"):
+    dashboard.clear_canvas("watch")
+    st.rerun()
+with save:
+    dashboard.save_controls(writing.rows, "watch")
+message = dashboard.writing_message(writing)
+if message:
+    st.info(message)
+    st.stop()
+
+_, c = dashboard.recording(loaded.model, loaded.key, writing.rows)
+dashboard.heatmap_click("watch_heatmap", "watch_cell", "watch_step")
+last = len(c) - 1
+dashboard.clamp_state("watch_step", last, default=last)
+left, right = st.columns(2)
+st.session_state.setdefault("watch_cell", 93)
+cell = left.number_input("Cell", 0, c.shape[1] - 1, key="watch_cell")
+step = right.slider("Step", 0, max(last, 1), key="watch_step", disabled=last == 0)
+step = min(step, last)
+st.plotly_chart(figures.coloured_path_figure(writing.rows, c[:, cell], figures.CELL_SCALE, f"cell {cell}",
+                                             midpoint=0.0, marker_at=step), key="watch_stroke")
+st.plotly_chart(figures.cell_heatmap(c, selected_cell=cell, selected_step=step, height=460), key="watch_heatmap",
+                on_select="rerun", selection_mode="points")

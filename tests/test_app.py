@@ -1,0 +1,226 @@
+"""Every page of the dashboard under Streamlit's AppTest: it runs without an
+exception, and its widgets (sliders, canvas drawings, chart clicks, injected
+through session_state) change what it shows."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ARTICLE
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+TIMEOUT = 180
+
+
+def fabric_path(points: list[tuple[float, float]]) -> dict:
+    """One freedraw stroke as streamlit-drawable-canvas reports it (Fabric.js)."""
+    commands = [["M", *points[0]]]
+    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+        commands.append(["Q", x0, y0, (x0 + x1) / 2, (y0 + y1) / 2])
+    commands.append(["L", *points[-1]])
+    return {"type": "Path", "path": commands, "left": 0, "top": 0, "scaleX": 1, "scaleY": 1}
+
+
+def cursive(x0: float = 40, loops: int = 6) -> list[tuple[float, float]]:
+    """A row of cursive loops, like a written 'eeeeee', about 40 px tall."""
+    return [(x0 + 4 * t + 14 * math.cos(t / 2.2), 120 - 20 * math.sin(t / 2.2)) for t in range(0, loops * 14)]
+
+
+def canvas_value(strokes: list[list[tuple[float, float]]]) -> dict:
+    raw = {"objects": [fabric_path(s) for s in strokes], "background": "#ffffff"}
+    return {"drawing": {"raw": raw, "data": None}, "backgroundFit": None}
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def page(name: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    if name != "home":
+        at.switch_page(f"pages/{name}.py")
+    return at
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch, shipped_weights):
+    """Each test gets its own data and cache folders and empty Streamlit caches."""
+    import streamlit as st
+
+    monkeypatch.setenv("INKCORE_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("INKCORE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("INKCORE_WEIGHTS", str(shipped_weights))
+    monkeypatch.delenv("INKCORE_ARTICLE_DIR", raising=False)
+    monkeypatch.delenv("INKCORE_IAM", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+
+
+@pytest.fixture
+def with_article(monkeypatch):
+    if not ARTICLE.exists():
+        pytest.skip("../shared/data/article is absent: the article's files are needed")
+    monkeypatch.setenv("INKCORE_ARTICLE_DIR", str(ARTICLE))
+
+
+@pytest.mark.parametrize("name", ["home", "write", "samples", "possibilities", "cells", "ordered", "watch",
+                                  "probes", "surprise", "library"])
+def test_every_page_runs(name):
+    at = page(name)
+    if name == "possibilities":
+        at.session_state["futures_count"] = 5
+    at.run()
+    no_errors(at)
+
+
+def test_home_shows_the_model_card():
+    at = page("home").run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "nats per point" in text
+    assert "LSTM cells" in text
+
+
+def test_missing_model_is_explained(monkeypatch, tmp_path):
+    monkeypatch.setenv("INKCORE_WEIGHTS", str(tmp_path / "none.npz"))
+    at = page("samples").run()
+    assert not at.exception
+    assert any("No model of inkcore's own is installed" in w.value for w in at.warning)
+    assert not at.get("plotly_chart")
+
+
+def test_damaged_model_is_explained(monkeypatch, tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    monkeypatch.setenv("INKCORE_WEIGHTS", str(bad))
+    at = page("write").run()
+    assert not at.exception
+    assert any("cannot be used" in e.value for e in at.error)
+
+
+def test_write_continues_the_drawing():
+    at = page("write").run()
+    assert any("Write a word" in i.value for i in at.info)
+    at.session_state["write_canvas_0"] = canvas_value([cursive()])
+    at.run()
+    no_errors(at)
+    first = charts(at)
+    assert len(first) == 2  # the continuation, and the next point's mixture
+    assert any(trace.get("name") == "continuation 1" for trace in first[0]["data"])
+    at.slider(key="write_length").set_value(120).run()
+    no_errors(at)
+    assert charts(at)[0] != first[0]
+    at.slider(key="write_candidates").set_value(3).run()
+    names = [trace.get("name") for trace in charts(at)[0]["data"]]
+    assert "continuation 3" in names
+
+
+def test_write_resample_changes_the_continuation():
+    at = page("write").run()
+    at.session_state["write_canvas_0"] = canvas_value([cursive()])
+    at.run()
+    before = charts(at)[0]
+    at.button(key="write_resample").click().run()
+    assert charts(at)[0] != before
+
+
+def test_write_single_dot_asks_for_more():
+    at = page("write").run()
+    at.session_state["write_canvas_0"] = canvas_value([[(100.0, 100.0)]])
+    at.run()
+    no_errors(at)
+    assert any("Write a word" in i.value for i in at.info)
+
+
+def test_samples_follow_the_controls():
+    at = page("samples").run()
+    no_errors(at)
+    assert len(charts(at)) == 6
+    before = charts(at)[0]
+    at.slider(key="samples_variation").set_value(1.2).run()
+    assert charts(at)[0] != before
+    at.slider(key="samples_count").set_value(2).run()
+    assert len(charts(at)) == 2
+    assert len(at.get("download_button")) == 6
+
+
+def test_possibility_space_step_and_overlay():
+    at = page("possibilities")
+    at.session_state["futures_count"] = 5
+    at.run()
+    no_errors(at)
+    one_step = charts(at)[0]
+    at.slider(key="futures_at").set_value(10).run()
+    assert charts(at)[0] != one_step
+    at.toggle(key="futures_whole").set_value(True).run()
+    no_errors(at)
+    overlay = charts(at)[0]
+    assert overlay != one_step
+
+
+def test_cells_click_selects_a_cell(with_article):
+    at = page("cells").run()
+    no_errors(at)
+    assert at.number_input(key="cells_cell").value == 93
+    at.session_state["cells_heatmap"] = {"selection": {"points": [
+        {"curve_number": 1, "point_index": 7, "x": 12, "y": 250, "customdata": [250, 12]}],
+        "point_indices": [7], "box": [], "lasso": []}}
+    at.run()
+    no_errors(at)
+    assert at.number_input(key="cells_cell").value == 250
+    assert at.slider(key="cells_step").value == 12
+
+
+def test_ordered_cells_name_rows_and_cells(with_article):
+    at = page("ordered").run()
+    no_errors(at)
+    text = " ".join(m.value for m in at.markdown)
+    assert "Row " in text and "cell " in text
+    at.selectbox(key="ordered_metric").set_value("article").run()
+    no_errors(at)
+
+
+def test_watch_follows_the_writing():
+    at = page("watch").run()
+    at.session_state["watch_canvas_0"] = canvas_value([cursive(), cursive(300, 3)])
+    at.run()
+    no_errors(at)
+    assert len(charts(at)) == 2
+    last = at.slider(key="watch_step").value
+    assert last > 10
+    at.slider(key="watch_step").set_value(5).run()
+    assert at.slider(key="watch_step").value == 5
+
+
+def test_probes_rank_cells_and_open_one(with_article):
+    at = page("probes").run()
+    no_errors(at)
+    assert len(charts(at)) >= 9
+
+
+def test_surprise_reports_the_mean(with_article):
+    at = page("surprise").run()
+    no_errors(at)
+    assert "nats per point" in at.metric[0].value
+
+
+def test_saving_from_the_canvas_reaches_the_library():
+    at = page("write").run()
+    at.session_state["write_canvas_0"] = canvas_value([cursive()])
+    at.run()
+    at.text_input(key="write_save_name").input("my loops").run()
+    at.button(key="write_save").click().run()
+    no_errors(at)
+    at.switch_page("pages/library.py").run()
+    assert any("my loops" in m.value for m in at.markdown)

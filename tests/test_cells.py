@@ -1,0 +1,302 @@
+"""Tests of inkcore.cells: recording, cell order, pattern search."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import ARTICLE, ARTICLE_VALIDATION, random_rows, require_shared
+from inkcore.cells import (
+    FEATURES,
+    METRICS,
+    ORDER_STEPS,
+    WINDOW,
+    CellOrder,
+    Match,
+    article_order,
+    cell_features,
+    find_pattern,
+    order_cells,
+    pattern_cells,
+    probe_cells,
+    record,
+)
+from inkcore.data import read_article_lines
+from inkcore.model import step, zero_state
+
+ARTICLE_METADATA = ARTICLE / "metadata.json"
+
+
+# --- record ---------------------------------------------------------------
+
+
+def test_record_equals_stepping_one_row_at_a_time(small_model, rng):
+    rows = random_rows(rng, 60)
+    before = rows.copy()
+    recording = record(small_model, rows)
+    assert recording.h.shape == recording.c.shape == (len(rows), small_model.config.cells)
+    state = zero_state(small_model)
+    for t, row in enumerate(rows):
+        state = step(small_model, row, state)  # no zero row first: state t has read rows 0..t
+        np.testing.assert_allclose(recording.h[t], state.h, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(recording.c[t], state.c, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(rows, before)
+
+
+def test_record_rejects_rows_that_are_not_offsets(small_model):
+    with pytest.raises(ValueError):
+        record(small_model, np.zeros((5, 2)))
+
+
+# --- probe_cells ----------------------------------------------------------
+
+
+def test_probe_cells_ranks_every_feature_with_plain_numbers(small_model, rng):
+    lines = [random_rows(rng, 80), random_rows(rng, 50, lift_every=11)]
+    ranking = probe_cells(small_model, lines, top=3)
+    assert list(ranking) == list(FEATURES)
+    cells = small_model.config.cells
+    for scored in ranking.values():
+        assert len(scored) == 3 and len({c for c, _ in scored}) == 3
+        assert all(type(c) is int and 0 <= c < cells and type(s) is float and -1 <= s <= 1 for c, s in scored)
+    json.dumps(ranking)
+    with pytest.raises(ValueError):
+        probe_cells(small_model, [])
+    with pytest.raises(ValueError):
+        probe_cells(small_model, lines, state="o")
+
+
+def test_probe_cells_ranks_the_recording_of_each_line(small_model, rng):
+    """Probing one line is rank_cells on its features and its recorded c (or h)."""
+    from inkcore.probes import rank_cells, stroke_features
+
+    rows = random_rows(rng, 120)
+    for state in ("c", "h"):
+        expected = rank_cells(stroke_features(rows), getattr(record(small_model, rows), state), top=4)
+        got = probe_cells(small_model, [rows], top=4, state=state)
+        for name in FEATURES:
+            assert [c for c, _ in got[name]] == [c for c, _ in expected[name]]
+            np.testing.assert_allclose([s for _, s in got[name]], [s for _, s in expected[name]])
+
+
+def test_cli_probe_prints_json(tmp_path, capsys):
+    from inkcore.cli import main
+
+    weights = require_shared(ARTICLE / "b64_weights.json")
+    for k in (0, 1, 2):
+        shutil.copy(require_shared(ARTICLE_VALIDATION) / f"{k}.json", tmp_path / f"{k}.json")
+    status = main(["probe", "--weights", str(weights), "--examples", str(tmp_path), "--top", "3", "--json"])
+    assert status == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert list(printed) == list(FEATURES)
+    for scored in printed.values():
+        assert len(scored) == 3
+        assert all(isinstance(e["cell"], int) and isinstance(e["score"], float) for e in scored)
+
+
+def test_article_model_cells_that_track_the_pen(article_model, capsys):
+    """An exploration more than a test: print the article's top cells per feature."""
+    lines = read_article_lines(require_shared(ARTICLE_VALIDATION))
+    ranking = probe_cells(article_model, [lines[k] for k in sorted(lines)[:10]], top=5)
+    with capsys.disabled():
+        print("\nthe article's model, validation lines 0-9, cell state c:")
+        for feature, scored in ranking.items():
+            print(f"  {feature:15s} " + "  ".join(f"{c}:{s:+.3f}" for c, s in scored))
+    assert abs(ranking["pen_lift"][0][1]) > 0.5
+    assert abs(ranking["direction"][0][1]) > 0.5
+
+
+# --- order_cells ----------------------------------------------------------
+
+
+def grouped_activations(seed=0, groups=3, per_group=20, steps=ORDER_STEPS):
+    """Cells following one of a few smooth signals with positive means, scaled,
+    noisy and a third of them sign-flipped. Returns (activations (T, cells), group, sign)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(steps)
+    signals = []
+    for _ in range(groups):
+        wave = sum(rng.normal() * np.sin(2 * np.pi * t / rng.uniform(20, 120) + rng.uniform(0, 6)) for _ in range(4))
+        signals.append(1.0 + 0.5 * wave / np.abs(wave).max())
+    group = np.repeat(np.arange(groups), per_group)
+    sign = np.where(rng.random(len(group)) < 1 / 3, -1, 1)
+    scale = rng.uniform(0.8, 1.2, len(group))
+    columns = [sign[i] * scale[i] * signals[g] + rng.normal(0, 0.05, steps) for i, g in enumerate(group)]
+    shuffle = rng.permutation(len(group))  # so that index order says nothing
+    return np.column_stack(columns)[:, shuffle], group[shuffle], sign[shuffle]
+
+
+def neighbour_agreement(order: np.ndarray, group: np.ndarray) -> float:
+    """Fraction of adjacent rows whose cells belong to the same group."""
+    return float(np.mean(group[order[1:]] == group[order[:-1]]))
+
+
+@pytest.fixture(scope="module")
+def grouped():
+    return grouped_activations()
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_order_keeps_groups_together_and_beats_random(grouped, metric):
+    activations, group, _ = grouped
+    result = order_cells([activations], metric=metric, perplexity=10, seed=0)
+    ours = neighbour_agreement(result.order, group)
+    rng = np.random.default_rng(0)
+    chance = np.mean([neighbour_agreement(rng.permutation(len(group)), group) for _ in range(50)])
+    # Contiguous groups change group 2 times along the order; allow one more.
+    # Without the sign flips, the flipped cells split off and this fails.
+    breaks = round((1 - ours) * (len(group) - 1))
+    assert breaks <= 3, f"{metric}: the order changes group {breaks} times"
+    assert ours >= chance + 0.4
+    assert result.metric == metric
+
+
+def test_flip_makes_every_series_sum_non_negative(grouped):
+    activations, _, sign = grouped
+    result = order_cells([activations], metric="raw", perplexity=10)
+    flipped = activations[:ORDER_STEPS] * result.flip
+    assert (flipped.sum(axis=0) >= 0).all()
+    np.testing.assert_array_equal(result.flip, sign)
+
+
+def test_order_is_a_permutation_and_rows_of_inverts_it(grouped):
+    activations, _, _ = grouped
+    result = order_cells([activations[:200], activations[200:]], perplexity=10)
+    cells = activations.shape[1]
+    np.testing.assert_array_equal(np.sort(result.order), np.arange(cells))
+    rows = result.rows_of()
+    np.testing.assert_array_equal(result.order[rows], np.arange(cells))
+    np.testing.assert_array_equal(rows[result.order], np.arange(cells))
+    arranged = result.arrange(activations)
+    np.testing.assert_array_equal(arranged[:, 3], activations[:, result.order[3]] * result.flip[result.order[3]])
+
+
+def test_only_the_first_steps_of_each_example_count(grouped):
+    activations, _, _ = grouped
+    tail = np.full((500, activations.shape[1]), 1e6)  # would dominate if it were read
+    a = order_cells([activations], metric="blur", perplexity=10)
+    b = order_cells([np.vstack([activations[:ORDER_STEPS], tail])], metric="blur", perplexity=10)
+    np.testing.assert_array_equal(a.order, b.order)
+
+
+def test_perplexity_is_clipped_to_what_few_cells_allow():
+    activations = np.random.default_rng(0).normal(size=(100, 8))
+    result = order_cells([activations], perplexity=50)
+    assert result.perplexity == pytest.approx(7 / 3)
+    np.testing.assert_array_equal(np.sort(result.order), np.arange(8))
+
+
+def test_order_cells_rejects_bad_input():
+    activations = np.zeros((50, 10))
+    with pytest.raises(ValueError, match="metric"):
+        order_cells([activations], metric="cosine")
+    with pytest.raises(ValueError):
+        order_cells([])
+    with pytest.raises(ValueError):
+        order_cells([np.zeros((50, 3))])
+    with pytest.raises(ValueError):
+        order_cells([np.zeros((50, 10)), np.zeros((50, 9))])
+
+
+def test_percentile_features_are_sorted_windows_and_their_blur():
+    series = np.random.default_rng(0).normal(size=(4, 30))  # (cells, T)
+    features = cell_features(series, "percentile")
+    windows = 30 - WINDOW + 1
+    assert features.shape == (4, 2 * windows * WINDOW)
+    plain = features[:, : windows * WINDOW].reshape(4, windows, WINDOW)
+    np.testing.assert_allclose(plain[:, 7], np.sort(series[:, 7 : 7 + WINDOW], axis=-1))
+    blurred = features[:, windows * WINDOW :].reshape(4, windows, WINDOW)
+    kernel = np.array([0.2, 0.4, 1.0, 0.4, 0.2]) / 2.2
+    np.testing.assert_allclose(blurred[:, 10], np.tensordot(kernel, plain[:, 8:13], axes=([0], [1])))
+
+
+# --- the article's order --------------------------------------------------
+
+
+def test_article_order_is_a_permutation_of_its_cells():
+    metadata = json.loads(require_shared(ARTICLE_METADATA).read_text())
+    result = article_order(metadata)
+    assert isinstance(result, CellOrder)
+    np.testing.assert_array_equal(np.sort(result.order), np.arange(500))
+    assert set(np.unique(result.flip)) == {-1, 1}
+    np.testing.assert_array_equal(result.order[result.rows_of()], np.arange(500))
+
+
+def test_article_flips_are_indexed_by_cell(article_model):
+    """The article's flips are the signs of c over the first 370 steps of validation line 0."""
+    rows = read_article_lines(require_shared(ARTICLE_VALIDATION))[0]
+    sums = record(article_model, rows[:ORDER_STEPS]).c.sum(axis=0)
+    result = article_order(json.loads(require_shared(ARTICLE_METADATA).read_text()))
+    ours = np.where(sums < 0, -1, 1)
+    assert np.mean(ours == result.flip) > 0.95
+    assert np.mean(ours[result.order] == result.flip) < 0.7
+
+
+def test_article_order_rejects_broken_metadata():
+    with pytest.raises(ValueError):
+        article_order({"sortOrder": [0, 1, 1], "flipCell": [1, 1, 1]})
+    with pytest.raises(ValueError):
+        article_order({"sortOrder": [0, 1, 2], "flipCell": [1, 0, 1]})
+    with pytest.raises(ValueError):
+        article_order({"sortOrder": [0, 1, 2]})
+
+
+# --- patterns -------------------------------------------------------------
+
+
+def planted_recording(seed=0, steps=120, cells=12):
+    rng = np.random.default_rng(seed)
+    return rng.normal(0.0, 0.3, (steps, cells))
+
+
+def test_pattern_cells_finds_the_cell_high_only_in_the_span():
+    c = planted_recording()
+    c[40:60, 5] += 2.0
+    c[:, 7] += 2.0  # high everywhere: not a pattern of the span
+    assert pattern_cells(c, 40, 60)[0] == 5
+    assert pattern_cells(c, 40, 60, threshold=1.0)[0] == 5
+    assert 7 not in pattern_cells(c, 40, 60, threshold=1.0)
+    assert pattern_cells(c, 40, 60, top=3, margin=5)[0] == 5
+    assert len(pattern_cells(c, 40, 60, top=3)) <= 3
+
+
+def test_pattern_cells_margin_ignores_firing_far_away():
+    c = planted_recording()
+    c[40:60, 5] += 2.0
+    c[90:110, 5] += 2.0  # fires again later
+    c[40:60, 3] += 1.5  # weaker, but only here
+    assert pattern_cells(c, 40, 60, threshold=1.0)[0] == 3
+    assert pattern_cells(c, 40, 60, threshold=1.0, margin=10)[0] == 5
+
+
+def test_pattern_cells_rejects_empty_or_whole_spans():
+    c = planted_recording()
+    with pytest.raises(ValueError):
+        pattern_cells(c, 10, 10)
+    with pytest.raises(ValueError):
+        pattern_cells(c, 0, len(c))
+
+
+def test_find_pattern_finds_a_planted_recurrence_in_another_example():
+    a, b = planted_recording(1), planted_recording(2, steps=200)
+    a[40:60, [2, 5]] += 2.0
+    b[130:142, [2, 5]] += 2.5
+    b[20:30, 2] += 2.0  # one cell alone is not the pattern
+    b[170, [2, 5]] += 2.0  # one step is shorter than min_length
+    matches = find_pattern({"a": a, "b": b}, [2, 5], threshold=1.0, min_length=3)
+    spans = {(m.example, m.start, m.stop) for m in matches}
+    assert ("b", 130, 142) in spans and ("a", 40, 60) in spans
+    assert len(matches) == 2
+    assert all(isinstance(m, Match) for m in matches)
+    assert matches[0].example == "b"  # its cells are further above the threshold
+    assert matches[0].score >= matches[1].score
+
+
+def test_find_pattern_takes_one_threshold_per_cell():
+    c = planted_recording()
+    c[10:20, 0] += 5.0
+    c[10:20, 1] += 1.0
+    assert find_pattern({"x": c}, [0, 1], threshold=[4.0, 0.5]) != []
+    assert find_pattern({"x": c}, [0, 1], threshold=4.0) == []

@@ -1,0 +1,147 @@
+"""Training in PyTorch agrees with the NumPy engine: forward pass, loss, export and checkpoints."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="torch is not installed: training tests need requirements-train.txt")
+
+from conftest import SMALL_CONFIG, random_rows  # noqa: E402
+from inkcore.evaluate import score  # noqa: E402
+from inkcore.model import Config, log_likelihood, network_output, output_layout, run, split_output  # noqa: E402
+from inkcore.strokes import model_inputs  # noqa: E402
+from inkcore.train import (  # noqa: E402
+    HandwritingNet,
+    evaluate_lines,
+    load_checkpoint,
+    mixture_nll,
+    save_checkpoint,
+    to_numpy_model,
+    warm_start,
+)
+from inkcore.weights import save_npz  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def net():
+    torch.manual_seed(0)
+    return HandwritingNet(Config())
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    rng = np.random.default_rng(0)
+    return np.stack([model_inputs(random_rows(rng, 30, lift_every=5 + b)) for b in range(2)])  # (B, T, 3)
+
+
+def numpy_output(model, inputs: np.ndarray) -> np.ndarray:
+    recording = run(model, inputs.transpose(1, 0, 2))  # (T, B, cells)
+    return network_output(model, recording.h).transpose(1, 0, 2)  # (B, T, output)
+
+
+def torch_output(net, inputs: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        out, _ = net(torch.from_numpy(inputs.astype(np.float32)))
+    return out.double().numpy()
+
+
+def test_the_numpy_forward_pass_equals_torch(net, inputs):
+    model = to_numpy_model(net).astype(np.float64)
+    assert model.dtype == np.float64
+    expected = torch_output(net, inputs)
+    got = numpy_output(model, inputs)
+    assert got.shape == expected.shape == (2, 30, 121)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
+    assert np.abs(expected).max() > 0.01  # outputs are not all zero: the comparison means something
+
+
+def test_the_exported_forget_bias_is_applied_at_run_time(net):
+    """torch holds the forget gate's +1 in its biases; the engine adds it when stepping."""
+    model = to_numpy_model(net)
+    n = model.config.cells
+    b_ih = net.lstm.bias_ih_l0.detach().double().numpy()
+    b_hh = net.lstm.bias_hh_l0.detach().double().numpy()
+    torch_forget = (b_ih + b_hh)[n : 2 * n]  # torch's gate order is i, f, g, o
+    np.testing.assert_allclose(model.b[2 * n : 3 * n] + model.config.forget_bias, torch_forget, atol=1e-6)
+
+
+def test_the_loss_is_the_engine_log_likelihood(inputs):
+    m = 20
+    rng = np.random.default_rng(1)
+    y = rng.normal(0, 1.0, (200, 1 + 6 * m))
+    y[:, output_layout(m)["log_sigma_x"]] -= 1.0
+    target = random_rows(rng, 200, lift_every=3)
+    gauss, eos = mixture_nll(torch.from_numpy(y), torch.from_numpy(target), m)
+    expected = log_likelihood(split_output(y, m), target)
+    np.testing.assert_allclose(gauss.numpy(), -expected.gauss, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(eos.numpy(), -expected.eos, rtol=1e-10, atol=1e-10)
+
+
+def test_torch_evaluation_matches_the_engine(net):
+    rng = np.random.default_rng(2)
+    lines = [random_rows(rng, length) for length in (12, 30, 7)]
+    torch_scores = evaluate_lines(net, lines, batch=2)
+    numpy_scores = score(to_numpy_model(net).astype(np.float64), lines).to_dict()
+    assert torch_scores["points"] == numpy_scores["points"] == 49
+    for key in ("nll_per_point", "gauss_per_point", "eos_per_point"):
+        assert torch_scores[key] == pytest.approx(numpy_scores[key], abs=1e-4)
+
+
+def test_warm_start_reproduces_the_exported_model(net, inputs, tmp_path):
+    path = save_npz(tmp_path / "export.npz", to_numpy_model(net))
+    torch.manual_seed(123)
+    fresh = HandwritingNet(Config())
+    assert not np.allclose(torch_output(fresh, inputs), torch_output(net, inputs), atol=1e-3)
+    warm_start(fresh, path)
+    np.testing.assert_allclose(torch_output(fresh, inputs), torch_output(net, inputs), rtol=0, atol=1e-5)
+
+
+def small_training_steps(net, optimizer, steps: int, seed: int) -> None:
+    generator = np.random.default_rng(seed)
+    for _ in range(steps):
+        rows = np.stack([random_rows(generator, 20) for _ in range(3)]).astype(np.float32)
+        x = torch.from_numpy(np.stack([model_inputs(r) for r in rows]).astype(np.float32))
+        out, _ = net(x)
+        gauss, eos = mixture_nll(out, torch.from_numpy(rows), net.config.components)
+        loss = (gauss + eos).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+def test_a_checkpoint_restores_parameters_adam_and_generators(tmp_path):
+    torch.manual_seed(0)
+    net = HandwritingNet(SMALL_CONFIG)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
+    small_training_steps(net, optimizer, 3, seed=0)
+    rng = np.random.default_rng(5)
+    rng.random(7)
+    path = tmp_path / "checkpoint.npz"
+    save_checkpoint(path, net, optimizer, 3, rng, {"best": -0.5, "elapsed": 12.0})
+    assert not list(tmp_path.glob("*.partial*"))
+
+    torch.manual_seed(99)
+    restored = HandwritingNet(SMALL_CONFIG)
+    restored_optimizer = torch.optim.Adam(restored.parameters(), lr=1e-2)
+    restored_rng = np.random.default_rng(0)
+    torch.rand(5)  # move torch's generator on, so that restoring it is tested
+    meta = load_checkpoint(path, restored, restored_optimizer, restored_rng)
+    assert meta["step"] == 3 and meta["best"] == -0.5 and meta["elapsed"] == 12.0
+
+    for (name, a), (_, b) in zip(net.named_parameters(), restored.named_parameters()):
+        assert torch.equal(a, b), name
+        state, restored_state = optimizer.state[a], restored_optimizer.state[b]
+        assert torch.equal(state["exp_avg"], restored_state["exp_avg"]), name
+        assert torch.equal(state["exp_avg_sq"], restored_state["exp_avg_sq"]), name
+        assert float(state["step"]) == float(restored_state["step"]) == 3.0
+    assert np.array_equal(rng.random(4), restored_rng.random(4))
+    expected_torch_draw = torch.rand(3)
+
+    # the same next updates from both: Adam's moments and step count really came back
+    small_training_steps(net, optimizer, 2, seed=1)
+    small_training_steps(restored, restored_optimizer, 2, seed=1)
+    for a, b in zip(net.parameters(), restored.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
+
+    load_checkpoint(path, restored, restored_optimizer, restored_rng)
+    assert torch.equal(torch.rand(3), expected_torch_draw)
