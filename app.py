@@ -1,23 +1,24 @@
-"""inkcore's dashboard: `streamlit run app.py`."""
 import streamlit as st
 
 import dashboard
 
-st.set_page_config(page_title="inkcore", page_icon="✒️", layout="wide")
+dashboard.page_setup("Home", heading="inkcore")
+st.markdown(
+    "Look inside a neural network that writes by hand. The network is the one of "
+    "Graves (2013), *Generating Sequences With Recurrent Neural Networks*, section 4.2: "
+    "one LSTM layer of 500 cells reads pen offsets and predicts the next one as a mixture of "
+    "20 Gaussians plus the chance that the pen lifts. The experiments follow the Distill article "
+    "[*Experiments in Handwriting with a Neural Network*](https://distill.pub/2016/handwriting/) "
+    "(Carter, Ha, Johnson and Olah, 2016), and go further: they run on the article's own model "
+    "as well as on inkcore's, measure how well each predicts real handwriting, and find the cells "
+    "that track pen lifts, position and direction for you."
+)
 
-PAGES = [
-    st.Page("pages/home.py", title="Home", icon="✒️", default=True),
-    st.Page("pages/write.py", title="Write with the model", icon="✍️"),
-    st.Page("pages/samples.py", title="The model writes", icon="📝"),
-    st.Page("pages/possibilities.py", title="Possibility space", icon="🌿"),
-    st.Page("pages/cells.py", title="Cell activations", icon="🔥"),
-    st.Page("pages/ordered.py", title="Ordered cells", icon="🧭"),
-    st.Page("pages/watch.py", title="Write and watch", icon="👀"),
-    st.Page("pages/probes.py", title="Cell probes", icon="🔎"),
-    st.Page("pages/surprise.py", title="Surprise", icon="⚡"),
-    st.Page("pages/library.py", title="Example library", icon="📚"),
-]
+loaded = dashboard.current_model()
+if loaded is not None:
+    st.subheader(f"Loaded: {loaded.label}")
+    st.markdown(dashboard.model_summary(loaded))
 
-navigation = st.navigation(PAGES)
-dashboard.model_picker()
-navigation.run()
+st.subheader("Experiments")
+for script, title, icon, what in dashboard.PAGES[1:]:
+    st.page_link(script, label=f"**{title}**: {what}", icon=icon)

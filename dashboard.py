@@ -41,17 +41,36 @@ PEN_WIDTH = 3
 MAX_UPLOAD_BYTES = 20 * 2**20
 
 
-EXPERIMENTS = (
-    ("pages/write.py", "**Write with the model**: it continues your handwriting, in your style."),
-    ("pages/samples.py", "**The model writes**: lines it writes by itself."),
-    ("pages/possibilities.py", "**Possibility space**: at every step, the futures it could have drawn."),
-    ("pages/cells.py", "**Cell activations**: all 500 cells over a line; click one to colour the stroke."),
-    ("pages/ordered.py", "**Ordered cells**: the same, with similar cells side by side (t-SNE)."),
-    ("pages/watch.py", "**Write and watch**: every cell responding as you write."),
-    ("pages/probes.py", "**Cell probes**: which cells track pen lifts, position, direction; pattern search."),
-    ("pages/surprise.py", "**Surprise**: how unlikely the model finds each point of a line."),
-    ("pages/library.py", "**Example library**: your saved handwriting, the article's lines, IAM-OnDB."),
+#: Every page in the article's order: script, title, icon, what it shows.
+PAGES = (
+    ("app.py", "Home", ":material/home:", ""),
+    ("pages/1_write.py", "Write with the model", ":material/draw:",
+     "it continues your handwriting, in your style."),
+    ("pages/2_samples.py", "The model writes", ":material/edit_note:", "lines it writes by itself."),
+    ("pages/3_possibilities.py", "Possibility space", ":material/call_split:",
+     "at every step, the futures it could have drawn."),
+    ("pages/4_cells.py", "Cell activations", ":material/grid_on:",
+     "all 500 cells over a line; click one to colour the stroke."),
+    ("pages/5_ordered.py", "Ordered cells", ":material/sort:",
+     "the same, with cells that behave alike side by side (t-SNE)."),
+    ("pages/6_watch.py", "Write and watch", ":material/visibility:", "every cell responding as you write."),
+    ("pages/7_probes.py", "Cell probes", ":material/troubleshoot:",
+     "which cells track pen lifts, position, direction; pattern search."),
+    ("pages/8_surprise.py", "Surprise", ":material/bolt:", "how unlikely the model finds each point of a line."),
+    ("pages/9_library.py", "Example library", ":material/library_books:",
+     "your saved handwriting, the article's lines, IAM-OnDB."),
 )
+
+
+def page_setup(title: str, heading: str | None = None) -> None:
+    """The frame of every page: its tab title, the sidebar's links and model picker, its heading."""
+    st.set_page_config(page_title=f"{title} · inkcore", page_icon=":material/draw:", layout="wide")
+    with st.sidebar:
+        for script, label, icon, _ in PAGES:
+            st.page_link(script, label=label, icon=icon)
+        st.divider()
+    model_picker()
+    st.title(heading or title)
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,8 +109,11 @@ def article_weights_path() -> Path | None:
 def model_picker() -> None:
     """The sidebar's model choice, shared by every page."""
     with st.sidebar:
-        st.radio("Model", (OURS, ARTICLE, UPLOADED), key="model_choice")
-        choice = st.session_state.model_choice
+        # Widget state does not survive a page switch; the choice lives in its own key.
+        st.session_state.model_choice = st.session_state.setdefault("chosen_model", OURS)
+        st.radio("Model", (OURS, ARTICLE, UPLOADED), key="model_choice",
+                 on_change=lambda: st.session_state.update(chosen_model=st.session_state.model_choice))
+        choice = st.session_state.chosen_model
         if choice == ARTICLE and article_weights_path() is None:
             st.caption("The article's weights are not on this computer yet.")
             if st.button("Download the article's model (1.4 MB)", key="download_article"):
@@ -142,7 +164,7 @@ def _store_upload(upload) -> str | None:
 
 def current_model() -> LoadedModel | None:
     """The chosen model, or None after telling the user why there is none."""
-    choice = st.session_state.get("model_choice", OURS)
+    choice = st.session_state.get("chosen_model", OURS)
     try:
         if choice == OURS:
             path = default_weights()
@@ -584,7 +606,7 @@ def clamp_state(key: str, last: int, default: int = 0) -> None:
 def open_cell(cell: int) -> None:
     """Go to the Cell activations page with ``cell`` chosen."""
     st.session_state.cells_cell = int(cell)
-    st.switch_page("pages/cells.py")
+    st.switch_page("pages/4_cells.py")
 
 
 @dataclass(frozen=True)

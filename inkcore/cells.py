@@ -27,14 +27,12 @@ Conventions a reader cannot guess:
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from inkcore.model import Model, Recording, run
+from inkcore.model import Model, Recording, blas_threads_for, run
 from inkcore.probes import FEATURE_HELP, FEATURE_LABELS, FEATURES, CellScores, rank_cells, stroke_features
 from inkcore.strokes import as_rows
 
@@ -59,17 +57,10 @@ INIT_STD = 1e-4
 TSNE_JOBS = 1
 
 
-@contextmanager
-def single_blas_thread() -> Iterator[None]:
-    """Run NumPy's BLAS on one thread.
-
-    The recurrent loop multiplies one row by W_h per step: far too little work
-    to share between threads. With the other core busy (training, a second
-    session) a multi-threaded OpenBLAS waits on it and a 1,000-step line took
-    up to 16 s instead of 0.1 s.
-    """
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+def single_blas_thread():
+    """Run NumPy's BLAS on one thread (see :func:`inkcore.model.blas_threads_for`):
+    the Gram matrix of 500 cells is too small to gain from a second, busy core."""
+    return blas_threads_for(batch_rows=1)
 
 
 def record(model: Model, rows: np.ndarray) -> Recording:
@@ -79,8 +70,7 @@ def record(model: Model, rows: np.ndarray) -> Recording:
     ``h[t]`` has read rows ``0..t`` (no zero row first).
     """
     rows = as_rows(rows)
-    with single_blas_thread():
-        recording = run(model, rows[:, None, :])  # (T, 1, cells)
+    recording = run(model, rows[:, None, :])  # (T, 1, cells); one BLAS thread, as run() does for one pen
     return Recording(recording.h[:, 0], recording.c[:, 0])
 
 

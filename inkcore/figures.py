@@ -116,7 +116,7 @@ def possibility_figure(
             gap = np.full((len(a), 1), np.nan)
             xs = np.hstack([a[:, :1], b[:, :1], gap]).ravel()
             ys = np.hstack([a[:, 1:], b[:, 1:], gap]).ravel()
-            fig.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", opacity=opacity, connectgaps=False,
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", opacity=opacity, connectgaps=False,
                                        line=dict(color=colour, width=1.2), hoverinfo="skip"))
     radius = 0.7 + 5.0 * np.sqrt(np.clip(eos, 0.0, 1.0))
     fig.add_trace(go.Scatter(

@@ -29,10 +29,13 @@ Every function takes any leading batch shape: one pen ``(3,)``, fifty futures
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import NamedTuple
+from functools import lru_cache
+from typing import Iterator, NamedTuple
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -220,6 +223,28 @@ def step(model: Model, x: np.ndarray, state: LSTMState) -> LSTMState:
     return _cell(model, z, state.c)
 
 
+#: Recurrent loops whose batch has fewer rows than this run BLAS on one thread.
+#: One pen's step multiplies a single row by W_h: far too little work to share.
+#: With the other core busy (a training run, a second session), a multi-threaded
+#: OpenBLAS waits on it: a 1,000-step line took up to 16 s instead of 0.1 s.
+SINGLE_THREAD_BATCH = 256
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    return ThreadpoolController()  # inspecting the loaded libraries costs ~1 ms: once
+
+
+@contextmanager
+def blas_threads_for(batch_rows: int) -> Iterator[None]:
+    """Run the enclosed products on one BLAS thread when the batch is small."""
+    if batch_rows >= SINGLE_THREAD_BATCH:
+        yield
+        return
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        yield
+
+
 def run(model: Model, xs: np.ndarray, state: LSTMState | None = None) -> Recording:
     """Read rows ``xs`` (T, ..., 3) in order and record h and c after each one."""
     xs = np.asarray(xs, dtype=model.dtype)
@@ -232,12 +257,13 @@ def run(model: Model, xs: np.ndarray, state: LSTMState | None = None) -> Recordi
     c = np.empty((steps, *state.c.shape), model.dtype)
     # The input projection does not depend on the state: do it for all steps at once.
     zx = xs @ model.W_x + model.b  # (T, ..., 4 * cells)
-    for t in range(steps):
-        z = state.h @ model.W_h
-        z += zx[t]
-        state = _cell(model, z, state.c)
-        h[t] = state.h
-        c[t] = state.c
+    with blas_threads_for(int(np.prod(state.h.shape[:-1]))):
+        for t in range(steps):
+            z = state.h @ model.W_h
+            z += zx[t]
+            state = _cell(model, z, state.c)
+            h[t] = state.h
+            c[t] = state.c
     return Recording(h, c)
 
 

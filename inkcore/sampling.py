@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from inkcore.model import LSTMState, Mixture, Model, mixture, run, step, zero_state
+from inkcore.model import LSTMState, Mixture, Model, blas_threads_for, mixture, run, step, zero_state
 from inkcore.strokes import model_inputs
 
 #: The article's defaults: continuing a reader's writing, and everything else.
@@ -69,12 +69,13 @@ def continue_from(
     x = np.array(last_row, dtype=np.float64)
     rows = np.empty(x.shape[:-1] + (steps, 3))
     eos = np.empty(x.shape[:-1] + (steps,))
-    for t in range(steps):
-        state = step(model, x, state)
-        mix = mixture(model, state.h)
-        x = sample(mix, rng, variation)
-        rows[..., t, :] = x
-        eos[..., t] = mix.eos
+    with blas_threads_for(int(np.prod(x.shape[:-1]))):
+        for t in range(steps):
+            state = step(model, x, state)
+            mix = mixture(model, state.h)
+            x = sample(mix, rng, variation)
+            rows[..., t, :] = x
+            eos[..., t] = mix.eos
     return Continuation(rows, eos)
 
 

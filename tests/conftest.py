@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 
-# Before NumPy loads: the suite's matrix products are small, so BLAS threads only
-# add overhead, and on a machine whose cores are busy (CI, a training run) they
-# wait on each other for seconds. Subprocesses (the CLI tests) inherit this.
+# One BLAS thread: the suite's matrix products are small, so threads only add
+# overhead, and on a machine whose cores are busy (CI, a training run) they
+# wait on each other for seconds. The variables reach subprocesses (the CLI
+# tests) and torch; threadpoolctl covers a NumPy that was loaded before them.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
@@ -14,8 +15,11 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 from inkcore.model import Config, expected_shapes, make_model  # noqa: E402
+
+threadpool_limits(limits=1, user_api="blas")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 ARTICLE = SHARED / "data" / "article"
@@ -29,7 +33,8 @@ SMALL_CONFIG = Config(cells=16, components=3)
 def require_shared(path: Path) -> Path:
     """Skip the calling test when a file of ``../shared`` is not beside the repository."""
     if not path.exists():
-        pytest.skip(f"../shared/data/article is absent: {path} not found (only developers and CI have it)")
+        folder = path.relative_to(SHARED / "data").parts[0]
+        pytest.skip(f"../shared/data/{folder} is absent: {path} not found (only developers and CI have it)")
     return path
 
 

@@ -40,11 +40,14 @@ def charts(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
+SCRIPTS = {path.stem.split("_", 1)[1]: f"pages/{path.name}" for path in (ROOT / "pages").glob("*.py")}
+
+
 def page(name: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     if name != "home":
-        at.switch_page(f"pages/{name}.py")
+        at.switch_page(SCRIPTS[name])
     return at
 
 
@@ -222,5 +225,5 @@ def test_saving_from_the_canvas_reaches_the_library():
     at.text_input(key="write_save_name").input("my loops").run()
     at.button(key="write_save").click().run()
     no_errors(at)
-    at.switch_page("pages/library.py").run()
+    at.switch_page(SCRIPTS["library"]).run()
     assert any("my loops" in m.value for m in at.markdown)

@@ -5,7 +5,7 @@ import streamlit as st
 import dashboard
 from inkcore import figures, sampling
 
-st.title("Write with the model")
+dashboard.page_setup("Write with the model")
 st.caption("Write on the canvas. After each stroke the model reads everything you wrote and "
            "continues it, in your style. Its prediction is drawn from a copy of its state, "
            "so predicting never changes what it has read.")

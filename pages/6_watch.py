@@ -3,7 +3,7 @@ import streamlit as st
 import dashboard
 from inkcore import figures
 
-st.title("Write and watch")
+dashboard.page_setup("Write and watch")
 st.caption("Write on the canvas: after every stroke, all 500 cells are recomputed for everything you wrote. "
            "Move along your writing with the step slider; pick a cell, or click the heatmap, to colour "
            "your strokes by it.")

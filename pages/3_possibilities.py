@@ -5,7 +5,7 @@ import streamlit as st
 import dashboard
 from inkcore import figures, sampling
 
-st.title("Possibility space")
+dashboard.page_setup("Possibility space")
 st.caption("At every point of a line, the model could have gone many ways. Each hair is one of "
            "the futures it could have drawn from there: green where it veers right of the path "
            "actually taken, orange where it veers left. Grey circles grow with the model's "
@@ -38,7 +38,7 @@ if not whole:
             frame.plotly_chart(figures.possibility_figure(rows, result.rows, turns, result.eos, t), key=f"pf{t}")
             time.sleep(0.05)
     chart, distribution = st.columns([3, 1])
-    chart.plotly_chart(figures.possibility_figure(rows, result.rows, turns, result.eos, at), key="futures_chart")
+    chart.plotly_chart(figures.possibility_figure(rows, result.rows, turns, result.eos, at), key="futures_chart", theme=None)
     mix = dashboard.prediction(loaded.model, loaded.key, rows)
     if at + 1 < len(rows):
         distribution.plotly_chart(figures.mixture_figure(mix.take(at + 1), variation, title=f"Point {at + 1}"),

@@ -4,7 +4,7 @@ import streamlit as st
 
 import dashboard
 
-st.title("Example library")
+dashboard.page_setup("Example library")
 st.caption("Every page can open these lines: your saved handwriting, the article's validation lines, "
            "and the validation and test lines of your own IAM-OnDB copy.")
 

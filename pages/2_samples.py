@@ -6,7 +6,7 @@ import streamlit as st
 import dashboard
 from inkcore import figures, render, sampling
 
-st.title("The model writes")
+dashboard.page_setup("The model writes")
 st.caption("Lines the model writes by itself, from a blank state, one point at a time. "
            "Variation scales how far each point may stray from the model's likeliest choice.")
 loaded = dashboard.require_model()

@@ -3,7 +3,7 @@ import streamlit as st
 import dashboard
 from inkcore import cells, figures
 
-st.title("Cell probes")
+dashboard.page_setup("Cell probes")
 st.caption("The article found by eye that some cells follow the pen's direction, its position, or the pen "
            "lifts. Here every cell is scored against features computed from the strokes, over a set of "
            "examples, and the best cells for each feature are listed.")

@@ -6,7 +6,7 @@ import streamlit as st
 import dashboard
 from inkcore import cells, figures
 
-st.title("Ordered cells")
+dashboard.page_setup("Ordered cells")
 st.caption("The same heatmap with the cells ordered by a one-dimensional t-SNE, as in the article's "
            "third footnote: cells that are mostly negative are sign-flipped, and cells that behave "
            "alike end up side by side. Cells are named by their row in this order and by their own index.")

@@ -3,7 +3,7 @@ import streamlit as st
 import dashboard
 from inkcore import figures
 
-st.title("Cell activations")
+dashboard.page_setup("Cell activations")
 st.caption("The state c of all 500 cells as the model reads a line: one row per cell, one column per "
            "step, brown below zero and green above. Click a cell's row (or pick its number) to colour "
            "the handwriting by that cell; click a moment to mark it on the line.")

@@ -4,7 +4,7 @@ import streamlit as st
 import dashboard
 from inkcore import figures
 
-st.title("Surprise")
+dashboard.page_setup("Surprise")
 st.caption("How unlikely the model found each point of a line: its negative log-likelihood in nats, "
            "the quantity training minimises. Hot points are where the writing did what the model "
            "did not expect.")
