@@ -559,8 +559,10 @@ def delete_entry(handwriting: HandwritingStore, entry_id: int) -> None:
 def heatmap_click(chart_key: str, cell_key: str, step_key: str) -> None:
     """Carry a new click on a cell heatmap (see inkcore.figures.cell_heatmap) into
     the cell and step widgets; call before those widgets are drawn."""
-    event = st.session_state.get(chart_key)
-    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else []
+    try:  # a plotly chart's state is a dict-like record, not a dict
+        points = list(st.session_state[chart_key]["selection"]["points"])
+    except (KeyError, TypeError, AttributeError):
+        points = []
     if not points:
         return
     point = points[0]
@@ -569,6 +571,8 @@ def heatmap_click(chart_key: str, cell_key: str, step_key: str) -> None:
         return
     st.session_state[f"{chart_key}_seen"] = signature
     custom = point.get("customdata")
+    if isinstance(custom, dict):  # a typed array's row comes back keyed by position
+        custom = [custom.get(str(k)) for k in range(len(custom))]
     if isinstance(custom, (list, tuple)) and len(custom) >= 2:
         st.session_state[cell_key] = int(custom[0])
         st.session_state[step_key] = int(custom[1])

@@ -174,12 +174,12 @@ def coloured_path_figure(
     label: str,
     midpoint: float | None = None,
     marker_at: int | None = None,
-    height: int = 260,
+    height: int = 300,
 ) -> go.Figure:
     """Handwriting with each point coloured by a value (an activation, a surprise)."""
     path = path_points(rows)[1:]
     fig = go.Figure(strokes_trace(rows, colour="#c9ccd3", width=1.2))
-    marker = dict(size=5, color=values, colorscale=colorscale, showscale=True,
+    marker = dict(size=6, color=values, colorscale=colorscale, showscale=True,
                   colorbar=dict(title=label, thickness=12, len=0.8))
     if midpoint is not None:
         limit = float(np.nanmax(np.abs(values - midpoint))) or 1.0
@@ -210,6 +210,7 @@ def cell_heatmap(
     markers, not on heatmap tiles.
     """
     steps, cells = c.shape
+    axis_title = "cell" if order is None else "row"
     order = np.arange(cells) if order is None else np.asarray(order)
     values = c[:, order].T  # (cells, T) rows in display order
     if flip is not None:
@@ -217,26 +218,29 @@ def cell_heatmap(
     limit = float(np.percentile(np.abs(values), 99)) or 1.0
     fig = go.Figure(go.Heatmap(
         z=values.astype(np.float32), colorscale=CELL_SCALE, zmid=0, zmin=-limit, zmax=limit,
-        customdata=np.broadcast_to(order[:, None], values.shape),
-        hovertemplate="row %{y}, cell %{customdata}<br>step %{x}<br>c = %{z:.3f}<extra></extra>",
-        colorbar=dict(title="c", thickness=12),
+        hoverinfo="skip", colorbar=dict(title="c", thickness=12),
     ))
+    # Hover and clicks belong to the markers alone: a heatmap under the pointer would
+    # take the hover, and Streamlit does not report clicks on heatmap tiles.
     stride = max(1, int(np.ceil(steps / MAX_CLICK_COLUMNS)))
     grid_steps = np.arange(0, steps, stride)
     rows_grid, steps_grid = np.meshgrid(np.arange(cells), grid_steps, indexing="ij")
+    rows_flat, steps_flat = rows_grid.ravel(), steps_grid.ravel()
     fig.add_trace(go.Scatter(
-        x=steps_grid.ravel().astype(np.int32), y=rows_grid.ravel().astype(np.int32), mode="markers",
-        marker=dict(size=6, opacity=0), hoverinfo="none",
-        customdata=np.stack([order[rows_grid.ravel()], steps_grid.ravel()], axis=1).astype(np.int32),
+        x=steps_flat.astype(np.int32), y=rows_flat.astype(np.int32), mode="markers",
+        marker=dict(size=6, opacity=0),
+        customdata=np.stack([order[rows_flat], steps_flat, rows_flat,
+                             np.round(values[rows_flat, steps_flat], 3)], axis=1).astype(np.float32),
+        hovertemplate="row %{customdata[2]} · cell %{customdata[0]}<br>step %{customdata[1]}"
+                      "<br>c = %{customdata[3]:.3f}<extra></extra>",
     ))
     if selected_cell is not None:
         row = int(np.flatnonzero(order == selected_cell)[0])
         fig.add_hrect(y0=row - 0.5, y1=row + 0.5, line=dict(color="#d1495b", width=1.5))
     if selected_step is not None:
         fig.add_vline(x=selected_step, line=dict(color="#d1495b", width=1.5))
-    fig.update_layout(height=height, margin=dict(l=50, r=10, t=10, b=40), hoverdistance=-1,
-                      clickmode="event+select", dragmode=False, showlegend=False)
-    fig.update_yaxes(autorange="reversed", title="row" if order is not None else "cell")
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=10, b=40), hoverdistance=-1, showlegend=False)
+    fig.update_yaxes(autorange="reversed", title=axis_title)
     fig.update_xaxes(title="step")
     return fig
 

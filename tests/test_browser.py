@@ -1,0 +1,188 @@
+"""The real thing: the dashboard served by `streamlit run`, driven by Playwright
+in Debian's Chromium. Screenshots land in artifacts/browser/ for a person to look at."""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ARTICLE
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "artifacts" / "browser"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+#: Generous: CI machines are slow and may be busy; tests wait on elements, never on sleeps.
+WAIT_MS = 90_000
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, shipped_weights):
+    port = free_port()
+    env = dict(os.environ, INKCORE_DATA=str(tmp_path_factory.mktemp("data")),
+               INKCORE_CACHE=str(tmp_path_factory.mktemp("cache")), INKCORE_WEIGHTS=str(shipped_weights))
+    if ARTICLE.exists():
+        env["INKCORE_ARTICLE_DIR"] = str(ARTICLE)
+    log = tmp_path_factory.mktemp("log") / "streamlit.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None:
+                pytest.fail(f"streamlit exited: {log.read_text()[-2000:]}")
+            time.sleep(0.3)
+    else:
+        server.kill()
+        pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
+    yield url
+    server.terminate()
+    server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium); scripts/test.sh installs it")
+    with playwright_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(WAIT_MS)
+    yield tab
+    context.close()
+
+
+def settle(tab) -> None:
+    """Wait until Streamlit has finished running the script."""
+    tab.wait_for_selector("[data-testid=stMainBlockContainer]")
+    tab.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
+
+
+def open_page(tab, app_url: str, path: str, heading: str) -> None:
+    tab.goto(f"{app_url}/{path}")
+    tab.get_by_role("heading", name=heading).first.wait_for()
+    settle(tab)
+    assert tab.locator("[data-testid=stException]").count() == 0
+
+
+def shoot(tab, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def write_word(tab, x0: float = 60, loops: int = 5) -> None:
+    """Write a row of cursive loops on the canvas with the mouse, then a separate stroke."""
+    canvas = tab.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    tab.mouse.move(box["x"] + x0, box["y"] + 130)
+    tab.mouse.down()
+    for t in range(loops * 14):
+        tab.mouse.move(box["x"] + x0 + 4 * t + 14 * math.cos(t / 2.2), box["y"] + 130 - 22 * math.sin(t / 2.2))
+    tab.mouse.up()
+    settle(tab)
+
+
+def plotly_trace_names(tab) -> list[str]:
+    return tab.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .flatMap(p => (p.data || []).map(t => t.name || ''))""")
+
+
+PAGES = [
+    ("", "inkcore"),
+    ("write", "Write with the model"),
+    ("samples", "The model writes"),
+    ("possibilities", "Possibility space"),
+    ("cells", "Cell activations"),
+    ("ordered", "Ordered cells"),
+    ("watch", "Write and watch"),
+    ("probes", "Cell probes"),
+    ("surprise", "Surprise"),
+    ("library", "Example library"),
+]
+
+
+@pytest.mark.parametrize("path,heading", PAGES)
+def test_every_page_opens(page, app_url, path, heading):
+    open_page(page, app_url, path, heading)
+    page.wait_for_selector(".js-plotly-plot, [data-testid=stAlert], [data-testid=stPageLink]")
+    shoot(page, f"page-{path or 'home'}")
+
+
+def test_write_continue_and_come_back(page, app_url):
+    open_page(page, app_url, "write", "Write with the model")
+    write_word(page)
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .some(p => (p.data || []).some(t => t.name === 'continuation 1'))""")
+    shoot(page, "write-continuation")
+    slider = page.locator("[data-testid=stSlider]").filter(has_text="Length").locator("input[type=range]")
+    before = slider.get_attribute("aria-valuetext")
+    slider.focus()
+    for _ in range(5):
+        slider.press("ArrowRight")
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .some(p => (p.data || []).some(t => t.name === 'continuation 1'))""")
+    settle(page)
+    assert slider.get_attribute("aria-valuetext") != before
+    page.get_by_role("link", name="The model writes").first.click()
+    page.get_by_role("heading", name="The model writes").first.wait_for()
+    settle(page)
+    page.get_by_role("link", name="Write with the model").first.click()
+    page.get_by_role("heading", name="Write with the model").first.wait_for()
+    settle(page)
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .some(p => (p.data || []).some(t => t.name === 'continuation 1'))""")
+    assert page.get_by_text("Write a word or two").count() == 0
+    shoot(page, "write-after-coming-back")
+
+
+def test_cells_click_recolours_the_stroke(page, app_url):
+    if not ARTICLE.exists():
+        pytest.skip("../shared/data/article is absent: the cells page opens on the article's example")
+    open_page(page, app_url, "cells", "Cell activations")
+    heatmap = page.locator(".js-plotly-plot").nth(1)
+    heatmap.wait_for()
+    heatmap.scroll_into_view_if_needed()
+    box = heatmap.locator(".nsewdrag").first.bounding_box()
+    target = (box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.7)
+    page.mouse.move(*target)
+    page.locator(".hoverlayer .hovertext").first.wait_for()
+    page.mouse.click(*target)
+    page.wait_for_function("""() => { const i = document.querySelector('[data-testid=stNumberInput] input');
+        return i && i.value !== '93'; }""")
+    settle(page)
+    chosen = page.locator("[data-testid=stNumberInput] input").first.input_value()
+    legend = page.locator(".js-plotly-plot").first.inner_text()
+    assert f"cell {chosen}" in legend
+    shoot(page, "cells-after-click")
