@@ -1,0 +1,125 @@
+"""Turn a trained model into what ``weights/`` ships: the weights with their
+metrics, a sample sheet and a model card.
+
+``python -m inkcore.publish --model runs/main/best.npz --data lines.npz
+--article ../shared/data/article --out weights``
+
+Scores are computed here with the NumPy evaluation protocol
+(:mod:`inkcore.evaluate`), for the new model and, on the same lines, for the
+article's model, so the card compares like with like.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from inkcore import render, weights
+from inkcore.data import load_lines, read_article_lines
+from inkcore.evaluate import score
+from inkcore.sampling import SAMPLE_VARIATION, generate
+
+SAMPLE_SEEDS = range(1, 9)
+SAMPLE_STEPS = 700
+WEIGHTS_NAME = "inkcore.npz"
+
+
+def sample_sheet(model, path: Path) -> None:
+    """8 samples of 700 steps at variation 0.65, seeds 1-8, one under another."""
+    lines = [generate(model, SAMPLE_STEPS, np.random.default_rng(seed), SAMPLE_VARIATION) for seed in SAMPLE_SEEDS]
+    path.write_bytes(render.to_png(lines, scale=3.0))
+
+
+def card(metadata: dict, command: str) -> str:
+    provenance = metadata["provenance"]
+    metrics = metadata["metrics"]
+    rows = []
+    for name, label in (("article_validation", "the article's 200 validation lines"),
+                        ("test_split", "IAM-OnDB `test` split (549 lines)")):
+        if name in metrics:
+            ours, theirs = metrics[name], metrics.get(f"{name}_article_model")
+            rows.append(f"| {label} | {ours['points']:,} | **{ours['nll_per_point']:.3f}** "
+                        f"({ours['gauss_per_point']:.3f} / {ours['eos_per_point']:+.3f}) | "
+                        + (f"{theirs['nll_per_point']:.3f} ({theirs['gauss_per_point']:.3f} / "
+                           f"{theirs['eos_per_point']:+.3f})" if theirs else "not measured") + " |")
+    table = "\n".join(rows)
+    return f"""# inkcore's own handwriting model
+
+One LSTM layer of 500 cells reading pen offsets `(dx, dy, pen)` in the article's units
+(IAM-OnDB whiteboard units / 40) and predicting a 20-component bivariate Gaussian
+mixture plus an end-of-stroke probability: the architecture of the Distill article's
+model, trained by inkcore from scratch.
+
+## Data
+- IAM-OnDB `lineStrokes` (all 12,195 lines, converted by `python -m inkcore import-iam`);
+  trained on split `train` only ({provenance.get('train_lines', 10197):,} lines), the split is by form,
+  so no form is on two sides. Checkpoints were chosen on the article's validation lines
+  that the line set identifies (all in `val`); `test` is used for this card only.
+- Offsets clipped to ±50 model units, in training and evaluation alike.
+
+## Training
+- {provenance['steps']:,} updates of Adam (learning rate 1e-3, held for 6,000 updates, then halved
+  every 12,000, floor 5e-5), batch {provenance.get('batch')} streams, truncated back-propagation
+  over windows of {provenance.get('window')} steps with the state carried along each line,
+  gradient norm clipped at 10, seed {provenance.get('seed')}.
+- {provenance['wall_hours']:.1f} hours of wall time on {provenance['machine']}
+  (across sessions, resumed from checkpoints).
+
+## How well it predicts handwriting
+Mean negative log-likelihood per point in nats, lower is better (offsets / pen lifts), by
+the evaluation protocol of `python -m inkcore evaluate`:
+
+| lines | points | inkcore | the article's model |
+| --- | --- | --- | --- |
+{table}
+
+## Samples
+`samples.png`: 8 samples of {SAMPLE_STEPS} steps at variation {SAMPLE_VARIATION}, seeds 1-8
+(`python -m inkcore sample --n 1 --steps 700 --variation 0.65 --seed K`).
+
+## Reproduce
+```
+{command}
+```
+Published {metadata['published']} by `python -m inkcore.publish`.
+"""
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m inkcore.publish", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True, help="exported inkcore .npz from training")
+    parser.add_argument("--data", required=True, help="the line set trained on (for the test split)")
+    parser.add_argument("--article", required=True, help="folder with the article's b64_weights.json and validation-data/")
+    parser.add_argument("--out", default="weights")
+    parser.add_argument("--command", default="python -m inkcore.train --data lines.npz --run-dir runs/main",
+                        help="the training command, for the card")
+    args = parser.parse_args(argv)
+
+    model, metadata = weights.load(args.model)
+    article_model, _ = weights.load(Path(args.article) / "b64_weights.json")
+    validation = list(read_article_lines(Path(args.article) / "validation-data").values())
+    test = load_lines(args.data).model_rows("test")
+    metrics = {}
+    for name, lines in (("article_validation", validation), ("test_split", test)):
+        metrics[name] = score(model, lines).to_dict()
+        metrics[f"{name}_article_model"] = score(article_model, lines).to_dict()
+        print(name, json.dumps(metrics[name]), file=sys.stderr)
+    out = Path(args.out)
+    provenance = dict(metadata.get("provenance", {}))
+    provenance.setdefault("machine", f"{platform.machine()} CPU")
+    record = {"provenance": provenance, "metrics": metrics,
+              "published": datetime.date.today().isoformat(), "reproduce": args.command}
+    weights.save_npz(out / WEIGHTS_NAME, model, **record)
+    sample_sheet(model, out / "samples.png")
+    (out / "MODEL_CARD.md").write_text(card(record, args.command))
+    print(f"published to {out}: {WEIGHTS_NAME}, samples.png, MODEL_CARD.md", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
