@@ -627,7 +627,8 @@ def pattern_matches(loaded: LoadedModel, example_key: str, c: np.ndarray, start:
         return PatternResult([], [])
     recordings = {key: recording(loaded.model, loaded.key, load_example(loaded, key).rows)[1]
                   for key in dict.fromkeys((example_key,) + search_keys)}
-    threshold = float(np.mean(c[start:stop, chosen]))
-    matches = cells.find_pattern(recordings, chosen, threshold * 0.8)
+    # each cell counts as on above 80% of its own mean in the span: cells differ in scale
+    thresholds = 0.8 * c[start:stop, chosen].mean(axis=0)
+    matches = cells.find_pattern(recordings, chosen, thresholds)
     own = [m for m in matches if not (m.example == example_key and m.start < stop and m.stop > start)]
     return PatternResult(list(chosen), own)

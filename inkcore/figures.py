@@ -19,6 +19,8 @@ LEFT_COLOUR = "#f28e2b"  # the article's orange: veering left
 SURPRISE_SCALE = "YlOrRd"
 #: The article's heatmaps use a diverging brown-blue-green scale, centred on 0.
 CELL_SCALE = "BrBG"
+#: Half the width, in model units, of the window that follows the pen in a possibility figure.
+FOLLOW_HALF_WIDTH = 18.0
 #: At most this many click targets across time in a heatmap; more would slow every click.
 MAX_CLICK_COLUMNS = 400
 
@@ -124,11 +126,15 @@ def possibility_figure(
         marker=dict(size=2 * radius, color="rgba(29,35,48,0.25)", line=dict(width=0)),
         customdata=np.round(eos, 3), hovertemplate="step %{pointNumber}<br>p(pen lift) %{customdata}<extra></extra>",
     ))
+    fig = _ink_layout(fig, height)
     if at is not None:
-        fig.add_trace(go.Scatter(x=[path[at + 1, 0]], y=[path[at + 1, 1]], mode="markers",
+        here = path[at + 1]
+        fig.add_trace(go.Scatter(x=[here[0]], y=[here[1]], mode="markers",
                                  marker=dict(size=11, color="rgba(0,0,0,0)", line=dict(color=INK, width=2)),
                                  hoverinfo="skip"))
-    return _ink_layout(fig, height)
+        # follow the pen: a window of the line around the current point
+        fig.update_xaxes(range=[here[0] - FOLLOW_HALF_WIDTH, here[0] + FOLLOW_HALF_WIDTH])
+    return fig
 
 
 def covariance_ellipse(mu_x, mu_y, sigma_x, sigma_y, rho, scale=2.0, points=40) -> np.ndarray:

@@ -24,13 +24,13 @@ length, variation, candidates = continuation_controls()
 writing = dashboard.canvas_writing("write")
 seed = st.session_state.setdefault("write_seed", 0)
 buttons = st.columns([1, 1, 1, 1, 3])
-if buttons[0].button("Clear", key="write_clear"):
+if buttons[0].button("Clear", icon=":material/delete:", key="write_clear"):
     dashboard.clear_canvas("write")
     st.rerun()
-if buttons[1].button("Re-sample", key="write_resample"):
+if buttons[1].button("Re-sample", icon=":material/casino:", key="write_resample"):
     st.session_state.write_seed = seed = seed + 1
-play = buttons[2].button("▶ Play", key="write_play")
-if buttons[3].button("⏸ Pause", key="write_pause"):
+play = buttons[2].button("Play", icon=":material/play_arrow:", key="write_play")
+if buttons[3].button("Pause", icon=":material/pause:", key="write_pause"):
     st.session_state.write_paused = True
 with buttons[4]:
     dashboard.save_controls(writing.rows, "write")

@@ -24,12 +24,14 @@ def sample_controls() -> tuple[int, int, float, int]:
 count, steps, variation, seed = sample_controls()
 with st.spinner("Writing…"):
     lines = dashboard.samples(loaded.model, loaded.key, count, steps, variation, seed)
+grid = st.columns(2)
 for index, rows in enumerate(lines):
-    st.plotly_chart(figures.handwriting_figure(rows, height=170, title=f"seed {seed + index}"),
-                    key=f"sample_{index}")
-    name = f"inkcore-sample-seed{seed + index}-v{variation:g}"
-    a, b, c, _ = st.columns([1, 1, 1, 5])
-    a.download_button("SVG", render.to_svg([rows]), f"{name}.svg", "image/svg+xml", key=f"svg_{index}")
-    b.download_button("PNG", render.to_png([rows]), f"{name}.png", "image/png", key=f"png_{index}")
-    c.download_button("JSON", json.dumps(np.round(rows, 4).tolist()), f"{name}.json", "application/json",
-                      key=f"json_{index}")
+    with grid[index % 2]:
+        st.plotly_chart(figures.handwriting_figure(rows, height=170, title=f"seed {seed + index}"),
+                        key=f"sample_{index}")
+        name = f"inkcore-sample-seed{seed + index}-v{variation:g}"
+        svg, png, data = st.columns(3)
+        svg.download_button("SVG", render.to_svg([rows]), f"{name}.svg", "image/svg+xml", key=f"svg_{index}")
+        png.download_button("PNG", render.to_png([rows]), f"{name}.png", "image/png", key=f"png_{index}")
+        data.download_button("JSON", json.dumps(np.round(rows, 4).tolist()), f"{name}.json", "application/json",
+                             key=f"json_{index}")

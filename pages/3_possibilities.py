@@ -32,7 +32,7 @@ result, turns = dashboard.futures(loaded, rows, variation, count, steps, seed=0)
 whole = st.toggle("Show every point's futures at once", value=False, key="futures_whole")
 if not whole:
     at = st.slider("Step", 0, len(rows) - 1, min(len(rows) - 1, 40), key="futures_at")
-    if st.button("▶ Play along the line", key="futures_play"):
+    if st.button("Play along the line", icon=":material/play_arrow:", key="futures_play"):
         frame = st.empty()
         for t in range(at, len(rows), 2):
             frame.plotly_chart(figures.possibility_figure(rows, result.rows, turns, result.eos, t), key=f"pf{t}")
