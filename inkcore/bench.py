@@ -47,6 +47,9 @@ MANY_PENS = 50
 MANY_PENS_TARGET_BOUNDS = 1.5
 RUN_STEPS = 1000
 REPEATS = 25
+RECORD_TARGET_S = 0.25
+ORDER_TARGET_S = 3.0
+FUTURE_LINE_POINTS = 600
 
 
 @dataclass(frozen=True)
@@ -163,10 +166,61 @@ def bench_run(context: Context) -> list[Row]:
     ]
 
 
+def sample_line(context: Context, steps: int) -> np.ndarray:
+    """A line the model writes itself: realistic input for the page-level figures."""
+    from inkcore.sampling import generate
+
+    return generate(context.model, steps, np.random.default_rng(1))
+
+
+def bench_cells(context: Context) -> list[Row]:
+    """The cell pages: recording a 1,000-point line, and the t-SNE order of every cell."""
+    from inkcore.cells import order_cells, record
+
+    line = sample_line(context, RUN_STEPS)
+    recorded, = measure([lambda: record(context.model, line)], loops=1, repeats=5)
+    c = record(context.model, line).c
+    order_cells([c[:50]])  # the first call also imports openTSNE: not part of the figure
+    ordered, = measure([lambda: order_cells([c])], loops=1, repeats=3)
+    return [
+        Row(f"record cells of a {RUN_STEPS}-point line", recorded, note=f"<= {RECORD_TARGET_S} s",
+            met=recorded.best <= RECORD_TARGET_S),
+        Row(f"t-SNE order of {context.model.config.cells} cells", ordered, note=f"<= {ORDER_TARGET_S} s",
+            met=ordered.best <= ORDER_TARGET_S),
+    ]
+
+
+def bench_futures(context: Context) -> list[Row]:
+    """The possibility space of a 600-point line: 50 futures of 8 steps at every point,
+    against the products it cannot avoid (reading the line, and every future's steps)."""
+    from inkcore.sampling import FUTURE_CHUNK_POINTS, FUTURE_STEPS, FUTURES, possible_futures
+
+    model = context.model
+    line = sample_line(context, FUTURE_LINE_POINTS)
+    pens = FUTURE_CHUNK_POINTS * FUTURES
+    h_many = np.tanh(context.rng.normal(0.0, 0.5, (pens, model.config.cells))).astype(model.dtype)
+    h_one = h_many[:1]
+    chunks = -(-FUTURE_LINE_POINTS // FUTURE_CHUNK_POINTS)
+
+    def bound():
+        for _ in range(FUTURE_LINE_POINTS):
+            h_one @ model.W_h
+        for _ in range(chunks * FUTURE_STEPS):
+            h_many @ model.W_h
+            h_many @ model.W_out
+
+    drawn, drawn_bound = measure(
+        [lambda: possible_futures(model, line, np.random.default_rng(0)), bound], loops=1, repeats=3)
+    return [Row(f"{FUTURES} x {FUTURE_STEPS} futures at {FUTURE_LINE_POINTS} points", drawn, drawn_bound,
+                f"<= {MANY_PENS_TARGET_BOUNDS}x bound", drawn.best <= MANY_PENS_TARGET_BOUNDS * drawn_bound.best)]
+
+
 BENCHMARKS: list[tuple[str, Callable[[Context], list[Row]]]] = [
     ("matrix products (this machine's BLAS, float32)", bench_products),
     ("LSTM step", bench_steps),
     ("recorded run", bench_run),
+    ("cells", bench_cells),
+    ("possibility space", bench_futures),
 ]
 
 

@@ -267,8 +267,10 @@ def span_figure(rows: np.ndarray, start: int, stop: int, context: int = 40, heig
     first, last = max(0, start - context), min(len(rows), stop + context)
     fig = go.Figure()
     for lo, hi, colour, width in ((first, last, "#b8bcc6", 1.6), (start, stop, "#d1495b", 2.6)):
-        piece = rows[lo:hi]
-        fig.add_trace(strokes_trace(piece, path[lo], colour, width))
+        trace = strokes_trace(rows[lo:hi], path[lo], colour, width)
+        if lo > 0 and rows[lo - 1, 2] > 0.5:  # the pen was lifted: row lo moves it, drawing nothing
+            trace.x, trace.y = trace.x[1:], trace.y[1:]
+        fig.add_trace(trace)
     if title:
         fig.update_layout(title=dict(text=title, font=dict(size=11)))
     fig = _ink_layout(fig, height)

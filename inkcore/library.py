@@ -18,6 +18,7 @@ import json
 import os
 import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import NamedTuple
 
@@ -70,16 +71,22 @@ class HandwritingStore:
         return sqlite3.connect(self.path, timeout=LOCK_TIMEOUT, isolation_level=None)
 
     def _open_checked(self) -> None:
+        folder = self.path.parent
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise StoreError(f"cannot create the data folder {self.path.parent}: {error.strerror}") from None
+            raise StoreError(f"cannot create the data folder {folder}: {error.strerror}; "
+                             f"set {DATA_ENV} to a folder you can write to") from None
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise StoreError(f"the data folder {folder} is not writable; set {DATA_ENV} to a folder you can write to")
         try:
             self._create()
         except sqlite3.DatabaseError as error:
             if _is_locked(error):
                 raise StoreError(f"{self.path} is locked by another program; try again in a moment") from None
-            moved = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            if not _is_damaged(error):  # e.g. cannot be opened: moving it aside would not help
+                raise StoreError(f"cannot open the handwriting database {self.path}: {error}") from None
+            moved = _unused_name(self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"))
             try:
                 os.replace(self.path, moved)
             except OSError as move_error:
@@ -88,7 +95,7 @@ class HandwritingStore:
             self._create()
 
     def _create(self) -> None:
-        with self._connect() as db:
+        with closing(self._connect()) as db:  # closed at once, so a damaged file can be moved
             db.execute(
                 "CREATE TABLE IF NOT EXISTS handwriting ("
                 " id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, rows TEXT NOT NULL,"
@@ -97,11 +104,16 @@ class HandwritingStore:
             db.execute("SELECT count(*) FROM handwriting").fetchone()
 
     def _run(self, sql: str, args: tuple = ()) -> list[tuple]:
+        return self._execute(sql, args)[0]
+
+    def _execute(self, sql: str, args: tuple = ()) -> tuple[list[tuple], int | None]:
+        """One statement in its own connection: its result rows and the id of a row it inserted."""
         try:
             connection = self._connect()
             try:
                 with connection:
-                    return connection.execute(sql, args).fetchall()
+                    cursor = connection.execute(sql, args)
+                    return cursor.fetchall(), cursor.lastrowid
             finally:
                 connection.close()
         except sqlite3.DatabaseError as error:
@@ -117,11 +129,13 @@ class HandwritingStore:
         if len(rows) == 0:
             raise StoreError("there is nothing to save yet")
         text = json.dumps(np.round(rows, 5).tolist())
-        self._run(
+        # The id comes from the insert itself: asking afterwards for the newest
+        # row of that name could return another session's save of the same name.
+        _, entry_id = self._execute(
             "INSERT INTO handwriting (name, rows, points, created) VALUES (?, ?, ?, ?)",
             (name, text, len(rows), time.time()),
         )
-        return int(self._run("SELECT max(id) FROM handwriting WHERE name = ?", (name,))[0][0])
+        return int(entry_id)
 
     def entries(self) -> list[SavedEntry]:
         rows = self._run("SELECT id, name, points, created FROM handwriting ORDER BY created DESC, id DESC")
@@ -151,3 +165,21 @@ def clean_name(name: str) -> str:
 def _is_locked(error: Exception) -> bool:
     text = str(error).lower()
     return "locked" in text or "busy" in text
+
+
+def _is_damaged(error: sqlite3.Error) -> bool:
+    """The file is not a database, or a damaged one (not: cannot be opened, read-only, full)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)  # an extended code's primary
+    text = str(error).lower()
+    return "not a database" in text or "malformed" in text
+
+
+def _unused_name(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``...: a damaged file is never moved over an earlier one."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.name}-{number}")
+    return candidate

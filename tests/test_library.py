@@ -178,9 +178,9 @@ def test_a_database_locked_by_another_program_makes_save_fail_clearly(store, mon
     holder = sqlite3.connect(store.path, isolation_level=None)
     try:
         holder.execute("BEGIN EXCLUSIVE")
-        with pytest.raises(StoreError, match="busy|locked"):
+        with pytest.raises(StoreError, match=r"busy \(locked by another program\); try again"):
             store.save("during the lock", random_rows(rng, 5))
-        with pytest.raises(StoreError, match="busy|locked"):
+        with pytest.raises(StoreError, match="busy"):
             store.entries()
     finally:
         holder.execute("ROLLBACK")
@@ -257,3 +257,15 @@ def test_a_data_folder_that_cannot_be_written_gives_a_clear_error(unwritable):
         HandwritingStore(unwritable / DATABASE_NAME)
     assert str(unwritable) in str(raised.value)
     assert "damaged" not in str(raised.value)
+
+
+def test_a_database_that_cannot_be_opened_is_not_moved_aside(tmp_path):
+    """Only a damaged file is moved aside; one SQLite cannot open (here a folder
+    where the file should be) is reported and left where it is."""
+    in_the_way = tmp_path / DATABASE_NAME
+    in_the_way.mkdir()
+    with pytest.raises(StoreError, match="cannot open") as raised:
+        HandwritingStore(in_the_way)
+    assert "damaged" not in str(raised.value)
+    assert in_the_way.is_dir()
+    assert corrupt_copies(in_the_way) == []

@@ -1,0 +1,530 @@
+"""Plotly figure builders (inkcore.figures), and the turn angles that colour
+the possibility figure (inkcore.sampling.future_turns)."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from conftest import random_rows
+from inkcore.figures import (
+    CONTINUATION_COLOURS,
+    LEFT_COLOUR,
+    MAX_CLICK_COLUMNS,
+    RIGHT_COLOUR,
+    cell_heatmap,
+    coloured_path_figure,
+    continuation_figure,
+    covariance_ellipse,
+    handwriting_figure,
+    mixture_figure,
+    path_points,
+    possibility_figure,
+    score_bars,
+    span_figure,
+)
+from inkcore.model import mixture
+from inkcore.sampling import future_turns
+from inkcore.strokes import split_strokes, to_absolute
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def xy(trace) -> np.ndarray:
+    """A trace's points (n, 2) with None turned into NaN."""
+    to_float = lambda v: np.nan if v is None else float(v)  # noqa: E731
+    return np.column_stack([[to_float(v) for v in trace.x], [to_float(v) for v in trace.y]])
+
+
+def segments(trace) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """Every drawn line segment of a lines trace, as ((x0, y0), (x1, y1)) rounded to 1e-9."""
+    points = xy(trace)
+    found = []
+    for a, b in zip(points[:-1], points[1:]):
+        if np.isfinite(a).all() and np.isfinite(b).all():
+            found.append((tuple(np.round(a, 9)), tuple(np.round(b, 9))))
+    return found
+
+
+def expected_segments(rows, start=(0.0, 0.0)):
+    return [
+        (tuple(np.round(a, 9)), tuple(np.round(b, 9)))
+        for stroke in split_strokes(rows, start)
+        for a, b in zip(stroke[:-1], stroke[1:])
+    ]
+
+
+def frozen(value):
+    """A deep copy of arrays, tuples (NamedTuples too), lists and dicts, to compare with later."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return type(value)(*(frozen(v) for v in value))
+    if isinstance(value, (list, tuple)):
+        return type(value)(frozen(v) for v in value)
+    if isinstance(value, dict):
+        return {k: frozen(v) for k, v in value.items()}
+    return value
+
+
+def same(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype \
+            and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    return a == b
+
+
+def assert_ink_axes(fig: go.Figure) -> None:
+    """Handwriting is drawn with y growing downward at one-to-one aspect."""
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert fig.layout.yaxis.scaleanchor == "x"
+    assert fig.layout.yaxis.scaleratio == 1
+
+
+# --- shared inputs ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def rows(rng):
+    return random_rows(rng, 30)
+
+
+@pytest.fixture
+def mix(small_model, rng):
+    return mixture(small_model, rng.normal(0.0, 0.7, small_model.config.cells))
+
+
+@pytest.fixture
+def futures_of(rng):
+    def make(rows, count=4, steps=3):
+        futures = rng.normal(0.0, 0.5, (len(rows), count, steps, 3))
+        futures[..., 2] = rng.random(futures.shape[:-1]) < 0.2
+        return futures
+    return make
+
+
+def builder_calls(rows, mix, futures_of, rng):
+    futures = futures_of(rows)
+    turns = future_turns(rows, futures)
+    eos = rng.random(len(rows))
+    c = rng.normal(0.0, 1.0, (len(rows), 6))
+    order, flip = np.array([3, 1, 5, 0, 2, 4]), np.array([1.0, -1.0, 1.0, -1.0, 1.0, 1.0])
+    continuations = rng.normal(0.0, 0.5, (3, 10, 3))
+    return {
+        "handwriting": (handwriting_figure, (rows,), {"title": "a line"}),
+        "continuation": (continuation_figure, (rows, continuations), {"shown_steps": 4}),
+        "possibility_all": (possibility_figure, (rows, futures, turns, eos), {}),
+        "possibility_at": (possibility_figure, (rows, futures, turns, eos), {"at": 7}),
+        "mixture": (mixture_figure, (mix,), {"variation": 0.5}),
+        "coloured_path": (coloured_path_figure, (rows, c[:, 2], "BrBG", "cell 2"), {"midpoint": 0.0, "marker_at": 4}),
+        "cell_heatmap": (cell_heatmap, (c,), {}),
+        "cell_heatmap_ordered": (cell_heatmap, (c, order, flip), {"selected_cell": 5, "selected_step": 9}),
+        "score_bars": (score_bars, ([(4, 0.9), (1, 0.5), (7, -0.2)], "pen lifts"), {}),
+        "span": (span_figure, (rows, 10, 17), {"context": 5, "title": "a span"}),
+    }
+
+
+BUILDERS = ["handwriting", "continuation", "possibility_all", "possibility_at", "mixture", "coloured_path",
+            "cell_heatmap", "cell_heatmap_ordered", "score_bars", "span"]
+INK_BUILDERS = ["handwriting", "continuation", "possibility_all", "possibility_at", "mixture", "coloured_path", "span"]
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_every_builder_returns_a_new_figure_and_changes_none_of_its_inputs(name, rows, mix, futures_of, rng):
+    build, args, kwargs = builder_calls(rows, mix, futures_of, rng)[name]
+    kept = frozen((args, kwargs))
+    first = build(*args, **kwargs)
+    second = build(*args, **kwargs)
+    assert isinstance(first, go.Figure) and first is not second
+    assert len(first.data) >= 1
+    assert same((args, kwargs), kept)
+    first.update_layout(height=999)
+    assert second.layout.height != 999  # no layout shared between figures
+
+
+@pytest.mark.parametrize("name", INK_BUILDERS)
+def test_handwriting_is_drawn_with_y_down_at_one_to_one(name, rows, mix, futures_of, rng):
+    build, args, kwargs = builder_calls(rows, mix, futures_of, rng)[name]
+    assert_ink_axes(build(*args, **kwargs))
+
+
+# --- handwriting and continuations -----------------------------------------------------
+
+
+def test_handwriting_figure_draws_every_stroke_and_no_pen_up_move(rows):
+    fig = handwriting_figure(rows)
+    assert len(fig.data) == 1
+    drawn = segments(fig.data[0])
+    assert drawn == expected_segments(rows)
+    assert sum(v is None for v in fig.data[0].x) == len(split_strokes(rows))
+    lifts = np.flatnonzero(rows[:-1, 2] == 1)
+    positions = path_points(rows)
+    for t in lifts + 1:  # row t moves with the pen up, from point t to point t + 1
+        jump = (tuple(np.round(positions[t], 9)), tuple(np.round(positions[t + 1], 9)))
+        assert jump not in drawn
+
+
+def test_handwriting_figure_of_no_rows_is_empty_but_valid():
+    fig = handwriting_figure(np.zeros((0, 3)))
+    assert isinstance(fig, go.Figure) and len(fig.data[0].x) == 0
+
+
+def test_continuation_figure_has_the_ink_and_one_trace_per_candidate(rows, rng):
+    rows = rows.copy()
+    rows[-1, 2] = 0  # the writer's pen is still down
+    candidates = rng.normal(0.0, 0.5, (4, 12, 3))
+    candidates[..., 2] = 0
+    fig = continuation_figure(rows, candidates)
+    assert len(fig.data) == 1 + len(candidates)
+    assert segments(fig.data[0]) == expected_segments(rows)
+    end = to_absolute(rows)[-1]
+    for index, candidate in enumerate(candidates):
+        trace = fig.data[1 + index]
+        assert trace.line.color == CONTINUATION_COLOURS[index]
+        points = xy(trace)
+        np.testing.assert_allclose(points[0], end)  # carries straight on from the pen
+        np.testing.assert_allclose(points[-2], end + candidate[:, :2].sum(axis=0))
+
+
+def test_a_continuation_after_a_pen_lift_does_not_join_the_writing(rows, rng):
+    rows = rows.copy()
+    rows[-1, 2] = 1
+    candidates = rng.normal(0.0, 0.5, (2, 6, 3))
+    candidates[..., 2] = 0
+    candidates[:, 0, :2] = [5.0, 0.0]  # the first row is the pen-up jump to the next stroke
+    fig = continuation_figure(rows, candidates, shown_steps=4)
+    end = to_absolute(rows)[-1]
+    for index, candidate in enumerate(candidates):
+        points = xy(fig.data[1 + index])
+        np.testing.assert_allclose(points[0], end + candidate[0, :2])
+        finite = points[np.isfinite(points).all(axis=1)]
+        assert len(finite) == 4  # shown_steps points, the jump's start left out
+        assert not any(np.allclose(a, end) for a in finite)
+
+
+def test_continuation_figure_without_writing_starts_at_the_origin(rng):
+    candidates = rng.normal(0.0, 0.5, (2, 5, 3))
+    candidates[..., 2] = 0
+    fig = continuation_figure(np.zeros((0, 3)), candidates)
+    assert len(fig.data) == 3
+    np.testing.assert_allclose(xy(fig.data[1])[0], [0.0, 0.0])
+
+
+# --- possibility space -------------------------------------------------------------------
+
+
+def tiny_possibilities():
+    """Three rows, two futures of two steps, with turns chosen by hand (not measured):
+    the figure colours by the turns it is given."""
+    rows = np.array([[1.0, 0.0, 0.0], [1.0, 0.5, 0.0], [1.0, 0.0, 1.0]])
+    futures = np.zeros((3, 2, 2, 3))
+    futures[..., 0] = 1.0
+    futures[..., 1] = np.arange(12).reshape(3, 2, 2) * 0.1  # every segment different
+    turns = np.array([
+        [[0.3, -0.2], [0.0, 0.8]],
+        [[-1.0, -0.1], [2.0, 0.4]],
+        [[np.nan, np.nan], [0.1, np.nan]],
+    ])
+    eos = np.array([0.0, 0.25, 1.0])
+    return rows, futures, turns, eos
+
+
+def hair_segments(rows, futures, pick):
+    """The expected (start, end) of every hair segment [t, n, k] where pick[t, n, k]."""
+    path = path_points(rows)
+    found = []
+    for t, n, k in zip(*np.nonzero(pick)):
+        begin = path[t + 1] + futures[t, n, :k, :2].sum(axis=0)
+        found.append((tuple(np.round(begin, 9)), tuple(np.round(begin + futures[t, n, k, :2], 9))))
+    return sorted(found)
+
+
+def coloured_hairs(fig, colour):
+    traces = [t for t in fig.data if t.line is not None and t.line.color == colour]
+    separators = sum(int(np.isnan(xy(t)[:, 0]).sum()) for t in traces)
+    return traces, separators, sorted(s for t in traces for s in segments(t))
+
+
+@pytest.mark.parametrize("at", [None, 0, 1, 2])
+def test_possibility_figure_colours_each_hair_by_its_turn(at):
+    rows, futures, turns, eos = tiny_possibilities()
+    fig = possibility_figure(rows, futures, turns, eos, at=at)
+    shown = np.zeros(turns.shape, bool)
+    shown[slice(None) if at is None else at] = True
+    right, right_count, right_segments = coloured_hairs(fig, RIGHT_COLOUR)
+    left, left_count, left_segments = coloured_hairs(fig, LEFT_COLOUR)
+    assert right_count == np.sum((turns > 0) & shown)
+    assert left_count == np.sum((turns <= 0) & shown)
+    assert right_segments == hair_segments(rows, futures, (turns > 0) & shown)
+    assert left_segments == hair_segments(rows, futures, (turns <= 0) & shown)
+    assert len(right) == len(left) == futures.shape[2]  # one trace per colour and step
+    opacities = [t.opacity for t in right]
+    assert opacities == sorted(opacities, reverse=True) and opacities[-1] > 0  # later steps fainter
+
+
+def test_possibility_figure_draws_the_line_and_pen_lift_circles():
+    rows, futures, turns, eos = tiny_possibilities()
+    fig = possibility_figure(rows, futures, turns, eos)
+    assert segments(fig.data[0]) == expected_segments(rows)
+    circles = [t for t in fig.data if t.mode == "markers"]
+    assert len(circles) == 1
+    np.testing.assert_allclose(xy(circles[0]), path_points(rows)[1:])
+    np.testing.assert_allclose(circles[0].marker.size, 2 * (0.7 + 5 * np.sqrt(eos)))
+
+
+def test_possibility_figure_at_a_step_rings_that_point():
+    rows, futures, turns, eos = tiny_possibilities()
+    fig = possibility_figure(rows, futures, turns, eos, at=1)
+    rings = [t for t in fig.data if t.mode == "markers" and len(t.x) == 1]
+    assert len(rings) == 1
+    np.testing.assert_allclose(xy(rings[0])[0], path_points(rows)[2])
+
+
+# --- the mixture ---------------------------------------------------------------------------
+
+
+def test_covariance_ellipse_is_the_scale_sigma_contour():
+    mu, sigma, rho = np.array([0.4, -1.2]), np.array([0.5, 1.5]), -0.6
+    ring = covariance_ellipse(*mu, *sigma, rho, scale=2.0, points=40)
+    cov = np.array([[sigma[0] ** 2, rho * sigma[0] * sigma[1]], [rho * sigma[0] * sigma[1], sigma[1] ** 2]])
+    d = ring - mu
+    np.testing.assert_allclose(np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d), 4.0, rtol=1e-9)
+    np.testing.assert_allclose(ring[:-1].mean(axis=0), mu, atol=1e-12)  # 39 evenly spaced angles
+    np.testing.assert_allclose(ring[0], ring[-1])  # closed
+
+
+@pytest.mark.parametrize("variation", [1.0, 0.5, 0.0])
+def test_mixture_figure_draws_the_weighty_components_centred_on_their_means(mix, variation):
+    fig = mixture_figure(mix, variation=variation)
+    pi = mix.pi
+    if variation > 0:
+        pi = np.exp((mix.log_pi - mix.log_pi.max()) / variation)
+        pi = pi / pi.sum()
+    kept = np.flatnonzero(pi >= 1e-3)
+    rings, pen = fig.data[:-1], fig.data[-1]
+    assert len(rings) == len(kept)
+    assert np.allclose(xy(pen), [[0.0, 0.0]])
+    drawn_order = []
+    for ring in rings:
+        centre = xy(ring)[:-1].mean(axis=0)
+        k = int(np.argmin(np.hypot(mix.mu_x - centre[0], mix.mu_y - centre[1])))
+        np.testing.assert_allclose(centre, [mix.mu_x[k], mix.mu_y[k]], atol=1e-5)
+        assert ring.opacity == pytest.approx(0.15 + 0.85 * pi[k], rel=1e-6)
+        drawn_order.append(pi[k])
+    assert drawn_order == sorted(drawn_order)  # the heaviest on top
+    assert f"{float(mix.eos):.2f}" in fig.layout.title.text
+
+
+# --- values along the path ---------------------------------------------------------------
+
+
+def test_coloured_path_figure_centres_the_colour_scale_on_the_midpoint(rows, rng):
+    values = rng.normal(0.3, 2.0, len(rows))
+    values[5] = np.nan
+    fig = coloured_path_figure(rows, values, "BrBG", "cell", midpoint=0.0)
+    marker = fig.data[1].marker
+    limit = np.nanmax(np.abs(values))
+    assert marker.cmid == 0.0
+    assert marker.cmin == pytest.approx(-limit) and marker.cmax == pytest.approx(limit)
+    assert marker.cmin == -marker.cmax
+    np.testing.assert_allclose(xy(fig.data[1]), path_points(rows)[1:])
+    np.testing.assert_array_equal(np.asarray(marker.color), values)
+
+    shifted = coloured_path_figure(rows, values, "BrBG", "cell", midpoint=0.5).data[1].marker
+    assert shifted.cmin + shifted.cmax == pytest.approx(1.0)
+    plain = coloured_path_figure(rows, values, "YlOrRd", "nats").data[1].marker
+    assert plain.cmin is None and plain.cmax is None
+    flat = coloured_path_figure(rows, np.zeros(len(rows)), "BrBG", "cell", midpoint=0.0).data[1].marker
+    assert (flat.cmin, flat.cmax) == (-1.0, 1.0)  # a constant line still has a scale
+
+
+@pytest.mark.parametrize("marker_at, rings", [(0, 1), (29, 1), (30, 0), (-1, 0), (None, 0)])
+def test_coloured_path_figure_rings_the_chosen_point(rows, marker_at, rings):
+    fig = coloured_path_figure(rows, np.arange(len(rows), dtype=float), "BrBG", "cell", marker_at=marker_at)
+    assert len(fig.data) == 2 + rings
+    if rings:
+        np.testing.assert_allclose(xy(fig.data[2])[0], path_points(rows)[marker_at + 1])
+
+
+# --- cell heatmaps ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ordered", [False, True])
+def test_cell_heatmap_click_targets_carry_cell_step_row_and_value(ordered, rng):
+    steps, cells = 40, 7
+    c = rng.normal(0.0, 1.5, (steps, cells)).astype(np.float32)
+    order = rng.permutation(cells) if ordered else np.arange(cells)
+    flip = np.where(rng.random(cells) < 0.5, -1.0, 1.0) if ordered else np.ones(cells)
+    fig = cell_heatmap(c, order, flip) if ordered else cell_heatmap(c)
+    heat, grid = fig.data[0], fig.data[1]
+    assert isinstance(heat, go.Heatmap) and isinstance(grid, go.Scatter)
+
+    z = np.asarray(heat.z)
+    assert z.shape == (cells, steps)
+    np.testing.assert_allclose(z, (c * flip)[:, order].T, rtol=1e-6)
+    assert heat.zmid == 0 and heat.zmin == -heat.zmax
+
+    assert grid.mode == "markers" and grid.marker.opacity == 0
+    data = np.asarray(grid.customdata, dtype=np.float64)
+    assert data.shape == (cells * steps, 4)
+    cell, step, row, value = (data[:, k] for k in range(4))
+    np.testing.assert_array_equal(step, np.asarray(grid.x))
+    np.testing.assert_array_equal(row, np.asarray(grid.y))
+    np.testing.assert_array_equal(cell, order[row.astype(int)])
+    expected = c[step.astype(int), cell.astype(int)] * flip[cell.astype(int)]
+    np.testing.assert_allclose(value, expected, rtol=0, atol=5e-4 + 1e-6 * np.abs(expected).max())
+    assert {(int(r), int(s)) for r, s in zip(row, step)} == {(r, s) for r in range(cells) for s in range(steps)}
+    assert fig.layout.hoverdistance == -1
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert fig.layout.yaxis.title.text == ("row" if ordered else "cell")
+
+
+def test_cell_heatmap_caps_the_click_columns_of_a_long_line(rng):
+    steps, cells = 2 * MAX_CLICK_COLUMNS + 1, 5
+    c = rng.normal(0.0, 1.0, (steps, cells))
+    grid = cell_heatmap(c).data[1]
+    columns = np.unique(np.asarray(grid.x))
+    stride = int(np.ceil(steps / MAX_CLICK_COLUMNS))
+    assert MAX_CLICK_COLUMNS / 2 < len(columns) <= MAX_CLICK_COLUMNS
+    np.testing.assert_array_equal(columns, np.arange(0, steps, stride))
+    assert columns[-1] >= steps - stride  # the end of the line can still be clicked
+    assert len(grid.x) == cells * len(columns)
+    data = np.asarray(grid.customdata, dtype=np.float64)
+    np.testing.assert_allclose(data[:, 3], c[data[:, 1].astype(int), data[:, 0].astype(int)], atol=6e-4)
+
+
+def test_cell_heatmap_of_a_short_line_has_a_target_at_every_step(rng):
+    c = rng.normal(0.0, 1.0, (MAX_CLICK_COLUMNS, 3))
+    assert len(np.unique(np.asarray(cell_heatmap(c).data[1].x))) == MAX_CLICK_COLUMNS
+
+
+def test_cell_heatmap_marks_the_selected_cell_in_display_order_and_the_selected_step(rng):
+    c = rng.normal(0.0, 1.0, (20, 6))
+    order = np.array([3, 1, 5, 0, 2, 4])
+    fig = cell_heatmap(c, order, np.ones(6), selected_cell=5, selected_step=11)
+    rects = [s for s in fig.layout.shapes if s.type == "rect"]
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert len(rects) == 1 and len(lines) == 1
+    assert (rects[0].y0, rects[0].y1) == (1.5, 2.5)  # cell 5 is shown in row 2
+    assert lines[0].x0 == lines[0].x1 == 11
+    assert len(cell_heatmap(c).layout.shapes) == 0
+
+
+# --- bars and spans -----------------------------------------------------------------------
+
+
+def test_score_bars_list_the_cells_top_down_with_their_scores():
+    scores = [(4, 0.91), (17, 0.5), (3, -0.25)]
+    fig = score_bars(scores, "pen lifts")
+    bar = fig.data[0]
+    assert isinstance(bar, go.Bar) and bar.orientation == "h"
+    assert list(bar.x) == [0.91, 0.5, -0.25]
+    assert list(bar.y) == ["cell 4", "cell 17", "cell 3"]
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert fig.layout.title.text == "pen lifts"
+
+
+def test_span_figure_draws_the_span_in_colour_over_its_context(rows):
+    rows = rows.copy()
+    rows[:, 2] = 0
+    start, stop = 10, 17
+    fig = span_figure(rows, start, stop, context=5)
+    context, span = fig.data
+    path = path_points(rows)
+    np.testing.assert_allclose(xy(span)[:-1], path[start : stop + 1])
+    np.testing.assert_allclose(xy(context)[:-1], path[start - 5 : stop + 5 + 1])
+    assert span.line.width > context.line.width
+
+
+def test_span_figure_at_the_ends_of_the_line(rows):
+    rows = rows.copy()
+    rows[:, 2] = 0
+    fig = span_figure(rows, 0, len(rows), context=40)
+    path = path_points(rows)
+    for trace in fig.data:
+        np.testing.assert_allclose(xy(trace)[:-1], path)
+
+
+def test_span_figure_does_not_draw_the_pen_up_move_into_the_span():
+    """A span (or its context) that begins right after a pen lift begins with a
+    pen-up move; like every other figure, it must not be drawn as ink."""
+    rows = np.zeros((12, 3))
+    rows[:, 0] = 0.5
+    rows[4, 2] = 1  # the pen lifts after row 4 ...
+    rows[5, :2] = [10.0, -3.0]  # ... and row 5 moves it to the next stroke
+    rows[-1, 2] = 1
+    path = path_points(rows)
+    jump = (tuple(np.round(path[5], 9)), tuple(np.round(path[6], 9)))
+    for start, context in ((5, 0), (5, 3), (8, 3), (2, 2)):
+        fig = span_figure(rows, start, 11, context=context)
+        for trace in fig.data:
+            assert jump not in segments(trace), (start, context)
+        drawn = {s for trace in fig.data for s in segments(trace)}
+        assert expected_segments(rows[6:11], path[6])[0] in drawn  # the next stroke is drawn
+
+
+# --- turns: which way a possible future veers -----------------------------------------
+
+
+def straight_path(direction, length=6):
+    rows = np.zeros((length, 3))
+    rows[:, :2] = direction
+    return rows
+
+
+def futures_all(direction, length=6, count=1, steps=3):
+    futures = np.zeros((length, count, steps, 3))
+    futures[..., :2] = direction
+    return futures
+
+
+@pytest.mark.parametrize("path_direction, future_direction, angle", [
+    ((1.0, 0.0), (1.0, 1.0), np.pi / 4),  # going right, veering down the page: right turn
+    ((1.0, 0.0), (1.0, -1.0), -np.pi / 4),  # going right, veering up the page: left turn
+    ((0.0, 1.0), (-1.0, 1.0), np.pi / 4),  # going down the page, veering to its left side: right turn
+    ((-1.0, 0.0), (-1.0, -1.0), np.pi / 4),  # going left, veering up: right turn (wrapped, not -7 pi / 4)
+    ((-1.0, 0.0), (-1.0, 1.0), -np.pi / 4),
+    ((1.0, 0.0), (1.0, 0.0), 0.0),
+])
+def test_future_turns_are_positive_to_the_right_on_the_page(path_direction, future_direction, angle):
+    rows, futures = straight_path(path_direction), futures_all(future_direction)
+    turns = future_turns(rows, futures)
+    known = turns[np.isfinite(turns)]
+    assert known.size > 0
+    np.testing.assert_allclose(known, angle, atol=1e-12)
+
+
+def test_future_turns_are_nan_where_the_line_has_ended():
+    length, steps = 6, 3
+    turns = future_turns(straight_path((1.0, 0.0), length), futures_all((1.0, 1.0), length, count=2, steps=steps))
+    assert turns.shape == (length, 2, steps)
+    for t in range(length):
+        for k in range(1, steps + 1):  # the path has a point k steps after point t + 1 while t + 1 + k <= length
+            assert np.isnan(turns[t, :, k - 1]).all() == (t + 1 + k > length), (t, k)
+
+
+def test_a_future_that_follows_the_real_line_does_not_turn(rng):
+    rows = random_rows(rng, 25)
+    steps = 4
+    futures = np.zeros((len(rows), 1, steps, 3))
+    for t in range(len(rows)):
+        ahead = rows[t + 1 : t + 1 + steps]
+        futures[t, 0, : len(ahead)] = ahead
+    kept = futures.copy()
+    turns = future_turns(rows, futures)
+    assert np.array_equal(futures, kept)
+    known = np.isfinite(turns)
+    assert known.sum() == sum(min(steps, len(rows) - 1 - t) for t in range(len(rows)))
+    np.testing.assert_allclose(turns[known], 0.0, atol=1e-9)
+
+
+def test_future_turns_stay_within_a_half_turn(rng):
+    rows = random_rows(rng, 40)
+    turns = future_turns(rows, rng.normal(0.0, 1.0, (40, 5, 6, 3)))
+    known = turns[np.isfinite(turns)]
+    assert np.all(np.abs(known) <= np.pi)
+    assert (known > 0).any() and (known < 0).any()
