@@ -601,10 +601,17 @@ def article_cell_order() -> cells.CellOrder | None:
         return None
 
 
-def clamp_state(key: str, last: int, default: int = 0) -> None:
-    """Keep a step widget's value within a line that may have become shorter."""
+def clamp_state(key: str, last: int, default: int = 0, follow_end: bool = False) -> None:
+    """Keep a step widget's value within a line that may have changed length.
+
+    With ``follow_end``, a value that sat at the line's previous end moves to its
+    new end, so a marker at the pen's position follows the writing."""
+    previous_last = st.session_state.get(f"{key}_last")
     value = st.session_state.get(key, default)
+    if follow_end and (previous_last is None or value == previous_last):
+        value = last
     st.session_state[key] = max(0, min(int(value), last))
+    st.session_state[f"{key}_last"] = last
 
 
 def open_cell(cell: int) -> None:

@@ -242,9 +242,9 @@ def pick_model(path: str | None) -> tuple[Model, str]:
 
 def format_row(row: Row) -> str:
     line = f"  {row.name:44s}{row.timing.best * 1e3:10.4f} {row.timing.median * 1e3:10.4f}"
-    if row.bound is None:
-        return f"{line} {'':10s} {'':8s}  {row.note}"
     verdict = "" if row.met is None else ("  ok" if row.met else "  MISSED")
+    if row.bound is None:
+        return f"{line} {'':10s} {'':8s}  {row.note}{verdict}"
     ratio = row.timing.best / row.bound.best
     return f"{line} {row.bound.best * 1e3:10.4f} {ratio:7.2f}x  {row.note}{verdict}"
 

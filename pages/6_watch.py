@@ -23,7 +23,7 @@ if message:
 _, c = dashboard.recording(loaded.model, loaded.key, writing.rows)
 dashboard.heatmap_click("watch_heatmap", "watch_cell", "watch_step")
 last = len(c) - 1
-dashboard.clamp_state("watch_step", last, default=last)
+dashboard.clamp_state("watch_step", last, default=last, follow_end=True)
 left, right = st.columns(2)
 st.session_state.setdefault("watch_cell", 93)
 cell = left.number_input("Cell", 0, c.shape[1] - 1, key="watch_cell")
