@@ -573,9 +573,9 @@ def heatmap_click(chart_key: str, cell_key: str, step_key: str) -> None:
     custom = point.get("customdata")
     if isinstance(custom, dict):  # a typed array's row comes back keyed by position
         custom = [custom.get(str(k)) for k in range(len(custom))]
-    if isinstance(custom, (list, tuple)) and len(custom) >= 2:
-        st.session_state[cell_key] = int(custom[0])
-        st.session_state[step_key] = int(custom[1])
+    if isinstance(custom, (list, tuple)) and custom and point.get("x") is not None:
+        st.session_state[cell_key] = int(custom[0])  # customdata is [cell, c]; x is the step
+        st.session_state[step_key] = int(point["x"])
 
 
 @st.cache_data(max_entries=32, show_spinner="Ordering the cells with t-SNE…")

@@ -177,7 +177,7 @@ def test_cells_click_selects_a_cell(with_article):
     no_errors(at)
     assert at.number_input(key="cells_cell").value == 93
     at.session_state["cells_heatmap"] = {"selection": {"points": [
-        {"curve_number": 1, "point_index": 7, "x": 12, "y": 250, "customdata": [250, 12]}],
+        {"curve_number": 1, "point_index": 7, "x": 12, "y": 250, "customdata": [250, 0.5]}],
         "point_indices": [7], "box": [], "lasso": []}}
     at.run()
     no_errors(at)

@@ -176,6 +176,7 @@ def test_cells_click_recolours_the_stroke(page, app_url):
     heatmap.scroll_into_view_if_needed()
     box = heatmap.locator(".nsewdrag").first.bounding_box()
     target = (box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.7)
+    page.mouse.move(target[0] - 5, target[1] - 5)  # WebGL hover wakes on a move within the plot
     page.mouse.move(*target)
     page.locator(".hoverlayer .hovertext").first.wait_for()
     page.mouse.click(*target)

@@ -10,6 +10,7 @@ from conftest import random_rows
 from inkcore.figures import (
     CONTINUATION_COLOURS,
     LEFT_COLOUR,
+    HEAT_LEVELS,
     MAX_CLICK_COLUMNS,
     RIGHT_COLOUR,
     cell_heatmap,
@@ -354,31 +355,33 @@ def test_coloured_path_figure_rings_the_chosen_point(rows, marker_at, rings):
 
 
 @pytest.mark.parametrize("ordered", [False, True])
-def test_cell_heatmap_click_targets_carry_cell_step_row_and_value(ordered, rng):
+def test_cell_heatmap_click_targets_carry_cell_and_value_at_step_and_row(ordered, rng):
     steps, cells = 40, 7
     c = rng.normal(0.0, 1.5, (steps, cells)).astype(np.float32)
     order = rng.permutation(cells) if ordered else np.arange(cells)
     flip = np.where(rng.random(cells) < 0.5, -1.0, 1.0) if ordered else np.ones(cells)
     fig = cell_heatmap(c, order, flip) if ordered else cell_heatmap(c)
     heat, grid = fig.data[0], fig.data[1]
-    assert isinstance(heat, go.Heatmap) and isinstance(grid, go.Scatter)
+    assert isinstance(heat, go.Heatmap) and isinstance(grid, go.Scattergl)
 
     z = np.asarray(heat.z)
     assert z.shape == (cells, steps)
-    np.testing.assert_allclose(z, (c * flip)[:, order].T, rtol=1e-6)
+    shown = (c * flip)[:, order].T
+    limit = np.percentile(np.abs(shown), 99)
+    # 8-bit levels of the value; the colour bar's labels give them back in units of c
+    np.testing.assert_allclose(z / HEAT_LEVELS * limit, np.clip(shown, -limit, limit), atol=limit / HEAT_LEVELS)
     assert heat.zmid == 0 and heat.zmin == -heat.zmax
+    assert float(heat.colorbar.ticktext[-1]) == pytest.approx(limit, rel=0.05)
 
     assert grid.mode == "markers" and grid.marker.opacity == 0
     data = np.asarray(grid.customdata, dtype=np.float64)
-    assert data.shape == (cells * steps, 4)
-    cell, step, row, value = (data[:, k] for k in range(4))
-    np.testing.assert_array_equal(step, np.asarray(grid.x))
-    np.testing.assert_array_equal(row, np.asarray(grid.y))
-    np.testing.assert_array_equal(cell, order[row.astype(int)])
-    expected = c[step.astype(int), cell.astype(int)] * flip[cell.astype(int)]
-    np.testing.assert_allclose(value, expected, rtol=0, atol=5e-4 + 1e-6 * np.abs(expected).max())
+    assert data.shape == (cells * steps, 2)
+    cell, value = data[:, 0], data[:, 1]
+    step, row = np.asarray(grid.x).astype(int), np.asarray(grid.y).astype(int)
+    np.testing.assert_array_equal(cell, order[row])
+    expected = c[step, cell.astype(int)] * flip[cell.astype(int)]
+    np.testing.assert_allclose(value, expected, rtol=1e-6, atol=1e-6)
     assert {(int(r), int(s)) for r, s in zip(row, step)} == {(r, s) for r in range(cells) for s in range(steps)}
-    assert fig.layout.hoverdistance == -1
     assert fig.layout.yaxis.autorange == "reversed"
     assert fig.layout.yaxis.title.text == ("row" if ordered else "cell")
 
@@ -394,7 +397,7 @@ def test_cell_heatmap_caps_the_click_columns_of_a_long_line(rng):
     assert columns[-1] >= steps - stride  # the end of the line can still be clicked
     assert len(grid.x) == cells * len(columns)
     data = np.asarray(grid.customdata, dtype=np.float64)
-    np.testing.assert_allclose(data[:, 3], c[data[:, 1].astype(int), data[:, 0].astype(int)], atol=6e-4)
+    np.testing.assert_allclose(data[:, 1], c[np.asarray(grid.x).astype(int), data[:, 0].astype(int)], atol=1e-6)
 
 
 def test_cell_heatmap_of_a_short_line_has_a_target_at_every_step(rng):
