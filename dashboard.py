@@ -34,6 +34,9 @@ ARTICLE_DIR_ENV = "INKCORE_ARTICLE_DIR"
 IAM_ENV = "INKCORE_IAM"
 
 OURS, ARTICLE, UPLOADED = "inkcore's own model", "The article's model", "A weights file you upload"
+#: The article's cell figure opens on cell 93; its ordered figure's "cell 136" is row 136 of its order.
+ARTICLE_CELL = 93
+ARTICLE_ROW = 136
 SAMPLE_SEEDS = range(1, 9)
 SAMPLE_STEPS = 700
 CANVAS_HEIGHT, CANVAS_WIDTH = 250, 720
@@ -62,9 +65,20 @@ PAGES = (
 )
 
 
+def remembered(key: str, default) -> str:
+    """A widget key that starts at ``default`` and keeps the user's choice when they
+    switch pages and come back (Streamlit forgets the state of widgets it did not draw)."""
+    st.session_state.setdefault(key, default)
+    st.session_state.setdefault("_remembered", set()).add(key)
+    return key
+
+
 def page_setup(title: str, heading: str | None = None) -> None:
     """The frame of every page: its tab title, the sidebar's links and model picker, its heading."""
     st.set_page_config(page_title=f"{title} · inkcore", page_icon=":material/draw:", layout="wide")
+    for key in st.session_state.get("_remembered", ()):
+        if key in st.session_state:  # re-set: a value set by the app outlives its widget
+            st.session_state[key] = st.session_state[key]
     with st.sidebar:
         for script, label, icon, _ in PAGES:
             st.page_link(script, label=label, icon=icon)
@@ -607,7 +621,7 @@ def clamp_state(key: str, last: int, default: int = 0, follow_end: bool = False)
     With ``follow_end``, a value that sat at the line's previous end moves to its
     new end, so a marker at the pen's position follows the writing."""
     previous_last = st.session_state.get(f"{key}_last")
-    value = st.session_state.get(key, default)
+    value = st.session_state[remembered(key, default)]
     if follow_end and (previous_last is None or value == previous_last):
         value = last
     st.session_state[key] = max(0, min(int(value), last))

@@ -192,6 +192,10 @@ def coloured_path_figure(
     if midpoint is not None:
         limit = float(np.nanmax(np.abs(values - midpoint))) or 1.0
         marker.update(cmid=midpoint, cmin=midpoint - limit, cmax=midpoint + limit)
+    elif len(values) > 1:
+        # a few extreme points would wash out the rest: the scale spans the 2nd to 98th percentile
+        low, high = np.nanpercentile(values, [2, 98])
+        marker.update(cmin=float(low), cmax=float(max(high, low + 1e-6)))
     fig.add_trace(go.Scattergl(
         x=path[:, 0], y=path[:, 1], mode="markers", marker=marker, customdata=values,
         hovertemplate="step %{pointNumber}<br>" + label + " %{customdata:.3f}<extra></extra>",

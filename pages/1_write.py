@@ -14,9 +14,10 @@ loaded = dashboard.require_model()
 
 def continuation_controls() -> tuple[int, float, int]:
     left, middle, right = st.columns(3)
-    length = left.slider("Length (steps)", 5, 400, 20, key="write_length")
-    variation = middle.slider("Variation", 0.0, 1.5, sampling.WRITE_VARIATION, 0.05, key="write_variation")
-    candidates = right.slider("Candidates", 1, 6, 1, key="write_candidates")
+    length = left.slider("Length (steps)", 5, 400, key=dashboard.remembered("write_length", 20))
+    variation = middle.slider("Variation", 0.0, 1.5, step=0.05,
+                              key=dashboard.remembered("write_variation", sampling.WRITE_VARIATION))
+    candidates = right.slider("Candidates", 1, 6, key=dashboard.remembered("write_candidates", 1))
     return length, variation, candidates
 
 

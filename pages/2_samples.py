@@ -14,10 +14,12 @@ loaded = dashboard.require_model()
 
 def sample_controls() -> tuple[int, int, float, int]:
     a, b, c, d = st.columns(4)
-    count = a.slider("Samples", 1, 12, 6, key="samples_count")
-    steps = b.slider("Length (steps)", 50, 1500, dashboard.SAMPLE_STEPS, 50, key="samples_steps")
-    variation = c.slider("Variation", 0.0, 1.5, sampling.SAMPLE_VARIATION, 0.05, key="samples_variation")
-    seed = d.number_input("Seed", 0, 10**6, 1, key="samples_seed")
+    count = a.slider("Samples", 1, 12, key=dashboard.remembered("samples_count", 6))
+    steps = b.slider("Length (steps)", 50, 1500, step=50,
+                     key=dashboard.remembered("samples_steps", dashboard.SAMPLE_STEPS))
+    variation = c.slider("Variation", 0.0, 1.5, step=0.05,
+                         key=dashboard.remembered("samples_variation", sampling.SAMPLE_VARIATION))
+    seed = d.number_input("Seed", 0, 10**6, key=dashboard.remembered("samples_seed", 1))
     return count, steps, variation, int(seed)
 
 

@@ -15,10 +15,10 @@ loaded = dashboard.require_model()
 
 def futures_controls() -> tuple[float, int, int]:
     a, b, c = st.columns(3)
-    variation = a.select_slider("Variation", (0.1, 0.3, 0.5, 0.65, 0.9, 1.2), sampling.SAMPLE_VARIATION,
-                                key="futures_variation")
-    count = b.slider("Futures per point", 5, 100, sampling.FUTURES, 5, key="futures_count")
-    steps = c.slider("Steps per future", 2, 20, sampling.FUTURE_STEPS, key="futures_steps")
+    variation = a.select_slider("Variation", (0.1, 0.3, 0.5, 0.65, 0.9, 1.2),
+                                key=dashboard.remembered("futures_variation", sampling.SAMPLE_VARIATION))
+    count = b.slider("Futures per point", 5, 100, step=5, key=dashboard.remembered("futures_count", sampling.FUTURES))
+    steps = c.slider("Steps per future", 2, 20, key=dashboard.remembered("futures_steps", sampling.FUTURE_STEPS))
     return variation, count, steps
 
 

@@ -18,8 +18,10 @@ def order_controls() -> tuple[str, float, list[str]]:
     a, b = st.columns(2)
     metrics = {"percentile": "Percentiles in a sliding window (the article's best)",
                "blur": "Blurred activations", "raw": "Raw activations", "article": "The article's own order"}
-    metric = a.selectbox("Distance between cells", list(metrics), format_func=metrics.get, key="ordered_metric")
-    perplexity = b.slider("Perplexity", 5, 150, 50, 5, key="ordered_perplexity", disabled=metric == "article")
+    metric = a.selectbox("Distance between cells", list(metrics), format_func=metrics.get,
+                         key=dashboard.remembered("ordered_metric", "percentile"))
+    perplexity = b.slider("Perplexity", 5, 150, step=5, key=dashboard.remembered("ordered_perplexity", 50),
+                          disabled=metric == "article")
     options = dashboard.example_keys(loaded)
     learned = st.multiselect("Learn the order from", list(options), default=[example.key], format_func=options.get,
                              key="ordered_learn", disabled=metric == "article", max_selections=12)
@@ -44,8 +46,8 @@ else:
 rows_of = order.rows_of()
 dashboard.heatmap_click("ordered_heatmap", "ordered_cell", "ordered_step")
 left, right = st.columns(2)
-st.session_state.setdefault("ordered_cell", int(order.order[min(136, len(order.order) - 1)]))
-cell = left.number_input("Cell (its own index)", 0, c.shape[1] - 1, key="ordered_cell")
+cell = left.number_input("Cell (its own index)", 0, c.shape[1] - 1,
+                         key=dashboard.remembered("ordered_cell", int(order.order[min(dashboard.ARTICLE_ROW, len(order.order) - 1)])))
 dashboard.clamp_state("ordered_step", len(c) - 1)
 step = right.slider("Step", 0, max(1, len(c) - 1), key="ordered_step")
 step = min(step, len(c) - 1)

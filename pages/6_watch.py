@@ -25,8 +25,7 @@ dashboard.heatmap_click("watch_heatmap", "watch_cell", "watch_step")
 last = len(c) - 1
 dashboard.clamp_state("watch_step", last, default=last, follow_end=True)
 left, right = st.columns(2)
-st.session_state.setdefault("watch_cell", 93)
-cell = left.number_input("Cell", 0, c.shape[1] - 1, key="watch_cell")
+cell = left.number_input("Cell", 0, c.shape[1] - 1, key=dashboard.remembered("watch_cell", dashboard.ARTICLE_CELL))
 step = right.slider("Step", 0, max(last, 1), key="watch_step", disabled=last == 0)
 step = min(step, last)
 st.plotly_chart(figures.coloured_path_figure(writing.rows, c[:, cell], figures.CELL_SCALE, f"cell {cell}",

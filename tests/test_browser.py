@@ -154,7 +154,8 @@ def test_write_continue_and_come_back(page, app_url):
     page.wait_for_function("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
         .some(p => (p.data || []).some(t => t.name === 'continuation 1'))""")
     settle(page)
-    assert slider.get_attribute("aria-valuetext") != before
+    chosen = slider.get_attribute("aria-valuetext")
+    assert chosen != before
     page.get_by_role("link", name="The model writes").first.click()
     page.get_by_role("heading", name="The model writes").first.wait_for()
     settle(page)
@@ -164,6 +165,7 @@ def test_write_continue_and_come_back(page, app_url):
     page.wait_for_function("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
         .some(p => (p.data || []).some(t => t.name === 'continuation 1'))""")
     assert page.get_by_text("Write a word or two").count() == 0
+    assert slider.get_attribute("aria-valuetext") == chosen  # the length chosen before leaving
     shoot(page, "write-after-coming-back")
 
 
