@@ -439,11 +439,10 @@ def load_example(loaded: LoadedModel, key: str) -> Example:
 def example_picker(loaded: LoadedModel, label: str = "Example", key: str = "example", default: str | None = None):
     """A dropdown over the library; returns the chosen Example."""
     options = example_keys(loaded)
-    if default in options and key not in st.session_state:
-        st.session_state[key] = default
-    if st.session_state.get(key) not in options:
+    if st.session_state.get(key) not in options:  # e.g. a saved entry deleted meanwhile
         st.session_state.pop(key, None)
-    chosen = st.selectbox(label, list(options), format_func=options.get, key=key)
+    chosen = st.selectbox(label, list(options), format_func=options.get,
+                          key=remembered(key, default if default in options else next(iter(options))))
     try:
         return load_example(loaded, chosen)
     except (StoreError, DataError, KeyError, ValueError) as error:
