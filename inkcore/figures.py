@@ -285,3 +285,18 @@ def span_figure(rows: np.ndarray, start: int, stop: int, context: int = 40, heig
     fig = _ink_layout(fig, height)
     fig.update_layout(margin=dict(l=4, r=4, t=24 if title else 4, b=4))
     return fig
+
+
+def state_figure(c: np.ndarray, step: int, height: int = 170) -> go.Figure:
+    """The state of every cell at one step, as a strip of bars (cell index along x)."""
+    values = np.asarray(c[step], dtype=np.float32)
+    limit = float(np.abs(values).max()) or 1.0
+    fig = go.Figure(go.Bar(
+        x=np.arange(len(values)), y=values, marker=dict(color=values, colorscale=CELL_SCALE, cmid=0,
+                                                        cmin=-limit, cmax=limit, line=dict(width=0)),
+        hovertemplate="cell %{x}<br>c = %{y:.3f}<extra></extra>",
+    ))
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=30), bargap=0, showlegend=False,
+                      title=dict(text=f"Every cell's state c at step {step}", font=dict(size=13)))
+    fig.update_xaxes(title=None, range=[-0.5, len(values) - 0.5])
+    return fig

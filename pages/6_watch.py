@@ -30,5 +30,6 @@ step = right.slider("Step", 0, max(last, 1), key="watch_step", disabled=last == 
 step = min(step, last)
 st.plotly_chart(figures.coloured_path_figure(writing.rows, c[:, cell], figures.CELL_SCALE, f"cell {cell}",
                                              midpoint=0.0, marker_at=step), key="watch_stroke")
+st.plotly_chart(figures.state_figure(c, step), key="watch_state")
 st.plotly_chart(figures.cell_heatmap(c, selected_cell=cell, selected_step=step, height=460), key="watch_heatmap",
                 on_select="rerun", selection_mode="points")

@@ -199,11 +199,12 @@ def test_watch_follows_the_writing():
     at.session_state["watch_canvas_0"] = canvas_value([cursive(), cursive(300, 3)])
     at.run()
     no_errors(at)
-    assert len(charts(at)) == 2
+    assert len(charts(at)) == 3  # the coloured writing, the state at the step, the heatmap
     last = at.slider(key="watch_step").value
     assert last > 10
     at.slider(key="watch_step").set_value(5).run()
     assert at.slider(key="watch_step").value == 5
+    assert "step 5" in json.dumps(charts(at)[1]["layout"]["title"])
 
 
 def test_probes_rank_cells_and_open_one(with_article):

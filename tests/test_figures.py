@@ -23,6 +23,7 @@ from inkcore.figures import (
     possibility_figure,
     score_bars,
     span_figure,
+    state_figure,
 )
 from inkcore.model import mixture
 from inkcore.sampling import future_turns
@@ -532,3 +533,13 @@ def test_future_turns_stay_within_a_half_turn(rng):
     known = turns[np.isfinite(turns)]
     assert np.all(np.abs(known) <= np.pi)
     assert (known > 0).any() and (known < 0).any()
+
+
+def test_state_figure_shows_every_cell_at_the_step(rng):
+    c = rng.normal(0.0, 1.0, (12, 9))
+    fig = state_figure(c, 4)
+    bars = fig.data[0]
+    np.testing.assert_allclose(np.asarray(bars.y), c[4], rtol=1e-6)
+    np.testing.assert_array_equal(np.asarray(bars.x), np.arange(9))
+    assert bars.marker.cmid == 0 and bars.marker.cmin == -bars.marker.cmax
+    assert "step 4" in fig.layout.title.text
