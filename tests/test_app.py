@@ -228,3 +228,28 @@ def test_saving_from_the_canvas_reaches_the_library():
     no_errors(at)
     at.switch_page(SCRIPTS["library"]).run()
     assert any("my loops" in m.value for m in at.markdown)
+
+
+def test_the_article_model_is_downloaded_on_request(monkeypatch, tmp_path):
+    """The sidebar's download, from a local copy laid out as the article's repository."""
+    if not ARTICLE.exists():
+        pytest.skip("../shared/data/article is absent: nothing to serve as the article's repository")
+    mirror = tmp_path / "repo"
+    (mirror / "public" / "assets" / "model").mkdir(parents=True)
+    (mirror / "public" / "assets" / "model" / "b64_weights.json").symlink_to(ARTICLE / "b64_weights.json")
+    monkeypatch.setenv("INKCORE_ARTICLE_URL", str(mirror))
+    at = page("samples").run()
+    at.sidebar.radio(key="model_choice").set_value("The article's model").run()
+    assert any("not downloaded yet" in i.value for i in at.info)
+    at.sidebar.button(key="download_article").click().run()
+    no_errors(at)
+    assert len(charts(at)) == 6  # the article's model writes
+
+
+def test_an_unreachable_download_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("INKCORE_ARTICLE_URL", "http://127.0.0.1:9/")  # the discard port: nothing listens
+    at = page("samples").run()
+    at.sidebar.radio(key="model_choice").set_value("The article's model").run()
+    at.sidebar.button(key="download_article").click().run()
+    assert not at.exception
+    assert any("could not reach" in e.value for e in at.error)
