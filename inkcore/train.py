@@ -203,9 +203,11 @@ def load_checkpoint(path: Path, net, optimizer, rng: np.random.Generator) -> dic
     return meta
 
 
-def warm_start(net: HandwritingNet, path: Path) -> None:
-    """Start from an exported inkcore model (the inverse of :func:`to_numpy_model`)."""
-    model, _ = weight_files.load(path, dtype=np.float64)
+def warm_start(net: HandwritingNet, path: Path) -> tuple[int, float]:
+    """Start from an exported inkcore model (the inverse of :func:`to_numpy_model`);
+    returns the updates and wall seconds it had been trained for, so the
+    learning-rate schedule and the model card continue (Adam's moments start afresh)."""
+    model, metadata = weight_files.load(path, dtype=np.float64)
     n = net.config.cells
     inverse = np.argsort(np.concatenate([np.arange(k * n, (k + 1) * n) for k in TORCH_TO_ARTICLE_GATES]))
     b = model.b.copy()
@@ -217,6 +219,8 @@ def warm_start(net: HandwritingNet, path: Path) -> None:
         net.lstm.bias_hh_l0.zero_()
         net.out.weight.copy_(torch.from_numpy(model.W_out.T.copy()))
         net.out.bias.copy_(torch.from_numpy(model.b_out.copy()))
+    provenance = metadata.get("provenance", {})
+    return int(provenance.get("steps", 0)), 3600.0 * float(provenance.get("wall_hours", 0.0))
 
 
 def log(path: Path, record: dict) -> None:
@@ -271,8 +275,8 @@ def main(argv=None) -> int:
         step, best, elapsed = meta["step"], meta["best"], meta["elapsed"]
         print(f"resumed from {checkpoint} at step {step} (best val {best:.4f})", flush=True)
     elif args.warm_start and Path(args.warm_start).exists():
-        warm_start(net, Path(args.warm_start))
-        print(f"warm start from {args.warm_start}", flush=True)
+        step, elapsed = warm_start(net, Path(args.warm_start))
+        print(f"warm start from {args.warm_start} (trained {step} updates)", flush=True)
     streams = Streams(train_lines, args.batch, args.window, rng)
     state = None
     started = time.monotonic() - elapsed

@@ -88,12 +88,13 @@ def test_torch_evaluation_matches_the_engine(net):
 
 
 def test_warm_start_reproduces_the_exported_model(net, inputs, tmp_path):
-    path = save_npz(tmp_path / "export.npz", to_numpy_model(net))
+    path = save_npz(tmp_path / "export.npz", to_numpy_model(net), provenance={"steps": 1234, "wall_hours": 0.5})
     torch.manual_seed(123)
     fresh = HandwritingNet(Config())
     assert not np.allclose(torch_output(fresh, inputs), torch_output(net, inputs), atol=1e-3)
-    warm_start(fresh, path)
+    steps, seconds = warm_start(fresh, path)
     np.testing.assert_allclose(torch_output(fresh, inputs), torch_output(net, inputs), rtol=0, atol=1e-5)
+    assert (steps, seconds) == (1234, 1800.0)  # the schedule and the card's clock go on from there
 
 
 def small_training_steps(net, optimizer, steps: int, seed: int) -> None:
