@@ -24,7 +24,7 @@ from inkcore.cli import default_weights
 from inkcore.data import DataError, load_lines, read_article_lines, read_stroke_json
 from inkcore.library import Example, HandwritingStore, StoreError, data_folder
 from inkcore.model import Model, mixture
-from inkcore.strokes import CanvasWriting, canvas_to_rows
+from inkcore.strokes import CanvasWriting, canvas_to_rows, from_points
 from inkcore.weights import WeightsError, load
 
 #: A folder holding the article's files (b64_weights.json, metadata.json,
@@ -378,8 +378,6 @@ def _iam_lines(source: str) -> dict[str, tuple[str, np.ndarray]]:
     found = {}
     for split in ("val", "test"):
         for i in lines.indices(split):
-            from inkcore.strokes import from_points
-
             text = str(lines.texts[i]) or "(no transcription)"
             found[str(lines.line_ids[i])] = (f"{split} {lines.line_ids[i]}: {text}", from_points(lines.line_points(i)))
     return found

@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -253,3 +254,32 @@ def test_an_unreachable_download_says_so(monkeypatch, tmp_path):
     at.sidebar.button(key="download_article").click().run()
     assert not at.exception
     assert any("could not reach" in e.value for e in at.error)
+
+
+def test_the_users_iam_copy_joins_the_library(monkeypatch, tmp_path):
+    """A line set of the user's own IAM-OnDB copy: its val and test lines become examples."""
+    from conftest import SHARED
+    from inkcore.data import LineSet, load_lines, save_lines
+
+    source = SHARED / "data" / "iam-ondb" / "lines.npz"
+    if not source.exists():
+        pytest.skip("../shared/data/iam-ondb is absent: no IAM-OnDB lines to stand in for the user's copy")
+    full = load_lines(source)
+    keep = [*full.indices("train")[:2], *full.indices("val")[:3], *full.indices("test")[:2]]
+    pieces = [full.line_points(i) for i in keep]
+    small = LineSet(
+        points=np.concatenate(pieces), t_ms=np.concatenate([full.t_ms[full.starts[i]:full.starts[i + 1]] for i in keep]),
+        starts=np.concatenate([[0], np.cumsum([len(p) for p in pieces])]), line_ids=full.line_ids[keep],
+        texts=full.texts[keep], split=full.split[keep], article_index=full.article_index[keep])
+    monkeypatch.setenv("INKCORE_IAM", str(save_lines(tmp_path / "mine.npz", small)))
+    at = page("library").run()
+    no_errors(at)
+    assert any("5 validation and test lines" in s.value for s in at.success)
+    at.switch_page(SCRIPTS["cells"]).run()
+    options = at.selectbox(key="cells_example").options
+    assert sum("IAM-OnDB val" in o for o in options) == 3 and sum("IAM-OnDB test" in o for o in options) == 2
+    test_line = str(small.line_ids[small.split == "test"][0])
+    at.session_state["cells_example"] = f"iam:{test_line}"
+    at.run()
+    no_errors(at)
+    assert len(charts(at)) == 2  # that line, coloured by a cell, and its heatmap

@@ -184,8 +184,9 @@ def test_cells_click_recolours_the_stroke(page, app_url):
     page.mouse.click(*target)
     page.wait_for_function("""() => { const i = document.querySelector('[data-testid=stNumberInput] input');
         return i && i.value !== '93'; }""")
-    settle(page)
     chosen = page.locator("[data-testid=stNumberInput] input").first.input_value()
-    legend = page.locator(".js-plotly-plot").first.inner_text()
-    assert f"cell {chosen}" in legend
+    # the stroke beside the heatmap is recoloured by the clicked cell (its colour bar names it)
+    page.wait_for_function(f"""() => {{ const p = document.querySelector('.js-plotly-plot');
+        return p && p.innerText.includes('cell {chosen}'); }}""")
+    settle(page)
     shoot(page, "cells-after-click")
