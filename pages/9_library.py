@@ -9,6 +9,8 @@ st.caption("Every page can open these lines: your saved handwriting, the article
            "and the validation and test lines of your own IAM-OnDB copy.")
 
 st.subheader("Your handwriting")
+if "library_error" in st.session_state:
+    st.error(st.session_state.pop("library_error"))
 handwriting = dashboard.store_or_message()
 entries = dashboard.saved_entries(handwriting)
 if not entries:
