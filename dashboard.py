@@ -219,11 +219,16 @@ def model_summary(loaded: LoadedModel) -> str:
                      f"on {provenance.get('data', 'IAM-OnDB')}")
     elif "source" in provenance:
         lines.append(f"- from {provenance['source']}")
-    for name, score in meta.get("metrics", {}).items():
-        if isinstance(score, dict) and "nll_per_point" in score:
-            lines.append(f"- {name.replace('_', ' ')}: **{score['nll_per_point']:.3f} nats per point** "
-                         f"(offsets {score['gauss_per_point']:.3f}, pen lifts {score['eos_per_point']:+.3f}; "
-                         f"{score.get('points', 0):,} points, lower is better)")
+    metrics = meta.get("metrics", {})
+    names = {"article_validation": "the article's 200 validation lines", "test_split": "IAM-OnDB test split"}
+    scored = [(names.get(k, k.replace("_", " ")), v, metrics.get(f"{k}_article_model")) for k, v in metrics.items()
+              if isinstance(v, dict) and "nll_per_point" in v and not k.endswith("_article_model")]
+    if scored:
+        lines += ["", "Negative log-likelihood per point, in nats (lower is better):", "",
+                  "| lines | points | this model | the article's model |", "| --- | ---: | ---: | ---: |"]
+        for label, ours, theirs in scored:
+            lines.append(f"| {label} | {ours['points']:,} | **{ours['nll_per_point']:.3f}** | "
+                         + (f"{theirs['nll_per_point']:.3f}" if theirs else "not measured") + " |")
     return "\n".join(lines)
 
 

@@ -92,8 +92,9 @@ def test_every_page_runs(name):
 def test_home_shows_the_model_card():
     at = page("home").run()
     text = " ".join(m.value for m in at.markdown)
-    assert "nats per point" in text
     assert "LSTM cells" in text
+    assert "Negative log-likelihood per point" in text
+    assert "| the article's 200 validation lines |" in text  # ours beside the article's model
 
 
 def test_missing_model_is_explained(monkeypatch, tmp_path):
