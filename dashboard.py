@@ -232,6 +232,18 @@ def model_summary(loaded: LoadedModel) -> str:
     return "\n".join(lines)
 
 
+def other_model(loaded: LoadedModel) -> LoadedModel | None:
+    """The model to compare with: the article's beside ours, ours beside any other, when present."""
+    try:
+        if loaded.label == OURS:
+            path = article_weights_path()
+            return _loaded(path, ARTICLE) if path else None
+        path = default_weights()
+        return _loaded(path, OURS) if path.exists() else None
+    except WeightsError:
+        return None
+
+
 def require_model() -> LoadedModel:
     loaded = current_model()
     if loaded is None:

@@ -11,9 +11,14 @@ st.caption("How unlikely the model found each point of a line: its negative log-
 loaded = dashboard.require_model()
 rows = dashboard.line_source(loaded, "surprise", default="article:1")
 nll = dashboard.surprise(loaded.model, loaded.key, rows)
-left, right = st.columns(2)
-left.metric("Mean over the line", f"{np.mean(nll):.3f} nats per point")
-right.metric("Points", f"{len(nll):,}")
+mean, other, points = st.columns(3)
+mean.metric(f"{loaded.label}: nats per point", f"{np.mean(nll):.3f}")
+rival = dashboard.other_model(loaded)
+if rival is not None:
+    rival_nll = dashboard.surprise(rival.model, rival.key, rows)
+    other.metric(f"{rival.label}: nats per point", f"{np.mean(rival_nll):.3f}",
+                 delta=f"{np.mean(rival_nll) - np.mean(nll):+.3f}", delta_color="inverse")
+points.metric("Points", f"{len(nll):,}")
 st.plotly_chart(figures.coloured_path_figure(rows, nll, figures.SURPRISE_SCALE, "nats"), key="surprise_chart")
 worst = np.argsort(nll)[::-1][:5]
 st.caption("Most surprising steps: " + ", ".join(f"{t} ({nll[t]:.1f} nats)" for t in sorted(worst)))

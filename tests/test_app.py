@@ -218,7 +218,8 @@ def test_probes_rank_cells_and_open_one(with_article):
 def test_surprise_reports_the_mean(with_article):
     at = page("surprise").run()
     no_errors(at)
-    assert "nats per point" in at.metric[0].value
+    assert "nats per point" in at.metric[0].label and float(at.metric[0].value) < 0
+    assert at.metric[1].label.startswith("The article's model")  # the same line, by the other model
 
 
 def test_saving_from_the_canvas_reaches_the_library():
