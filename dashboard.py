@@ -629,6 +629,18 @@ def article_cell_order() -> cells.CellOrder | None:
         return None
 
 
+def cell_step_controls(prefix: str, cells: int, last: int, default_cell: int, label: str = "Cell",
+                       follow_end: bool = False) -> tuple[int, int]:
+    """The cell and step pickers beside a heatmap keyed ``{prefix}_heatmap``; clicks on
+    the heatmap set them. Returns the chosen cell and a step within 0..last."""
+    heatmap_click(f"{prefix}_heatmap", f"{prefix}_cell", f"{prefix}_step")
+    left, right = st.columns(2)
+    cell = left.number_input(label, 0, cells - 1, key=remembered(f"{prefix}_cell", default_cell))
+    clamp_state(f"{prefix}_step", last, default=last if follow_end else 0, follow_end=follow_end)
+    step = right.slider("Step", 0, max(last, 1), key=f"{prefix}_step", disabled=last == 0)
+    return cell, min(step, last)
+
+
 def clamp_state(key: str, last: int, default: int = 0, follow_end: bool = False) -> None:
     """Keep a step widget's value within a line that may have changed length.
 

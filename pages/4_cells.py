@@ -11,12 +11,7 @@ loaded = dashboard.require_model()
 example = dashboard.example_picker(loaded, "Example", "cells_example", default="article:1")
 _, c = dashboard.recording(loaded.model, loaded.key, example.rows)
 
-dashboard.heatmap_click("cells_heatmap", "cells_cell", "cells_step")
-left, right = st.columns(2)
-cell = left.number_input("Cell", 0, c.shape[1] - 1, key=dashboard.remembered("cells_cell", dashboard.ARTICLE_CELL))
-dashboard.clamp_state("cells_step", len(c) - 1)
-step = right.slider("Step", 0, max(1, len(c) - 1), key="cells_step")
-step = min(step, len(c) - 1)
+cell, step = dashboard.cell_step_controls("cells", c.shape[1], len(c) - 1, dashboard.ARTICLE_CELL)
 
 st.plotly_chart(figures.coloured_path_figure(example.rows, c[:, cell], figures.CELL_SCALE, f"cell {cell}",
                                              midpoint=0.0, marker_at=step), key="cells_stroke")

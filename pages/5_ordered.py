@@ -1,10 +1,9 @@
 import json
 
-import numpy as np
 import streamlit as st
 
 import dashboard
-from inkcore import cells, figures
+from inkcore import figures
 
 dashboard.page_setup("Ordered cells")
 st.caption("The same heatmap with the cells ordered by a one-dimensional t-SNE, as in the article's "
@@ -44,13 +43,9 @@ else:
     order = dashboard.cell_order(loaded.model, loaded.key, tuple(learned_from), sources, metric, perplexity)
 
 rows_of = order.rows_of()
-dashboard.heatmap_click("ordered_heatmap", "ordered_cell", "ordered_step")
-left, right = st.columns(2)
-cell = left.number_input("Cell (its own index)", 0, c.shape[1] - 1,
-                         key=dashboard.remembered("ordered_cell", int(order.order[min(dashboard.ARTICLE_ROW, len(order.order) - 1)])))
-dashboard.clamp_state("ordered_step", len(c) - 1)
-step = right.slider("Step", 0, max(1, len(c) - 1), key="ordered_step")
-step = min(step, len(c) - 1)
+cell, step = dashboard.cell_step_controls(
+    "ordered", c.shape[1], len(c) - 1, int(order.order[min(dashboard.ARTICLE_ROW, len(order.order) - 1)]),
+    label="Cell (its own index)")
 st.markdown(f"**Row {rows_of[cell]}** in this order is **cell {cell}**"
             + (" (sign-flipped)" if order.flip[cell] < 0 else ""))
 st.plotly_chart(figures.coloured_path_figure(example.rows, c[:, cell] * order.flip[cell], figures.CELL_SCALE,

@@ -21,13 +21,7 @@ if message:
     st.stop()
 
 _, c = dashboard.recording(loaded.model, loaded.key, writing.rows)
-dashboard.heatmap_click("watch_heatmap", "watch_cell", "watch_step")
-last = len(c) - 1
-dashboard.clamp_state("watch_step", last, default=last, follow_end=True)
-left, right = st.columns(2)
-cell = left.number_input("Cell", 0, c.shape[1] - 1, key=dashboard.remembered("watch_cell", dashboard.ARTICLE_CELL))
-step = right.slider("Step", 0, max(last, 1), key="watch_step", disabled=last == 0)
-step = min(step, last)
+cell, step = dashboard.cell_step_controls("watch", c.shape[1], len(c) - 1, dashboard.ARTICLE_CELL, follow_end=True)
 st.plotly_chart(figures.coloured_path_figure(writing.rows, c[:, cell], figures.CELL_SCALE, f"cell {cell}",
                                              midpoint=0.0, marker_at=step), key="watch_stroke")
 st.plotly_chart(figures.state_figure(c, step), key="watch_state")
