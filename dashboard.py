@@ -68,17 +68,28 @@ PAGES = (
 def remembered(key: str, default) -> str:
     """A widget key that starts at ``default`` and keeps the user's choice when they
     switch pages and come back (Streamlit forgets the state of widgets it did not draw)."""
-    st.session_state.setdefault(key, default)
+    st.session_state.setdefault(key, st.session_state.get("_kept", {}).get(key, default))
     st.session_state.setdefault("_remembered", set()).add(key)
     return key
+
+
+def _keep_choices() -> None:
+    """Carry every remembered widget's value across page switches. Streamlit drops the state
+    of a widget its page did not draw; a plain copy under another key outlives that, and the
+    widget's own key is re-set so the value is the user's, not the widget's default."""
+    kept = st.session_state.setdefault("_kept", {})
+    for key in st.session_state.get("_remembered", ()):
+        if key in st.session_state:
+            kept[key] = st.session_state[key]
+            st.session_state[key] = kept[key]
+        elif key in kept:
+            st.session_state[key] = kept[key]
 
 
 def page_setup(title: str, heading: str | None = None) -> None:
     """The frame of every page: its tab title, the sidebar's links and model picker, its heading."""
     st.set_page_config(page_title=f"{title} · inkcore", page_icon=":material/draw:", layout="wide")
-    for key in st.session_state.get("_remembered", ()):
-        if key in st.session_state:  # re-set: a value set by the app outlives its widget
-            st.session_state[key] = st.session_state[key]
+    _keep_choices()
     with st.sidebar:
         for script, label, icon, _ in PAGES:
             st.page_link(script, label=label, icon=icon)

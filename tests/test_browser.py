@@ -140,6 +140,11 @@ def test_every_page_opens(page, app_url, path, heading):
     shoot(page, f"page-{path or 'home'}")
 
 
+CONTINUATION_POINTS = """() => Math.max(0, ...Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .flatMap(p => (p.data || []).filter(t => t.name === 'continuation 1'))
+    .map(t => (t.x || []).filter(v => v !== null).length))"""
+
+
 def test_write_continue_and_come_back(page, app_url):
     open_page(page, app_url, "write", "Write with the model")
     write_word(page)
@@ -148,13 +153,16 @@ def test_write_continue_and_come_back(page, app_url):
     shoot(page, "write-continuation")
     slider = page.locator("[data-testid=stSlider]").filter(has_text="Length").locator("input[type=range]")
     before = slider.get_attribute("aria-valuetext")
+    points = page.evaluate(CONTINUATION_POINTS)
     slider.focus()
     for _ in range(5):
         slider.press("ArrowRight")
-    page.wait_for_function("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-        .some(p => (p.data || []).some(t => t.name === 'continuation 1'))""")
-    settle(page)
     chosen = slider.get_attribute("aria-valuetext")
+    # the slider reaches the server after a debounce, perhaps one value at a time: wait until
+    # the continuation drawn is as long as the length chosen, as a user would see it
+    grown = points + int(chosen) - int(before)
+    page.wait_for_function(f"() => ({CONTINUATION_POINTS})() === {grown}")
+    settle(page)
     assert chosen != before
     page.get_by_role("link", name="The model writes").first.click()
     page.get_by_role("heading", name="The model writes").first.wait_for()
