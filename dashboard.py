@@ -21,10 +21,10 @@ import streamlit as st
 
 from inkcore import cells, downloads, evaluate, sampling
 from inkcore.cli import default_weights
-from inkcore.data import DataError, load_lines, read_article_lines, read_stroke_json
-from inkcore.library import Example, HandwritingStore, StoreError, data_folder
+from inkcore.data import DataError, load_lines, parse_stroke_json, read_article_lines, read_stroke_json
+from inkcore.library import DATABASE_NAME, Example, HandwritingStore, StoreError, data_folder
 from inkcore.model import Model, mixture
-from inkcore.strokes import CanvasWriting, canvas_to_rows, from_points
+from inkcore.strokes import CanvasWriting, as_rows, canvas_to_rows, from_points
 from inkcore.weights import WeightsError, load
 
 #: A folder holding the article's files (b64_weights.json, metadata.json,
@@ -124,6 +124,15 @@ def article_dir() -> Path | None:
     return Path(folder) if folder and Path(folder).is_dir() else None
 
 
+def article_dir_problem() -> str | None:
+    """What is wrong with ``INKCORE_ARTICLE_DIR``, if it is set and names no folder."""
+    folder = os.environ.get(ARTICLE_DIR_ENV)
+    if folder and not Path(folder).is_dir():
+        return (f"{ARTICLE_DIR_ENV}={folder} is not a folder of the article's files; "
+                "its model and lines are downloaded on request instead.")
+    return None
+
+
 def article_weights_path() -> Path | None:
     local = article_dir()
     if local and (local / "b64_weights.json").exists():
@@ -203,6 +212,8 @@ def current_model() -> LoadedModel | None:
         if choice == ARTICLE:
             path = article_weights_path()
             if path is None:
+                if article_dir_problem():
+                    st.warning(article_dir_problem())
                 st.info("The article's model is not downloaded yet: use the button in the sidebar.")
                 return None
             return _loaded(path, ARTICLE)
@@ -330,19 +341,28 @@ def _futures_cache() -> _BoundedCache:
     return _BoundedCache(size=12)  # a 600-point line's futures take about 100 MB
 
 
+#: Pen steps drawn for one possibility space at most: the article's 50 futures of
+#: 8 steps at each point of a 600-point line, about a second. Beyond it futures
+#: are drawn at every n-th point, which the page says.
+FUTURES_BUDGET = 600 * 50 * 8
+
+
 def futures(loaded: LoadedModel, rows: np.ndarray, variation: float, count: int, steps: int, seed: int):
-    """Possible futures at every point, with their turn angles; cached, with a progress bar."""
+    """Possible futures at every point (every n-th when over :data:`FUTURES_BUDGET`),
+    their turn angles and n; cached, with a progress bar."""
+    every = sampling.futures_stride(len(rows), count, steps, FUTURES_BUDGET)
     key = (loaded.key, hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest(), variation, count, steps, seed)
     found = _futures_cache().get(key)
     if found is not None:
         return found
-    bar = st.progress(0.0, text=f"Drawing {count} futures of {steps} steps at each of {len(rows)} points…")
+    where = "each" if every == 1 else f"every {every}th"
+    bar = st.progress(0.0, text=f"Drawing {count} futures of {steps} steps at {where} of {len(rows)} points…")
     result = sampling.possible_futures(
         loaded.model, rows, np.random.default_rng(seed), variation, count, steps,
-        progress=lambda done: bar.progress(done, text=f"Drawing possible futures… {done:.0%}"),
+        progress=lambda done: bar.progress(done, text=f"Drawing possible futures… {done:.0%}"), every=every,
     )
     bar.empty()
-    value = (result, sampling.future_turns(rows, result.rows))
+    value = (result, sampling.future_turns(rows, result.rows), every)
     _futures_cache().put(key, value)
     return value
 
@@ -350,10 +370,15 @@ def futures(loaded: LoadedModel, rows: np.ndarray, variation: float, count: int,
 # --- The example library ------------------------------------------------------------
 
 
-@st.cache_resource
+@st.cache_resource(max_entries=4)
+def _store(folder: str) -> HandwritingStore:
+    return HandwritingStore(Path(folder) / DATABASE_NAME)  # a failure is not cached: the next call tries again
+
+
 def store() -> HandwritingStore | None:
+    """The handwriting library, or None with the reason in ``store_error``."""
     try:
-        return HandwritingStore()
+        return _store(str(data_folder()))
     except StoreError as error:
         st.session_state.store_error = str(error)
         return None
@@ -515,6 +540,8 @@ def clear_canvas(key: str) -> None:
 
 def writing_message(writing: CanvasWriting) -> str | None:
     """What to tell the user about their drawing, if anything."""
+    if writing.points == 1:
+        return "That is a single dot: write a word or two and the model will read your strokes."
     if len(writing.rows) == 0:
         return "Write a word or two on the canvas: the model reads your pen strokes."
     if writing.truncated:
@@ -576,6 +603,38 @@ def saved_entries(handwriting: HandwritingStore | None):
     except StoreError as error:
         st.error(str(error))
         return []
+
+
+def stroke_file_rows(name: str, data: bytes) -> np.ndarray:
+    """The rows of an uploaded stroke file (a JSON list of [dx, dy, pen] rows in model
+    units, as ``sample`` and the samples page write); a DataError says what is wrong."""
+    values = parse_stroke_json(data, name)
+    try:
+        rows = as_rows(values)
+    except (ValueError, TypeError) as error:
+        raise DataError(f"{name}: {error}") from None
+    if len(rows) < 2:
+        raise DataError(f"{name}: holds {len(rows)} rows; a line needs at least two")
+    return rows
+
+
+def import_controls(handwriting: HandwritingStore | None) -> None:
+    """Upload stroke files into the library; each file is imported once."""
+    uploads = st.file_uploader("Import stroke files (.json)", type=["json"], accept_multiple_files=True,
+                               key="library_import", disabled=handwriting is None,
+                               help="JSON lists of [dx, dy, pen] rows in model units, as the samples page "
+                                    "and `python -m inkcore sample --out F.json` write them.")
+    done = st.session_state.setdefault("library_imported", {})
+    for upload in uploads or ():
+        if upload.file_id not in done:
+            try:
+                rows = stroke_file_rows(upload.name, upload.getvalue())
+                entry = handwriting.save(Path(upload.name).stem, rows)
+                done[upload.file_id] = (True, f"Imported {upload.name}: {len(rows):,} rows (entry {entry}).")
+            except (DataError, StoreError) as error:
+                done[upload.file_id] = (False, str(error))
+        ok, message = done[upload.file_id]
+        (st.success if ok else st.error)(message)
 
 
 def rename_entry(handwriting: HandwritingStore, entry_id: int, name: str) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from inkcore import render
 from inkcore.data import DataError, read_article_lines, read_stroke_json
-from inkcore.evaluate import score
+from inkcore.evaluate import MOTION_KINDS, score, score_by_motion
 from inkcore.model import mixture, run
 from inkcore.sampling import SAMPLE_VARIATION, generate
 from inkcore.strokes import as_rows
@@ -56,10 +56,17 @@ def cmd_evaluate(args) -> None:
     model, _ = load_model(args.weights)
     lines = read_article_lines(args.examples)
     result = score(model, lines.values()).to_dict()
+    if args.by_motion:
+        result["by_motion"] = score_by_motion(model, lines.values())
     if args.json:
         print(json.dumps(result))
-    else:
-        for key, value in result.items():
+        return
+    for key, value in result.items():
+        if key == "by_motion":
+            for kind, part in value.items():
+                print(f"{kind + ' points':16s} {part['share']:6.1%} of points, offsets "
+                      f"{part['gauss_per_point']:+.4f} ({MOTION_KINDS[kind]})")
+        else:
             print(f"{key:16s} {value:.4f}" if isinstance(value, float) else f"{key:16s} {value}")
 
 
@@ -154,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_weights(commands.add_parser("evaluate", help="NLL per point on a folder of article-format lines"))
     p.add_argument("--examples", required=True, help="folder of k.json files ([dx, dy, pen], first row absolute)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--by-motion", action="store_true",
+                   help="also the offset NLL of still, horizontal, vertical and other points apart")
     p.set_defaults(run=cmd_evaluate)
 
     p = with_weights(commands.add_parser("cells", help="record the state after every row of a stroke file"))

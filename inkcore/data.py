@@ -100,13 +100,22 @@ def read_stroke_json(path: str | os.PathLike) -> list:
     try:
         if path.stat().st_size > MAX_STROKE_JSON_BYTES:
             raise DataError(f"{path}: larger than {MAX_STROKE_JSON_BYTES // 2**20} MB")
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
-        raise DataError(f"{path}: not valid JSON ({type(error).__name__})") from None
     except OSError as error:
         raise DataError(f"{path}: cannot be read ({error.strerror})") from None
+    return parse_stroke_json(data, str(path))
+
+
+def parse_stroke_json(data: bytes, source: str) -> list:
+    """The JSON value in ``data`` (a file's bytes); ``source`` names it in errors."""
+    if len(data) > MAX_STROKE_JSON_BYTES:
+        raise DataError(f"{source}: larger than {MAX_STROKE_JSON_BYTES // 2**20} MB")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+        raise DataError(f"{source}: not valid JSON ({type(error).__name__})") from None
 
 
 def read_article_lines(folder: str | os.PathLike) -> dict[int, np.ndarray]:

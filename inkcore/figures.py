@@ -103,11 +103,13 @@ def possibility_figure(
     ``futures`` (T, N, K, 3) start after each point; ``turns`` (T, N, K) their
     signed angles from :func:`inkcore.sampling.future_turns`; ``eos`` (T,) the
     model's pen-lift probability at each real point, drawn as circles of radius
-    0.7 + 5 sqrt(p). ``at`` shows one step's futures; None shows all of them.
+    0.7 + 5 sqrt(p). ``at`` shows one step's futures; None shows all that were
+    drawn (points whose futures are NaN were skipped).
     """
     path = path_points(rows)
     steps = futures.shape[2]
-    chosen = np.arange(len(rows)) if at is None else np.array([at])
+    drawn_at = np.flatnonzero(np.isfinite(futures[:, 0, 0, 0]))
+    chosen = drawn_at if at is None else np.array([at])
     origin = path[chosen + 1][:, None, None, :]  # (t, 1, 1, 2)
     drawn = origin + np.cumsum(futures[chosen, :, :, :2], axis=2)  # (t, N, K, 2)
     begins = np.concatenate([np.broadcast_to(origin, drawn[:, :, :1].shape), drawn[:, :, :-1]], axis=2)

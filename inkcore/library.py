@@ -83,7 +83,8 @@ class HandwritingStore:
             self._create()
         except sqlite3.DatabaseError as error:
             if _is_locked(error):
-                raise StoreError(f"{self.path} is locked by another program; try again in a moment") from None
+                raise StoreError(f"the handwriting database is busy (locked by another program): {self.path}; "
+                                 "try again in a moment") from None
             if not _is_damaged(error):  # e.g. cannot be opened: moving it aside would not help
                 raise StoreError(f"cannot open the handwriting database {self.path}: {error}") from None
             moved = _unused_name(self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"))

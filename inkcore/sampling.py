@@ -133,8 +133,10 @@ def possible_futures(
     steps: int = FUTURE_STEPS,
     progress: Callable[[float], None] | None = None,
     chunk_points: int = FUTURE_CHUNK_POINTS,
+    every: int = 1,
 ) -> Futures:
-    """At every point of a line, ``futures`` continuations of ``steps`` rows.
+    """At every point of a line (or every ``every``-th, from the first), ``futures``
+    continuations of ``steps`` rows; the points skipped have NaN futures.
 
     Future ``[t, n]`` starts from the state that has read rows ``0..t`` and so
     continues the line after its point ``t``. Futures are drawn as batches of
@@ -142,20 +144,28 @@ def possible_futures(
     dozen large matrix products rather than 600 x 50 small ones; ``progress``
     is called with the fraction done after each batch.
     """
+    if every < 1:
+        raise ValueError("every must be at least 1")
     rows = np.asarray(rows, dtype=np.float64)
     recording = run(model, model_inputs(rows)[:, None, :])
     h, c = recording.h[:, 0], recording.c[:, 0]  # (T, cells): state t has read rows 0..t-1
     eos = mixture(model, h).eos
-    drawn = np.empty((len(rows), futures, steps, 3))
-    for start in range(0, len(rows), chunk_points):
-        part = slice(start, start + chunk_points)
+    drawn = np.full((len(rows), futures, steps, 3), np.nan)
+    points = np.arange(0, len(rows), every)
+    for start in range(0, len(points), chunk_points):
+        part = points[start : start + chunk_points]
         state = LSTMState(np.repeat(h[part], futures, axis=0), np.repeat(c[part], futures, axis=0))
         last = np.repeat(rows[part], futures, axis=0)  # future [t, n] reads row t first
         block = continue_from(model, state, last, steps, rng, variation).rows
         drawn[part] = block.reshape(-1, futures, steps, 3)
         if progress is not None:
-            progress(min(1.0, (start + chunk_points) / len(rows)))
+            progress(min(1.0, (start + chunk_points) / len(points)))
     return Futures(drawn, eos)
+
+
+def futures_stride(points: int, futures: int, steps: int, budget: int) -> int:
+    """The smallest ``every`` that keeps ``points / every * futures * steps`` pen steps within ``budget``."""
+    return max(1, -(-points * futures * steps // budget))
 
 
 def future_turns(rows: np.ndarray, futures: np.ndarray) -> np.ndarray:

@@ -18,6 +18,11 @@ UNITS_PER_MODEL_UNIT = 40.0
 #: article's 200 validation lines is 25 units, so the clip never touches them.
 MAX_OFFSET = 50.0
 
+#: The most rows a line may have. IAM-OnDB's longest line has about 2,000
+#: points; beyond this a file is not one line of handwriting, and reading it
+#: would take minutes and gigabytes (a recording keeps 4 KB per row).
+MAX_ROWS = 100_000
+
 
 def as_rows(rows) -> np.ndarray:
     """Validate offset rows: a finite float array of shape (T, 3) with pen bits 0/1."""
@@ -32,6 +37,9 @@ def as_rows(rows) -> np.ndarray:
     array = raw.astype(np.float64)
     if array.ndim != 2 or array.shape[1] != 3:
         raise ValueError(f"expected rows of [dx, dy, pen], got an array of shape {array.shape}")
+    if len(array) > MAX_ROWS:
+        raise ValueError(f"{len(array):,} rows is more than the {MAX_ROWS:,} a line may have "
+                         "(a line of handwriting has a few hundred)")
     if not np.isfinite(array).all():
         raise ValueError("offsets contain NaN or infinite values")
     if not np.isin(array[:, 2], (0.0, 1.0)).all():
@@ -185,6 +193,7 @@ class CanvasWriting(NamedTuple):
     rows: np.ndarray  # (T, 3) model rows
     origin: np.ndarray  # (2,) canvas pixel of the first point the rows move from
     truncated: int  # rows dropped from the start to stay within MAX_CANVAS_ROWS
+    points: int = 0  # pen positions drawn (after resampling): 1 for a single dot
 
 
 def canvas_to_rows(json_data, max_rows: int = MAX_CANVAS_ROWS) -> CanvasWriting:
@@ -192,11 +201,11 @@ def canvas_to_rows(json_data, max_rows: int = MAX_CANVAS_ROWS) -> CanvasWriting:
     points = strokes_to_points(canvas_paths(json_data))
     if len(points) < 2:
         origin = points[0, :2] / CANVAS_UNITS_PER_PIXEL if len(points) else np.zeros(2)
-        return CanvasWriting(np.zeros((0, 3)), origin, 0)
+        return CanvasWriting(np.zeros((0, 3)), origin, 0, len(points))
     rows = from_points(points)
     dropped = max(0, len(rows) - max_rows)
     origin = points[dropped, :2] / CANVAS_UNITS_PER_PIXEL
-    return CanvasWriting(rows[dropped:], origin, dropped)
+    return CanvasWriting(rows[dropped:], origin, dropped, len(points))
 
 
 def rows_to_canvas(rows: np.ndarray, origin) -> np.ndarray:

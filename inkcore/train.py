@@ -11,6 +11,17 @@ in evaluation) in windows of ``window`` steps, carrying the state between
 windows of the same line and resetting it when a new line begins. The loss is
 the negative log-likelihood of Graves (2013) eqs. 23-26 per point.
 
+The offsets lie on a grid (whiteboard units are integers, so model units are
+multiples of 1/40), and 3% of IAM-OnDB's points move exactly horizontally
+(dy = 0, half of them not at all). A continuous density cannot place mass on a
+line, so ``--zero-dy-component K`` makes component K a point mass in y: its
+mu_y is fixed at 0, its sigma_y at :data:`ZERO_DY_SIGMA` and its rho at 0 (weights
+and biases held there after every update); its weight pi, mu_x and sigma_x are
+learned. The article's model grew such a component itself (its component 6:
+mu_y 0, sigma_y about 2.7e-4 at the points it explains); fixing the width at
+the article's keeps the two models' scores comparable, and the model card
+reports the score on the exactly-horizontal points apart from the others.
+
 Checkpoints are ``.npz`` files (no pickle) holding the parameters, Adam's
 moments and the random generators' states, written atomically every few
 minutes; a run started with the same ``--run-dir`` resumes from its latest one.
@@ -21,6 +32,7 @@ import argparse
 import json
 import math
 import platform
+import signal
 import sys
 import time
 from pathlib import Path
@@ -36,6 +48,45 @@ from inkcore.strokes import model_inputs
 
 #: PyTorch's LSTM stacks its gates as i, f, g, o; the article's order is i, g, f, o.
 TORCH_TO_ARTICLE_GATES = (0, 2, 1, 3)
+
+#: The width in y of the point-mass component (model units), the article model's own.
+ZERO_DY_SIGMA = 2.7e-4
+
+
+def make_zero_dy(net: "HandwritingNet", component: int) -> bool:
+    """Turn ``component`` into the dy = 0 point mass, unless it is one already
+    (then return False).
+
+    A component's weight only grows where its density explains points, so the
+    new one starts from a working component (the one with the largest weight
+    bias): its mu_x, sigma_x and weight rows are copied, the weight one tenth.
+    """
+    part = output_layout(net.config.components)
+    if math.isclose(float(net.out.bias.detach()[part["log_sigma_y"].start + component]), math.log(ZERO_DY_SIGMA),
+                    rel_tol=1e-6):
+        return False
+    logits = net.out.bias[part["pi_logit"]].detach().clone()
+    logits[component] = -math.inf
+    donor = int(torch.argmax(logits))
+    with torch.no_grad():
+        for name in ("pi_logit", "mu_x", "log_sigma_x"):
+            net.out.weight[part[name].start + component] = net.out.weight[part[name].start + donor]
+            net.out.bias[part[name].start + component] = net.out.bias[part[name].start + donor]
+        net.out.bias[part["pi_logit"].start + component] -= math.log(10.0)
+    hold_zero_dy(net, component)
+    return True
+
+
+def hold_zero_dy(net: "HandwritingNet", component: int | None) -> None:
+    """Set component ``component`` to a point mass at dy = 0 (see the module docstring)."""
+    if component is None:
+        return
+    part = output_layout(net.config.components)
+    with torch.no_grad():
+        for name, bias in (("mu_y", 0.0), ("log_sigma_y", math.log(ZERO_DY_SIGMA)), ("rho_raw", 0.0)):
+            row = part[name].start + component
+            net.out.weight[row].zero_()
+            net.out.bias[row] = bias
 
 
 class HandwritingNet(nn.Module):
@@ -247,6 +298,8 @@ def parse_args(argv=None):
     parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--zero-dy-component", type=int, default=None, metavar="K",
+                        help="make mixture component K a point mass at dy = 0 (module docstring)")
     return parser.parse_args(argv)
 
 
@@ -269,14 +322,23 @@ def main(argv=None) -> int:
     config = Config()
     net = HandwritingNet(config)
     optimizer = torch.optim.Adam(net.parameters(), lr=args.lr)
-    step, best, elapsed = 0, math.inf, 0.0
+    step, best, elapsed, zero_dy_since = 0, math.inf, 0.0, None
     if checkpoint.exists():
         meta = load_checkpoint(checkpoint, net, optimizer, rng)
         step, best, elapsed = meta["step"], meta["best"], meta["elapsed"]
+        zero_dy_since = meta.get("zero_dy_since")
         print(f"resumed from {checkpoint} at step {step} (best val {best:.4f})", flush=True)
     elif args.warm_start and Path(args.warm_start).exists():
         step, elapsed = warm_start(net, Path(args.warm_start))
         print(f"warm start from {args.warm_start} (trained {step} updates)", flush=True)
+    if args.zero_dy_component is not None:
+        if not 0 <= args.zero_dy_component < config.components:
+            raise SystemExit(f"--zero-dy-component must be 0..{config.components - 1}")
+        if make_zero_dy(net, args.zero_dy_component):
+            zero_dy_since = step
+        print(f"component {args.zero_dy_component} is a point mass at dy = 0", flush=True)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     streams = Streams(train_lines, args.batch, args.window, rng)
     state = None
     started = time.monotonic() - elapsed
@@ -285,7 +347,7 @@ def main(argv=None) -> int:
     session_start = time.monotonic()
     stop_step = step + args.steps
 
-    while step < stop_step and (time.monotonic() - session_start) / 3600 < args.hours:
+    while not stopping and step < stop_step and (time.monotonic() - session_start) / 3600 < args.hours:
         x, y, mask, fresh = streams.next_window()
         if state is not None:
             keep = (~fresh).float()[None, :, None]
@@ -299,6 +361,7 @@ def main(argv=None) -> int:
         loss.backward()
         nn.utils.clip_grad_norm_(net.parameters(), args.clip)
         optimizer.step()
+        hold_zero_dy(net, args.zero_dy_component)
         step += 1
         window_loss += loss.item() * float(mask.sum())
         window_points += float(mask.sum())
@@ -321,15 +384,16 @@ def main(argv=None) -> int:
                     provenance={"trained_by": "inkcore.train", "data": "IAM-OnDB lineStrokes, split 'train'",
                                 "steps": step, "wall_hours": round(record["hours"], 3),
                                 "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, CPU",
-                                "batch": args.batch, "window": args.window, "seed": args.seed},
+                                "batch": args.batch, "window": args.window, "seed": args.seed,
+                                "zero_dy_component": args.zero_dy_component, "zero_dy_since": zero_dy_since},
                     metrics={"article_validation": scores},
                 )
                 print(f"exported {args.export} (val {best:.4f})", flush=True)
         if time.monotonic() - last_checkpoint > args.checkpoint_minutes * 60:
             save_checkpoint(checkpoint, net, optimizer, step, rng,
-                            {"best": best, "elapsed": time.monotonic() - started})
+                            {"best": best, "elapsed": time.monotonic() - started, "zero_dy_since": zero_dy_since})
             last_checkpoint = time.monotonic()
-    save_checkpoint(checkpoint, net, optimizer, step, rng, {"best": best, "elapsed": time.monotonic() - started})
+    save_checkpoint(checkpoint, net, optimizer, step, rng, {"best": best, "elapsed": time.monotonic() - started, "zero_dy_since": zero_dy_since})
     return 0
 
 

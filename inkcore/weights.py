@@ -59,6 +59,11 @@ def load(path: str | os.PathLike, dtype=np.float32) -> tuple[Model, dict]:
         return load_npz(path, dtype)
     if head.lstrip()[:1] == b"[":
         return load_article(path, dtype)
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:  # a pickle's protocol marker
+        raise WeightsError(f"{path}: a Python pickle, which inkcore never loads (it can run any code); "
+                           "use an inkcore .npz or the article's b64_weights.json")
+    if not head:
+        raise WeightsError(f"{path}: an empty file, not a weights file")
     raise WeightsError(f"{path}: neither an inkcore .npz nor the article's b64_weights.json")
 
 

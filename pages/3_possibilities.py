@@ -27,14 +27,21 @@ variation, count, steps = futures_controls()
 rows, note = dashboard.limit_points(rows)
 if note:
     st.info(note)
-result, turns = dashboard.futures(loaded, rows, variation, count, steps, seed=0)
+result, turns, every = dashboard.futures(loaded, rows, variation, count, steps, seed=0)
+if every > 1:
+    st.info(f"{count} futures of {steps} steps at all {len(rows):,} points would take long to draw and to "
+            f"show: they are drawn at every {every}th point. Fewer futures or steps draw them at more points.")
 
 whole = st.toggle("Show every point's futures at once", value=False, key="futures_whole")
 if not whole:
-    at = st.slider("Step", 0, len(rows) - 1, min(len(rows) - 1, 40), key="futures_at")
+    last = (len(rows) - 1) // every * every
+    dashboard.clamp_state("futures_at", last, default=min(last, 40 // every * every))
+    st.session_state.futures_at -= st.session_state.futures_at % every
+    at = st.slider("Step", 0, max(last, every), step=every, key="futures_at", disabled=last == 0)
+    at = min(at, last)
     if st.button("Play along the line", icon=":material/play_arrow:", key="futures_play"):
         frame = st.empty()
-        for t in range(at, len(rows), 2):
+        for t in range(at, len(rows), max(2, every)):
             frame.plotly_chart(figures.possibility_figure(rows, result.rows, turns, result.eos, t), key=f"pf{t}")
             time.sleep(0.05)
     chart, distribution = st.columns([3, 1])

@@ -12,6 +12,7 @@ st.subheader("Your handwriting")
 if "library_error" in st.session_state:
     st.error(st.session_state.pop("library_error"))
 handwriting = dashboard.store_or_message()
+dashboard.import_controls(handwriting)
 entries = dashboard.saved_entries(handwriting)
 if not entries:
     st.info("Nothing saved yet. Write on any canvas and use “Save to the library”.")
@@ -29,6 +30,8 @@ for entry in entries:
         st.rerun()
 
 st.subheader("The article's validation lines")
+if dashboard.article_dir_problem():
+    st.warning(dashboard.article_dir_problem())
 folder = dashboard.article_validation_folder()
 if folder is None:
     st.write("200 held-out IAM-OnDB lines, as the article used them, downloaded from its public repository.")

@@ -140,14 +140,6 @@ def test_write_resample_changes_the_continuation():
     assert charts(at)[0] != before
 
 
-def test_write_single_dot_asks_for_more():
-    at = page("write").run()
-    at.session_state["write_canvas_0"] = canvas_value([[(100.0, 100.0)]])
-    at.run()
-    no_errors(at)
-    assert any("Write a word" in i.value for i in at.info)
-
-
 def test_samples_follow_the_controls():
     at = page("samples").run()
     no_errors(at)

@@ -212,3 +212,22 @@ def test_evaluate_on_a_folder_with_a_bad_line(tmp_path, weights):
     (tmp_path / "0.json").write_text("[[0, 0, 0], [1, 2, 7]]")
     result = inkcore("evaluate", "--examples", str(tmp_path), "--weights", str(weights))
     assert_one_line_failure(result, "0.json")
+
+
+def test_evaluate_by_motion(tmp_path):
+    folder = tmp_path / "examples"
+    folder.mkdir()
+    for k in (0, 1):
+        shutil.copy(require_shared(ARTICLE_VALIDATION) / f"{k}.json", folder / f"{k}.json")
+    weights = str(require_shared(ARTICLE_WEIGHTS))
+    result = inkcore("evaluate", "--examples", str(folder), "--json", "--by-motion", "--weights", weights)
+    assert result.returncode == 0, result.stderr
+    reported = json.loads(result.stdout)
+    parts = reported.pop("by_motion")
+    assert set(reported) == SCORE_KEYS
+    assert set(parts) == {"still", "horizontal", "vertical", "other"}
+    assert sum(p["points"] for p in parts.values()) == reported["points"]
+    # the article's model keeps a point mass at dy = 0: horizontal moves cost it far fewer nats
+    assert parts["horizontal"]["gauss_per_point"] < parts["other"]["gauss_per_point"] - 2
+    text = inkcore("evaluate", "--examples", str(folder), "--by-motion", "--weights", weights)
+    assert "horizontal points" in text.stdout and "dy = 0, dx != 0" in text.stdout

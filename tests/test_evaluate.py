@@ -93,3 +93,23 @@ def test_a_random_model_scores_worse_than_the_article_model(article_score):
 
     untrained = random_model(Config(), seed=0)
     assert score(untrained, lines).nll_per_point > article_score.nll_per_point + 1.0
+
+
+def test_motion_kinds_of_rows():
+    rows = np.array([[0, 0, 0], [0.5, 0, 0], [0, -0.25, 1], [0.1, 0.2, 0], [-0.0, 0.0, 1]])
+    assert list(evaluate.motion_kind(rows)) == ["still", "horizontal", "vertical", "other", "still"]
+
+
+def test_the_score_by_motion_adds_up_to_the_score(model64, lines):
+    with_zeros = [rows.copy() for rows in lines]
+    for k, rows in enumerate(with_zeros):  # plant exact zeros of each kind
+        rows[:: 3 + k, 1] = 0.0
+        rows[:: 5 + k, 0] = 0.0
+    parts = evaluate.score_by_motion(model64, with_zeros)
+    total = score(model64, with_zeros)
+    assert set(parts) == set(evaluate.MOTION_KINDS)
+    assert sum(p["points"] for p in parts.values()) == total.points
+    assert sum(p["share"] for p in parts.values()) == pytest.approx(1.0)
+    assert all(p["points"] > 0 for p in parts.values())
+    weighted = sum(p["share"] * p["gauss_per_point"] for p in parts.values())
+    assert weighted == pytest.approx(total.gauss_per_point, abs=1e-9)

@@ -11,8 +11,11 @@ from inkcore.evaluate import score  # noqa: E402
 from inkcore.model import Config, log_likelihood, network_output, output_layout, run, split_output  # noqa: E402
 from inkcore.strokes import model_inputs  # noqa: E402
 from inkcore.train import (  # noqa: E402
+    ZERO_DY_SIGMA,
     HandwritingNet,
     evaluate_lines,
+    hold_zero_dy,
+    make_zero_dy,
     load_checkpoint,
     mixture_nll,
     save_checkpoint,
@@ -146,3 +149,41 @@ def test_a_checkpoint_restores_parameters_adam_and_generators(tmp_path):
 
     load_checkpoint(path, restored, restored_optimizer, restored_rng)
     assert torch.equal(torch.rand(3), expected_torch_draw)
+
+
+def test_the_zero_dy_component_stays_a_point_mass_through_training(inputs):
+    torch.manual_seed(1)
+    net = HandwritingNet(Config())
+    hold_zero_dy(net, 7)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
+    x = torch.from_numpy(inputs.astype(np.float32))
+    target = torch.from_numpy(np.roll(inputs, -1, axis=1).astype(np.float32))
+    for _ in range(3):
+        gauss, eos = mixture_nll(net(x)[0], target, net.config.components)
+        optimizer.zero_grad()
+        (gauss + eos).mean().backward()
+        optimizer.step()
+        hold_zero_dy(net, 7)
+    model = to_numpy_model(net)
+    mix = split_output(network_output(model, run(model, inputs.transpose(1, 0, 2)).h), model.config.components)
+    assert np.all(mix.mu_y[..., 7] == 0)
+    np.testing.assert_allclose(mix.sigma_y[..., 7], ZERO_DY_SIGMA, rtol=1e-6)
+    assert np.all(mix.rho[..., 7] == 0)
+    others = np.delete(mix.mu_y, 7, axis=-1)
+    assert np.all(others != 0)  # the other components are left to learn
+    assert not np.allclose(mix.mu_x[..., 7], mix.mu_x[0, 0, 7])  # its x part is learned too
+
+
+def test_a_new_zero_dy_component_starts_from_the_heaviest_one():
+    torch.manual_seed(2)
+    net = HandwritingNet(Config())
+    part = output_layout(net.config.components)
+    with torch.no_grad():
+        net.out.bias[part["pi_logit"].start + 4] = 5.0  # the heaviest component
+    make_zero_dy(net, 11)
+    for name in ("mu_x", "log_sigma_x"):
+        assert torch.equal(net.out.weight[part[name].start + 11], net.out.weight[part[name].start + 4])
+    assert float(net.out.bias[part["pi_logit"].start + 11]) == pytest.approx(5.0 - np.log(10.0))
+    before = net.out.bias.detach().clone()
+    make_zero_dy(net, 11)  # already one: left as it is (a resumed run keeps what it learned)
+    assert torch.equal(net.out.bias.detach(), before)
