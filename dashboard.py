@@ -492,6 +492,7 @@ def example_picker(loaded: LoadedModel, label: str = "Example", key: str = "exam
     options = example_keys(loaded)
     if st.session_state.get(key) not in options:  # e.g. a saved entry deleted meanwhile
         st.session_state.pop(key, None)
+        st.session_state.get("_kept", {}).pop(key, None)
     chosen = st.selectbox(label, list(options), format_func=options.get,
                           key=remembered(key, default if default in options else next(iter(options))))
     try:

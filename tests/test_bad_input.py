@@ -367,7 +367,26 @@ def no_model_installed(tmp_path, monkeypatch):
     assert "no model is installed" in line
 
 
+def deleted_example(tmp_path, monkeypatch):
+    """An entry open on a page is deleted (from another tab): the page falls back, no error."""
+    from inkcore.library import HandwritingStore
+
+    store = HandwritingStore()
+    entry = store.save("soon gone", random_rows(np.random.default_rng(1), 80))
+    at = page("cells").run()
+    at.session_state["cells_example"] = f"mine:{entry}"
+    at.run()
+    no_errors(at)
+    store.delete(entry)
+    at.switch_page("pages/8_surprise.py").run()
+    at.switch_page("pages/4_cells.py").run()
+    no_errors(at)
+    assert at.selectbox(key="cells_example").value != f"mine:{entry}"
+    assert charts(at)
+
+
 ENVIRONMENT = [
+    Case("env-example-deleted-meanwhile", deleted_example),
     Case("env-no-network", no_network, "could not reach"),
     Case("env-download-cut-off", download_cut_off, "cut off after", needs=ARTICLE / "b64_weights.json"),
     Case("env-missing-article-folder", missing_article_folder, "is not a folder of the article's files"),
@@ -445,6 +464,8 @@ def example_key(kind: str, tmp_path: Path, monkeypatch) -> str:
 
 def extremes_case(page_name: str, end: str, kind: str | None) -> Case:
     def check(tmp_path, monkeypatch):
+        # the example exists before the first run, as the dropdown's labels come from that run
+        chosen = example_key(kind, tmp_path, monkeypatch) if kind not in (None, "canvas") else None
         at = page(page_name).run()
         if kind == "canvas" and page_name in PICKERS:
             key = CANVAS_PAGES[page_name]
@@ -453,8 +474,8 @@ def extremes_case(page_name: str, end: str, kind: str | None) -> Case:
         if kind == "canvas" or page_name in ("write", "watch"):
             key = CANVAS_PAGES[page_name]
             at.session_state[f"{key}_canvas_0"] = canvas_value([cursive(), cursive(300, 3)])
-        elif kind is not None:
-            at.session_state[PICKERS[page_name]] = example_key(kind, tmp_path, monkeypatch)
+        elif chosen is not None:
+            at.session_state[PICKERS[page_name]] = chosen
         at.run()
         for widget, value in EXTREMES[page_name][end].items():
             at.session_state[widget] = value
