@@ -341,6 +341,12 @@ def _futures_cache() -> _BoundedCache:
     return _BoundedCache(size=12)  # a 600-point line's futures take about 100 MB
 
 
+def ordinal(n: int) -> str:
+    """2 -> "2nd", 11 -> "11th", 23 -> "23rd"."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 #: Pen steps drawn for one possibility space at most: the article's 50 futures of
 #: 8 steps at each point of a 600-point line, about a second. Beyond it futures
 #: are drawn at every n-th point, which the page says.
@@ -355,7 +361,7 @@ def futures(loaded: LoadedModel, rows: np.ndarray, variation: float, count: int,
     found = _futures_cache().get(key)
     if found is not None:
         return found
-    where = "each" if every == 1 else f"every {every}th"
+    where = "each" if every == 1 else f"every {ordinal(every)}"
     bar = st.progress(0.0, text=f"Drawing {count} futures of {steps} steps at {where} of {len(rows)} points…")
     result = sampling.possible_futures(
         loaded.model, rows, np.random.default_rng(seed), variation, count, steps,

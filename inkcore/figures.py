@@ -172,7 +172,8 @@ def mixture_figure(mix: Mixture, variation: float = 1.0, height: int = 260, titl
                              hovertemplate="current pen position<extra></extra>"))
     fig.update_layout(title=dict(text=title or f"p(pen lift) = {float(mix.eos):.2f}", font=dict(size=13)))
     fig = _ink_layout(fig, height)
-    fig.update_xaxes(visible=True, zeroline=True, showgrid=True, gridcolor="#eee", title="dx (model units)")
+    fig.update_xaxes(visible=True, zeroline=True, showgrid=True, gridcolor="#eee", title="dx (model units)",
+                     nticks=4)
     fig.update_yaxes(visible=True, zeroline=True, showgrid=True, gridcolor="#eee", title="dy")
     return fig
 

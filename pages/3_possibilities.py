@@ -30,7 +30,8 @@ if note:
 result, turns, every = dashboard.futures(loaded, rows, variation, count, steps, seed=0)
 if every > 1:
     st.info(f"{count} futures of {steps} steps at all {len(rows):,} points would take long to draw and to "
-            f"show: they are drawn at every {every}th point. Fewer futures or steps draw them at more points.")
+            f"show: they are drawn at every {dashboard.ordinal(every)} point. Fewer futures or steps draw "
+            "them at more points.")
 
 whole = st.toggle("Show every point's futures at once", value=False, key="futures_whole")
 if not whole:

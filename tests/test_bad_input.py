@@ -385,7 +385,19 @@ def deleted_example(tmp_path, monkeypatch):
     assert charts(at)
 
 
+def futures_over_budget(tmp_path, monkeypatch):
+    """The most futures of the most steps on a long line: drawn at every n-th point, said so."""
+    at = page("possibilities").run()
+    for widget, value in {"futures_count": 100, "futures_steps": 20, "futures_at": 37}.items():
+        at.session_state[widget] = value
+    at.run()
+    no_errors(at)
+    shows(at, "info", "they are drawn at every 6th point")
+    assert at.session_state["futures_at"] % 6 == 0  # the step slider moves between points drawn
+
+
 ENVIRONMENT = [
+    Case("futures-over-the-work-budget", futures_over_budget, "they are drawn at every"),
     Case("env-example-deleted-meanwhile", deleted_example),
     Case("env-no-network", no_network, "could not reach"),
     Case("env-download-cut-off", download_cut_off, "cut off after", needs=ARTICLE / "b64_weights.json"),

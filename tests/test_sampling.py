@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import inkcore.sampling as sampling
 from conftest import SMALL_CONFIG, random_model, random_rows, reference_step
 from inkcore.model import ARRAY_NAMES, LSTMState, Mixture, make_model, mixture, run
 from inkcore.sampling import continue_from, continue_writing, generate, next_mixture, possible_futures, sample
@@ -245,3 +246,22 @@ def test_future_turns_measure_the_angle_from_the_path_taken():
     # the future from point t (after row t) can be compared for 9 - t steps; beyond, no angle
     for t in range(10):
         assert np.array_equal(known[t], np.broadcast_to(np.arange(1, 4) <= 9 - t, (2, 3))), t
+
+
+def test_futures_at_every_nth_point_only(small_model):
+    rows = random_rows(np.random.default_rng(3), 23)
+    every = sampling.possible_futures(small_model, rows, np.random.default_rng(0), 0.5, 4, 3, every=5)
+    drawn = np.isfinite(every.rows).all(axis=(1, 2, 3))
+    assert list(np.flatnonzero(drawn)) == [0, 5, 10, 15, 20]
+    assert np.isnan(every.rows[~drawn]).all()
+    assert every.eos.shape == (23,) and np.isfinite(every.eos).all()  # the real rows are all scored
+    with pytest.raises(ValueError):
+        sampling.possible_futures(small_model, rows, np.random.default_rng(0), every=0)
+
+
+@pytest.mark.parametrize("points, futures, steps, budget, every", [
+    (600, 50, 8, 240_000, 1), (601, 50, 8, 240_000, 2), (700, 100, 20, 240_000, 6), (1, 100, 20, 10, 200),
+])
+def test_the_futures_stride_keeps_the_work_within_the_budget(points, futures, steps, budget, every):
+    assert sampling.futures_stride(points, futures, steps, budget) == every
+    assert -(-points // every) * futures * steps <= budget or every >= points
