@@ -35,6 +35,16 @@ def sample_sheet(model, path: Path) -> None:
     path.write_bytes(render.to_png(lines, scale=3.0))
 
 
+def schedule_text(schedule: dict) -> str:
+    """The learning-rate schedule in words (the defaults of ``inkcore.train`` where unrecorded)."""
+    schedule = {"lr": 1e-3, "warm_steps": 6000, "halve_every": 12000, "min_lr": 5e-5, **schedule}
+    text = (f"learning rate {schedule['lr']:g}, held for {schedule['warm_steps']:,} updates, then halved\n"
+            f"  every {schedule['halve_every']:,}")
+    if schedule.get("anneal_from"):
+        text += f", from update {schedule['anneal_from']:,} every {schedule['anneal_every']:,}"
+    return text + f", floor {schedule['min_lr']:g}"
+
+
 def card(metadata: dict, command: str) -> str:
     provenance = metadata["provenance"]
     metrics = metadata["metrics"]
@@ -81,8 +91,7 @@ model, trained by inkcore from scratch.
 - Offsets clipped to ±50 model units, in training and evaluation alike.
 
 ## Training
-- {provenance['steps']:,} updates of Adam (learning rate 1e-3, held for 6,000 updates, then halved
-  every 12,000, floor 5e-5), batch {provenance.get('batch')} streams, truncated back-propagation
+- {provenance['steps']:,} updates of Adam ({schedule_text(provenance.get('schedule', {}))}), batch {provenance.get('batch')} streams, truncated back-propagation
   over windows of {provenance.get('window')} steps with the state carried along each line,
   gradient norm clipped at 10, seed {provenance.get('seed')}.
 - {provenance['wall_hours']:.1f} hours of wall time on {provenance['machine']}

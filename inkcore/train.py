@@ -181,10 +181,15 @@ class Streams:
 
 
 def learning_rate(step: int, args) -> float:
-    """Constant, then halved every ``--halve-every`` steps, never below ``--min-lr``."""
+    """Constant, then halved every ``--halve-every`` steps, from ``--anneal-from`` on
+    every ``--anneal-every`` steps instead (a smooth bend), never below ``--min-lr``."""
     if step < args.warm_steps:
         return args.lr
-    return max(args.min_lr, args.lr * 0.5 ** ((step - args.warm_steps) / args.halve_every))
+    bend = args.anneal_from if args.anneal_from is not None else math.inf
+    halvings = (min(step, bend) - args.warm_steps) / args.halve_every
+    if step > bend:
+        halvings += (step - bend) / args.anneal_every
+    return max(args.min_lr, args.lr * 0.5**halvings)
 
 
 def evaluate_lines(net: HandwritingNet, lines: list[np.ndarray], batch: int = 100) -> dict:
@@ -291,6 +296,9 @@ def parse_args(argv=None):
     parser.add_argument("--min-lr", type=float, default=5e-5)
     parser.add_argument("--warm-steps", type=int, default=6000)
     parser.add_argument("--halve-every", type=int, default=12000)
+    parser.add_argument("--anneal-from", type=int, default=None, metavar="STEP",
+                        help="from this update on, halve every --anneal-every updates instead")
+    parser.add_argument("--anneal-every", type=int, default=3000)
     parser.add_argument("--clip", type=float, default=10.0, help="gradient norm clip")
     parser.add_argument("--steps", type=int, default=10**9, help="stop after this many updates")
     parser.add_argument("--hours", type=float, default=1e9, help="stop after this much wall time")
@@ -385,6 +393,9 @@ def main(argv=None) -> int:
                                 "steps": step, "wall_hours": round(record["hours"], 3),
                                 "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, CPU",
                                 "batch": args.batch, "window": args.window, "seed": args.seed,
+                                "schedule": {"lr": args.lr, "warm_steps": args.warm_steps,
+                                             "halve_every": args.halve_every, "anneal_from": args.anneal_from,
+                                             "anneal_every": args.anneal_every, "min_lr": args.min_lr},
                                 "zero_dy_component": args.zero_dy_component, "zero_dy_since": zero_dy_since},
                     metrics={"article_validation": scores},
                 )

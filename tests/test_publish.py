@@ -34,3 +34,12 @@ def test_a_model_without_a_point_mass_says_nothing_of_one():
     text = card(metadata(), "python -m inkcore.train")
     assert "point mass at dy = 0" not in text
     assert "from update" not in text
+
+
+def test_the_card_states_the_schedule_it_was_trained_with():
+    plain = card(metadata(), "python -m inkcore.train")
+    assert "learning rate 0.001, held for 6,000 updates, then halved\n  every 12,000, floor 5e-05" in plain
+    schedule = {"lr": 1e-3, "warm_steps": 6000, "halve_every": 12000, "anneal_from": 38516, "anneal_every": 3000,
+                "min_lr": 5e-5}
+    bent = card(metadata(schedule=schedule), "python -m inkcore.train")
+    assert "every 12,000, from update 38,516 every 3,000, floor 5e-05" in bent

@@ -187,3 +187,18 @@ def test_a_new_zero_dy_component_starts_from_the_heaviest_one():
     before = net.out.bias.detach().clone()
     make_zero_dy(net, 11)  # already one: left as it is (a resumed run keeps what it learned)
     assert torch.equal(net.out.bias.detach(), before)
+
+
+def test_the_learning_rate_schedule_bends_smoothly():
+    from types import SimpleNamespace
+
+    from inkcore.train import learning_rate
+
+    args = SimpleNamespace(lr=1e-3, warm_steps=6000, halve_every=12000, min_lr=5e-5, anneal_from=None, anneal_every=3000)
+    assert learning_rate(0, args) == learning_rate(6000, args) == 1e-3
+    assert learning_rate(18000, args) == pytest.approx(5e-4)
+    assert learning_rate(10**6, args) == 5e-5
+    bent = SimpleNamespace(**{**vars(args), "anneal_from": 30000})
+    assert learning_rate(30000, bent) == pytest.approx(learning_rate(30000, args))  # no jump at the bend
+    assert learning_rate(33000, bent) == pytest.approx(learning_rate(30000, args) / 2)
+    assert learning_rate(29000, bent) == learning_rate(29000, args)
