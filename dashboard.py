@@ -314,12 +314,22 @@ def prediction(_model: Model, model_key: str, rows: np.ndarray):
 
 
 class _BoundedCache:
-    """A small thread-safe LRU for results computed with a progress bar."""
+    """A small thread-safe LRU for results computed with a progress bar. ``computing(key)``
+    is a lock per key, so sessions that ask for the same result at once compute it once."""
 
     def __init__(self, size: int):
         self.size = size
         self.items: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
+        self.pending: dict = {}
+
+    def computing(self, key) -> threading.Lock:
+        with self.lock:
+            return self.pending.setdefault(key, threading.Lock())
+
+    def done(self, key) -> None:
+        with self.lock:
+            self.pending.pop(key, None)
 
     def get(self, key):
         with self.lock:
@@ -358,19 +368,24 @@ def futures(loaded: LoadedModel, rows: np.ndarray, variation: float, count: int,
     their turn angles and n; cached, with a progress bar."""
     every = sampling.futures_stride(len(rows), count, steps, FUTURES_BUDGET)
     key = (loaded.key, hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest(), variation, count, steps, seed)
-    found = _futures_cache().get(key)
+    cache = _futures_cache()
+    found = cache.get(key)
     if found is not None:
         return found
     where = "each" if every == 1 else f"every {ordinal(every)}"
     bar = st.progress(0.0, text=f"Drawing {count} futures of {steps} steps at {where} of {len(rows)} points…")
-    result = sampling.possible_futures(
-        loaded.model, rows, np.random.default_rng(seed), variation, count, steps,
-        progress=lambda done: bar.progress(done, text=f"Drawing possible futures… {done:.0%}"), every=every,
-    )
+    with cache.computing(key):  # another session drawing the same futures: wait for its result
+        found = cache.get(key)
+        if found is None:
+            result = sampling.possible_futures(
+                loaded.model, rows, np.random.default_rng(seed), variation, count, steps,
+                progress=lambda done: bar.progress(done, text=f"Drawing possible futures… {done:.0%}"), every=every,
+            )
+            found = (result, sampling.future_turns(rows, result.rows), every)
+            cache.put(key, found)
+        cache.done(key)
     bar.empty()
-    value = (result, sampling.future_turns(rows, result.rows), every)
-    _futures_cache().put(key, value)
-    return value
+    return found
 
 
 # --- The example library ------------------------------------------------------------

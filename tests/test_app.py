@@ -277,3 +277,31 @@ def test_the_users_iam_copy_joins_the_library(monkeypatch, tmp_path):
     at.run()
     no_errors(at)
     assert len(charts(at)) == 2  # that line, coloured by a cell, and its heatmap
+
+
+def test_sessions_asking_for_the_same_futures_compute_them_once():
+    import threading
+
+    import dashboard
+
+    cache = dashboard._BoundedCache(size=2)
+    computed = []
+
+    def visitor():
+        with cache.computing("line"):
+            if cache.get("line") is None:
+                computed.append(1)
+                threading.Event().wait(0.05)
+                cache.put("line", "futures")
+            cache.done("line")
+
+    visitors = [threading.Thread(target=visitor) for _ in range(8)]
+    for thread in visitors:
+        thread.start()
+    for thread in visitors:
+        thread.join()
+    assert computed == [1] and cache.get("line") == "futures"
+    assert cache.computing("other") is cache.computing("other")
+    for key in ("a", "b", "c"):
+        cache.put(key, key)
+    assert cache.get("line") is None and cache.get("a") is None and cache.get("c") == "c"  # bounded
