@@ -17,6 +17,10 @@ Sections are ``(name, function)`` pairs in :data:`BENCHMARKS`; a function
 takes the shared :class:`Context` and returns rows. Add a section by adding a
 pair.
 
+``--app`` also starts the dashboard and times what a person waits for in a
+browser (first page, sliders, a stroke, a heatmap click): see
+:mod:`inkcore.bench_app`.
+
 BLAS runs on one thread unless ``--blas-threads`` says otherwise, as the
 engine's recurrent loops do (:func:`inkcore.cells.single_blas_thread`): one
 row times W_h is too little work to share, and with the other core busy a
@@ -253,13 +257,21 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m inkcore.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--weights", help="weights to time (default: the installed model, else the article's)")
     parser.add_argument("--blas-threads", type=int, default=1, help="BLAS threads; 0 for the library's default")
+    parser.add_argument("--app", action="store_true",
+                        help="also start the dashboard and time it in headless Chromium (see inkcore.bench_app)")
     args = parser.parse_args(argv)
 
     model, source = pick_model(args.weights)
     model = model.astype(np.float32)
     with threadpool_limits(limits=args.blas_threads or None, user_api="blas"):
         threads = ", ".join(str(pool["num_threads"]) for pool in threadpool_info() if pool["user_api"] == "blas")
-        return report(model, source, threads)
+        report(model, source, threads)
+        if args.app:
+            from inkcore import bench_app
+
+            bench_app.stop_on_sigterm()
+            bench_app.report(args.weights)
+    return 0
 
 
 def report(model: Model, source: str, threads: str) -> int:

@@ -1,4 +1,5 @@
 import json
+from functools import partial
 
 import numpy as np
 import streamlit as st
@@ -25,7 +26,9 @@ def sample_controls() -> tuple[int, int, float, int]:
 
 count, steps, variation, seed = sample_controls()
 with st.spinner("Writing…"):
-    lines = dashboard.samples(loaded.model, loaded.key, count, steps, variation, seed)
+    # line i is seeded seed + i and cached alone, so a change of count draws only the lines it adds
+    lines = [dashboard.samples(loaded.model, loaded.key, 1, steps, variation, seed + index)[0]
+             for index in range(count)]
 grid = st.columns(2)
 for index, rows in enumerate(lines):
     with grid[index % 2]:
@@ -33,7 +36,8 @@ for index, rows in enumerate(lines):
                         key=f"sample_{index}")
         name = f"inkcore-sample-seed{seed + index}-v{variation:g}"
         svg, png, data = st.columns(3)
-        svg.download_button("SVG", render.to_svg([rows]), f"{name}.svg", "image/svg+xml", key=f"svg_{index}")
-        png.download_button("PNG", render.to_png([rows]), f"{name}.png", "image/png", key=f"png_{index}")
-        data.download_button("JSON", json.dumps(np.round(rows, 4).tolist()), f"{name}.json", "application/json",
-                             key=f"json_{index}")
+        # files are made when a button is clicked, not on every run of the page
+        svg.download_button("SVG", partial(render.to_svg, [rows]), f"{name}.svg", "image/svg+xml", key=f"svg_{index}")
+        png.download_button("PNG", partial(render.to_png, [rows]), f"{name}.png", "image/png", key=f"png_{index}")
+        data.download_button("JSON", partial(json.dumps, np.round(rows, 4).tolist()), f"{name}.json",
+                             "application/json", key=f"json_{index}")

@@ -1,9 +1,14 @@
-"""The benchmark's machinery on a small model: it runs and reports sane rows (no timing asserts)."""
+"""The benchmark's machinery on a small model, and ``--app``'s on the real dashboard:
+it runs and reports sane rows (no timing asserts)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
+import pytest
 
 import inkcore.bench as bench
+import inkcore.bench_app as bench_app
 from conftest import SMALL_CONFIG, random_model
 
 
@@ -32,3 +37,65 @@ def test_every_section_reports_rows(monkeypatch):
                 assert "ok" in line or "MISSED" in line
     names = [row.name for row in bench.bench_steps(context)]
     assert names == ["step, 1 pen", "step + mixture, 1 pen", "step, 50 pens", "step + mixture, 50 pens"]
+
+
+def test_app_rows_end_to_end(shipped_weights, tmp_path):
+    """``--app`` on the real dashboard, cheaply: the server starts, the first page and one
+    slider change are timed in Chromium, the rows read like the engine's, and the server
+    is stopped on the way out."""
+    rows = []
+    try:
+        with bench_app.chromium() as browser, bench_app.serve(
+                bench_app.app_environment(tmp_path, shipped_weights), tmp_path / "streamlit.log") as app:
+            rows.append(bench_app.first_page(browser, app))
+            samples = bench_app.SliderPage("samples", "The model writes", ("Samples",))
+            rows += bench_app.slider_rows(browser, app, [samples], presses=1)
+    except bench_app.BrowserMissing as why:
+        pytest.skip(str(why))
+    assert app.process.poll() is not None
+    assert [row.name for row in rows] == ["first page (launch to home heading)", "samples sliders (1 change)"]
+    for row in rows:
+        line = bench.format_row(row)
+        assert row.name in line and "\n" not in line
+        assert line.endswith(("  ok", "  MISSED"))
+        assert 0 < row.timing.median <= row.timing.best < float("inf")  # the worst wait comes first
+
+
+def test_app_server_is_stopped_when_a_measurement_fails(shipped_weights, tmp_path):
+    with pytest.raises(RuntimeError, match="a measurement failed"):
+        with bench_app.serve(bench_app.app_environment(tmp_path, shipped_weights), tmp_path / "streamlit.log") as app:
+            bench_app.wait_until_up(app)
+            raise RuntimeError("a measurement failed")
+    assert app.process.poll() is not None
+
+
+def test_app_report_without_a_browser_says_so_in_one_line(monkeypatch, capsys, shipped_weights):
+    @contextmanager
+    def no_browser():
+        raise bench_app.BrowserMissing("Chromium is not installed (apt-get install chromium)")
+        yield
+
+    monkeypatch.setattr(bench_app, "chromium", no_browser)
+    monkeypatch.setattr(bench_app, "SERVER_REPEATS", 2)
+    bench_app.report(shipped_weights)
+    out = capsys.readouterr().out.splitlines()
+    assert sum("browser rows skipped: Chromium is not installed" in line for line in out) == 1
+    assert any("continuation (server)" in line and ("ok" in line or "MISSED" in line) for line in out)
+
+
+def test_slider_presses_go_to_values_not_seen_before():
+    class Slider:  # the attributes a Streamlit slider's range input has
+        def __init__(self, value, low, high, step=1):
+            self.attributes = {"min": str(low), "max": str(high), "step": str(step)}
+            self.value = str(value)
+
+        def input_value(self):
+            return self.value
+
+        def get_attribute(self, name):
+            return self.attributes[name]
+
+    assert bench_app.next_key(Slider(20, 5, 400), {20.0}) == "ArrowRight"
+    assert bench_app.next_key(Slider(40, 0, 40), {40.0}) == "ArrowLeft"  # a step slider at the line's end
+    assert bench_app.next_key(Slider(4, 0, 5), {3.0, 4.0}) == "ArrowRight"  # the far end first, else back
+    assert bench_app.next_key(Slider(5, 0, 5), {4.0, 5.0}) is None

@@ -1,0 +1,573 @@
+"""``python -m inkcore.bench --app``: how long a person waits for the dashboard.
+
+The benchmark starts the dashboard itself (``streamlit run app.py`` on a free
+loopback port, with empty data and cache folders of its own), drives it in
+headless Chromium with Playwright, and times what a person waits for:
+
+- the first page: from launching ``streamlit run`` until the home page's
+  heading shows in the browser (at most 4 s);
+- a slider: from the key press on it until the page's Plotly figures show the
+  new value (at most 0.5 s). Every press moves to a value this server has not
+  drawn before, so no figure comes from a cache filled by an earlier press;
+  each slider starts from its page's defaults in a session of its own;
+- a stroke on the write page: the server's work for the first continuation,
+  timed in this process with the functions the page calls (at most 0.3 s),
+  and the browser's wait from mouse-up until the continuation is drawn;
+- a click on the cells heatmap until the stroke beside it is recoloured by
+  the clicked cell (at most 0.5 s).
+
+Browser times are taken inside the page: ``performance.now()`` at the key
+press, click or mouse-up, and at the first moment the page's figures reached
+the state they settle in, found by watching a fingerprint of every figure's
+data (trace count, lengths and a few values) on every DOM change and every
+animation frame. Playwright's own round trips are not counted.
+
+A person waits for every change, not only the quickest, so the first column
+of these rows is the worst change of a figure and the verdict is on it; the
+median is beside it. Browser rows need Playwright and Chromium; without them
+one line says so and only the server's rows are printed.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from inkcore.bench import Row, Timing, format_row
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+#: The article's files beside the repository (developers and CI); the app reads them instead of downloading.
+ARTICLE_DIR = ROOT.parent / "shared" / "data" / "article"
+ARTICLE_DIR_ENV = "INKCORE_ARTICLE_DIR"  # read by dashboard.article_dir
+
+FIRST_PAGE_TARGET_S = 4.0
+SLIDER_TARGET_S = 0.5
+CONTINUATION_SERVER_TARGET_S = 0.3
+HEATMAP_CLICK_TARGET_S = 0.5
+
+#: New values timed per slider, continuations per stroke row, clicks on the heatmap.
+PRESSES = 3
+STROKES = 3
+CLICKS = 3
+#: Timings of the server's work for a stroke (a pure computation: repeats are honest).
+SERVER_REPEATS = 7
+#: A page counts as settled when Streamlit has not been running for this long (its status
+#: widget shows 500 ms into a run) and, after a change, its figures have not changed either.
+QUIET_MS = 600
+#: Generous: a change of the possibility space redraws every point's futures on a busy machine.
+WAIT_MS = 180_000
+START_TIMEOUT_S = 90
+
+HOME_HEADING = "inkcore"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+#: The write page's defaults (pages/1_write.py): length 20 at the article's variation, one candidate.
+WRITE_LENGTH = 20
+WRITE_CANDIDATES = 1
+#: Pointer moves of the benchmark's word: about 210 rows once the canvas writing is resampled.
+WORD_MOVES = 150
+
+
+class BrowserMissing(Exception):
+    """Playwright or Chromium is not there, or Chromium will not start."""
+
+
+class AppError(Exception):
+    """The dashboard did not start, or a figure never changed."""
+
+
+@dataclass(frozen=True)
+class SliderPage:
+    path: str  # the page's URL path
+    heading: str
+    labels: tuple[str, ...]  # its sliders, by label
+    write_first: bool = False  # the page shows figures once something is written on its canvas
+
+
+SLIDER_PAGES = (
+    SliderPage("write", "Write with the model", ("Length (steps)", "Variation", "Candidates"), write_first=True),
+    SliderPage("samples", "The model writes", ("Samples", "Length (steps)", "Variation")),
+    SliderPage("possibilities", "Possibility space", ("Variation", "Futures per point", "Steps per future", "Step")),
+    SliderPage("ordered", "Ordered cells", ("Perplexity",)),
+    SliderPage("cells", "Cell activations", ("Step",)),
+    SliderPage("watch", "Write and watch", ("Step",), write_first=True),
+)
+
+
+# --- The word every measurement writes --------------------------------------------
+
+
+def cursive_points(moves: int = WORD_MOVES, x0: float = 60.0, spacing: float = 1.0) -> list[tuple[float, float]]:
+    """A row of cursive loops in canvas pixels, one point per pointer move, like a written 'eeee';
+    a larger ``spacing`` writes as much with fewer, faster moves (14 units make a loop)."""
+    ts = [spacing * k for k in range(moves)]
+    return [(x0 + 4 * t + 14 * math.cos(t / 2.2), 130 - 22 * math.sin(t / 2.2)) for t in ts]
+
+
+def canvas_drawing(points: list[tuple[float, float]]) -> dict:
+    """The points as streamlit-drawable-canvas reports one freedraw stroke (Fabric.js quadratic path)."""
+    commands = [["M", *points[0]]]
+    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+        commands.append(["Q", x0, y0, (x0 + x1) / 2, (y0 + y1) / 2])
+    commands.append(["L", *points[-1]])
+    return {"objects": [{"type": "path", "path": commands, "left": 0, "top": 0, "scaleX": 1, "scaleY": 1}]}
+
+
+# --- The server -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class App:
+    url: str
+    process: subprocess.Popen
+    launched: float  # time.perf_counter() just before ``streamlit run`` was launched
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_environment(folder: Path, weights: str | os.PathLike | None = None) -> dict[str, str]:
+    """The environment of a dashboard with empty data and cache folders under ``folder``."""
+    from inkcore.cli import WEIGHTS_ENV
+    from inkcore.downloads import CACHE_ENV
+    from inkcore.library import DATA_ENV
+
+    env = dict(os.environ, **{DATA_ENV: str(folder / "data"), CACHE_ENV: str(folder / "cache")})
+    if ARTICLE_DIR.is_dir():
+        env[ARTICLE_DIR_ENV] = str(ARTICLE_DIR)
+    if weights:
+        env[WEIGHTS_ENV] = str(weights)
+    return env
+
+
+@contextmanager
+def serve(env: dict[str, str], log: Path) -> Iterator[App]:
+    """Launch the dashboard and stop it on the way out, whatever happens in between.
+    It is not waited for: see :func:`wait_until_up`. It does not watch its source files,
+    as a deployed dashboard does not: an edit made meanwhile changes nothing it shows."""
+    port = free_port()
+    with log.open("w") as out:
+        launched = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
+             "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield App(f"http://127.0.0.1:{port}", process, launched, log)
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_until_up(app: App, timeout: float = START_TIMEOUT_S) -> None:
+    """Poll the server's health endpoint, often enough not to add to the first page's time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(app.url + "/_stcore/health", timeout=2).close()
+            return
+        except OSError:
+            if app.process.poll() is not None:
+                raise AppError(f"streamlit exited: {app.log.read_text()[-2000:]}") from None
+            time.sleep(0.02)
+    raise AppError(f"streamlit did not answer within {timeout:.0f} s: {app.log.read_text()[-2000:]}")
+
+
+# --- The browser ------------------------------------------------------------------------
+
+
+def chromium_path() -> str:
+    return shutil.which("chromium") or CHROMIUM
+
+
+@contextmanager
+def chromium():
+    """Headless Chromium through Playwright's sync API; BrowserMissing when either is absent."""
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        raise BrowserMissing("Playwright is not installed (pip install playwright)") from None
+    path = chromium_path()
+    if not Path(path).exists():
+        raise BrowserMissing("Chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        except Error as error:
+            raise BrowserMissing(f"Chromium would not start: {str(error).splitlines()[0]}") from None
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def new_tab(browser):
+    """A tab in a context of its own: a fresh Streamlit session with every widget at its default."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(WAIT_MS)
+        yield tab
+    finally:
+        context.close()
+
+
+#: Streamlit is running the script: its status widget's running icon shows (half a second
+#: after a run starts) or elements of the previous run wait to be replaced (at once). The
+#: widget alone is no sign: it also offers a rerun when a source file has changed.
+BUSY = "[data-testid=stStatusWidgetRunningIcon], [data-stale=true]"
+#: True once the page has not been busy for ``quiet`` ms; ``token`` tells one wait from another.
+SETTLED = """([token, quiet]) => {
+  const now = performance.now(), since = window.__inkSettled = window.__inkSettled || {};
+  if (since[token] === undefined || document.querySelector('%s')) since[token] = now;
+  return now - since[token] >= quiet;
+}""" % BUSY
+_settle_tokens = itertools.count()
+
+
+def settle(tab) -> None:
+    """Wait until Streamlit has finished running the script: not busy for longer than
+    its status widget takes to show, so a run that has just begun is not missed."""
+    tab.wait_for_selector("[data-testid=stMainBlockContainer]")
+    tab.wait_for_function(SETTLED, arg=[next(_settle_tokens), QUIET_MS])
+
+
+def open_page(tab, url: str, path: str, heading: str) -> None:
+    tab.goto(f"{url}/{path}")
+    tab.get_by_role("heading", name=heading).first.wait_for()
+    settle(tab)
+    if tab.locator("[data-testid=stException]").count():
+        raise AppError(f"/{path} shows an exception: {tab.locator('[data-testid=stException]').first.inner_text()}")
+
+
+def write_word(tab, points: list[tuple[float, float]]) -> None:
+    """Draw the points on the page's canvas as one stroke with the mouse."""
+    canvas = tab.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    tab.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    tab.mouse.down()
+    for x, y in points[1:]:
+        tab.mouse.move(box["x"] + x, box["y"] + y)
+    tab.mouse.up()
+
+
+#: Installs ``window.__inkWatch``: while armed, it records every new fingerprint of the
+#: page's figures (one string per .js-plotly-plot) with its time, and the time of the first
+#: ``event`` (keydown, mousedown, mouseup) after arming, in the capture phase.
+WATCHER = """() => {
+  if (window.__inkWatch) return;
+  const sample = v => {
+    if (v === null || v === undefined) return '';
+    if (typeof v !== 'object') return String(v);
+    if (typeof v.bdata === 'string') {
+      const b = v.bdata, m = b.length >> 1;
+      return `b${b.length}:${b.slice(0, 16)}.${b.slice(m, m + 16)}.${b.slice(-16)}`;
+    }
+    if (v.length === undefined) return JSON.stringify(v).slice(0, 120);
+    const n = v.length, at = i => sample(v[i]);
+    return n ? `${n}[${at(0)}/${at(n >> 2)}/${at(n >> 1)}/${at(n - 1)}]` : '0';
+  };
+  const trace = t => ['type', 'name', 'x', 'y', 'z', 'customdata'].map(k => sample(t[k])).join(',')
+      + sample((t.marker || {}).color) + sample((t.line || {}).color);
+  const plot = p => {
+    const layout = p.layout || {};
+    return (p.data || []).map(trace).join(';') + '#' + JSON.stringify(layout.shapes || [])
+        + JSON.stringify((layout.title || {}).text || '');
+  };
+  const watch = window.__inkWatch = {
+    fingerprint: () => Array.from(document.querySelectorAll('.js-plotly-plot')).map(plot),
+    armed: false, event: null, at: null, timeline: [], changed: 0,
+  };
+  const look = () => {
+    if (!watch.armed) return;
+    const fps = watch.fingerprint(), last = watch.timeline[watch.timeline.length - 1];
+    if (fps.join('|') !== last[1].join('|')) {
+      watch.timeline.push([performance.now(), fps]);
+      watch.changed = performance.now();
+    }
+  };
+  new MutationObserver(look).observe(document.body, {subtree: true, childList: true, attributes: true});
+  const frame = () => { look(); requestAnimationFrame(frame); };
+  requestAnimationFrame(frame);
+  for (const type of ['keydown', 'mousedown', 'mouseup']) {
+    document.addEventListener(type, () => {
+      if (watch.armed && watch.event === type && watch.at === null) watch.at = performance.now();
+    }, true);
+  }
+}"""
+ARM = """event => { const w = window.__inkWatch;
+  w.timeline = [[performance.now(), w.fingerprint()]]; w.changed = performance.now();
+  w.event = event; w.at = null; w.armed = true; }"""
+CHANGED = "() => window.__inkWatch.timeline.length > 1"
+QUIET = """quiet => !document.querySelector('%s')
+  && performance.now() - window.__inkWatch.changed >= quiet""" % BUSY
+DISARM = "() => { const w = window.__inkWatch; w.armed = false; return {at: w.at, timeline: w.timeline}; }"
+
+
+def time_until_settled(tab, act: Callable[[], None], event: str,
+                       reached: Callable[[list[str], list[str]], bool] | None = None) -> float:
+    """Seconds from the first ``event`` that ``act`` causes until the page's figures first
+    showed what they settle in. ``reached(figures, final)`` says whether the figures of a
+    moment show it; by default, when they equal the final ones."""
+    tab.evaluate(WATCHER)
+    tab.evaluate(ARM, event)
+    act()
+    tab.wait_for_function(CHANGED)
+    settle(tab)
+    tab.wait_for_function(QUIET, arg=QUIET_MS)
+    watched = tab.evaluate(DISARM)
+    at, timeline = watched["at"], watched["timeline"]
+    if at is None:
+        raise AppError(f"no {event} reached the page")
+    final = timeline[-1][1]
+    reached = reached or (lambda figures, final: figures == final)
+    if reached(timeline[0][1], final):
+        raise AppError("the figures did not change")
+    first = next((moment for moment, figures in timeline if moment >= at and reached(figures, final)), None)
+    if first is None:
+        raise AppError(f"the figures changed before the {event}")
+    return (first - at) / 1e3
+
+
+def slider_input(tab, label: str):
+    return tab.locator(f'input[type=range][aria-label="{label}"]').first
+
+
+def next_key(slider, seen: set[float]) -> str | None:
+    """The arrow key that moves the slider to a value it has not had, towards the end
+    with more room first (a select slider's value is the option's index)."""
+    value, step = float(slider.input_value()), float(slider.get_attribute("step") or 1)
+    low, high = float(slider.get_attribute("min")), float(slider.get_attribute("max"))
+    moves = [("ArrowRight", value + step), ("ArrowLeft", value - step)]
+    if value - low > high - value:
+        moves.reverse()
+    for key, target in moves:
+        if low <= target <= high and not any(math.isclose(target, s) for s in seen):
+            return key
+    return None
+
+
+def time_slider(tab, label: str, presses: int) -> list[float]:
+    """Seconds from each key press until the figures show the slider's new value."""
+    slider = slider_input(tab, label)
+    seen = {float(slider.input_value())}
+    times = []
+    for _ in range(presses):
+        key = next_key(slider, seen)
+        if key is None:
+            break
+        slider.focus()
+        times.append(time_until_settled(tab, lambda: slider.press(key), "keydown"))
+        seen.add(float(slider.input_value()))
+    return times
+
+
+def verdict(name: str, times: list[float], target: float | None, note: str = "") -> Row:
+    """A row of a measured wait: worst and median, judged on the worst."""
+    worst = max(times)
+    if target is not None:
+        note = f"<= {target:g} s" + (f"; {note}" if note else "")
+    return Row(name, Timing(worst, statistics.median(times)), note=note,
+               met=None if target is None else worst <= target)
+
+
+def failed(name: str, error: Exception) -> Row:
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return Row(name, Timing(math.nan, math.nan), note=f"failed: {type(error).__name__}: {message}"[:140], met=False)
+
+
+def first_page(browser, app: App) -> Row:
+    """From launching ``streamlit run`` until the home page's heading is visible."""
+    with new_tab(browser) as tab:
+        wait_until_up(app)
+        tab.goto(app.url)
+        tab.get_by_role("heading", name=HOME_HEADING).first.wait_for()
+        seconds = time.perf_counter() - app.launched
+    return verdict("first page (launch to home heading)", [seconds], FIRST_PAGE_TARGET_S)
+
+
+def slider_rows(browser, app: App, pages=SLIDER_PAGES, presses: int = PRESSES) -> list[Row]:
+    rows = []
+    for page in pages:
+        times: dict[str, list[float]] = {}
+        try:
+            for label in page.labels:
+                with new_tab(browser) as tab:
+                    open_page(tab, app.url, page.path, page.heading)
+                    if page.write_first:
+                        write_word(tab, cursive_points())
+                        settle(tab)
+                    tab.wait_for_selector(".js-plotly-plot")
+                    settle(tab)
+                    times[label] = time_slider(tab, label, presses)
+        except Exception as error:  # a page that fails (or times out) must not stop the others' rows
+            rows.append(failed(f"{page.path} sliders", error))
+            continue
+        every = [t for found in times.values() for t in found]
+        slowest = max(times, key=lambda label: max(times[label], default=0.0))
+        rows.append(verdict(f"{page.path} sliders ({len(every)} change{'s' if len(every) != 1 else ''})", every,
+                            SLIDER_TARGET_S, f"slowest: {slowest}"))
+    return rows
+
+
+def has_continuation(figures: list[str], final: list[str]) -> bool:
+    return any("continuation 1" in figure for figure in figures)
+
+
+def stroke_row(browser, app: App, strokes: int = STROKES) -> Row:
+    """From mouse-up until the write page draws the continuation of a new word."""
+    times = []
+    with new_tab(browser) as tab:
+        open_page(tab, app.url, "write", "Write with the model")
+        for index in range(strokes):
+            if index:
+                tab.get_by_role("button", name="Clear").click()
+                tab.get_by_text("Write a word or two").wait_for()
+                settle(tab)
+            word = cursive_points(WORD_MOVES - 10 * index)  # a new word each time: nothing cached
+            times.append(time_until_settled(tab, lambda: write_word(tab, word), "mouseup", has_continuation))
+    return verdict("write: mouse-up to continuation (browser)", times, None,
+                   "no target of its own: the server's share is above")
+
+
+def heatmap_click_row(browser, app: App, clicks: int = CLICKS) -> Row:
+    """From a click on the cells heatmap until the stroke is coloured by the clicked cell."""
+    times = []
+    with new_tab(browser) as tab:
+        open_page(tab, app.url, "cells", "Cell activations")
+        for index in range(clicks):
+            heatmap = tab.locator(".js-plotly-plot").nth(1)
+            heatmap.wait_for()
+            heatmap.scroll_into_view_if_needed()
+            box = heatmap.locator(".nsewdrag").first.bounding_box()
+            # a different cell each time, away from the article's cell 93 the page opens on
+            x, y = box["x"] + box["width"] * (0.4 + 0.1 * index), box["y"] + box["height"] * (0.5 + 0.12 * index)
+            tab.mouse.move(x - 5, y - 5)  # WebGL hover wakes on a move within the plot
+            tab.mouse.move(x, y)
+            tab.locator(".hoverlayer .hovertext").first.wait_for()
+
+            def recoloured(figures: list[str], final: list[str]) -> bool:
+                return final[0] in figures  # the stroke comes first on the page
+
+            times.append(time_until_settled(tab, lambda: tab.mouse.click(x, y), "mousedown", recoloured))
+    return verdict("cells: heatmap click to recoloured stroke", times, HEATMAP_CLICK_TARGET_S)
+
+
+# --- The server's work for a stroke, in this process ------------------------------------
+
+
+def stroke_server_rows(weights: str | os.PathLike, repeats: int = SERVER_REPEATS) -> list[Row]:
+    """What the write page computes when a stroke arrives, timed here with the same functions:
+    the canvas drawing to rows, the continuation (default length, variation and candidates)
+    and the next point's mixture, then both figures as Streamlit serialises them."""
+    from inkcore import figures
+    from inkcore.sampling import WRITE_VARIATION, continue_writing, next_mixture
+    from inkcore.strokes import canvas_to_rows
+    from inkcore.weights import load
+
+    model, _ = load(weights)  # as the app loads it, in the file's own precision
+    drawing = canvas_drawing(cursive_points())
+
+    def stroke(with_figures: bool) -> None:
+        writing = canvas_to_rows(drawing).rows
+        result = continue_writing(model, writing, WRITE_LENGTH, np.random.default_rng(0), WRITE_VARIATION,
+                                  WRITE_CANDIDATES)
+        mix = next_mixture(model, writing)
+        if with_figures:
+            figures.continuation_figure(writing, result.rows).to_json()
+            figures.mixture_figure(mix, WRITE_VARIATION, title="The next point").to_json()
+
+    rows = []
+    points = len(canvas_to_rows(drawing).rows)
+    for name, with_figures in ((f"write: {points}-row word, continuation (server)", False),
+                               ("write: the same with both figures (server)", True)):
+        stroke(with_figures)  # imports and first-call allocations are not part of a stroke
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            stroke(with_figures)
+            times.append(time.perf_counter() - start)
+        rows.append(verdict(name, times, CONTINUATION_SERVER_TARGET_S))
+    return rows
+
+
+# --- The report ----------------------------------------------------------------------------
+
+
+def report(weights: str | os.PathLike | None) -> int:
+    """Print the dashboard's rows; the dashboard runs on ``weights`` (default: the installed model)."""
+    from inkcore.cli import default_weights
+
+    print("dashboard: streamlit run app.py, driven in headless Chromium "
+          "(first column: the worst wait, since every one counts)")
+    print(f"  {'':44s}{'worst ms':>10s} {'median ms':>10s} {'':10s} {'':8s}  target")
+    path = Path(weights) if weights else default_weights()
+    if not APP.exists():
+        print(f"  skipped: {APP} is not here (the dashboard ships with the repository, not the package)")
+        return 0
+    if not path.exists():
+        print(f"  skipped: no model at {path}; the dashboard's pages need one")
+        return 0
+    missed = 0
+    for row in stroke_server_rows(path):
+        print(format_row(row), flush=True)
+        missed += row.met is False
+    try:
+        with chromium() as browser, tempfile.TemporaryDirectory(prefix="inkcore-bench-app-") as folder:
+            folder = Path(folder)
+            with serve(app_environment(folder, path), folder / "streamlit.log") as app:
+                measures = (("first page", lambda: [first_page(browser, app)]),
+                            ("write: mouse-up", lambda: [stroke_row(browser, app)]),
+                            ("cells: heatmap click", lambda: [heatmap_click_row(browser, app)]),
+                            ("sliders", lambda: slider_rows(browser, app)))
+                for name, measure in measures:
+                    try:
+                        rows = measure()
+                    except Exception as error:  # report it and go on with the other measures
+                        rows = [failed(name, error)]
+                    for row in rows:
+                        print(format_row(row), flush=True)
+                        missed += row.met is False
+    except BrowserMissing as why:
+        print(f"  browser rows skipped: {why}")
+    print("all dashboard targets met" if not missed else f"{missed} dashboard target(s) missed")
+    return 0
+
+
+def stop_on_sigterm() -> None:
+    """Let ``kill`` unwind the benchmark, so its ``finally`` clauses stop the server and the browser."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
