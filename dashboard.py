@@ -21,10 +21,10 @@ import streamlit as st
 
 from inkcore import cells, downloads, evaluate, sampling
 from inkcore.cli import default_weights
-from inkcore.data import DataError, load_lines, parse_stroke_json, read_article_lines, read_stroke_json
+from inkcore.data import DataError, load_lines, parse_stroke_json, read_article_lines, read_stroke_json, rows_from_json
 from inkcore.library import DATABASE_NAME, Example, HandwritingStore, StoreError, data_folder
 from inkcore.model import Model, mixture
-from inkcore.strokes import CanvasWriting, as_rows, canvas_to_rows, from_points
+from inkcore.strokes import CanvasWriting, canvas_to_rows, from_points
 from inkcore.weights import WeightsError, load
 
 #: A folder holding the article's files (b64_weights.json, metadata.json,
@@ -212,8 +212,8 @@ def current_model() -> LoadedModel | None:
         if choice == ARTICLE:
             path = article_weights_path()
             if path is None:
-                if article_dir_problem():
-                    st.warning(article_dir_problem())
+                if problem := article_dir_problem():
+                    st.warning(problem)
                 st.info("The article's model is not downloaded yet: use the button in the sidebar.")
                 return None
             return _loaded(path, ARTICLE)
@@ -630,11 +630,7 @@ def saved_entries(handwriting: HandwritingStore | None):
 def stroke_file_rows(name: str, data: bytes) -> np.ndarray:
     """The rows of an uploaded stroke file (a JSON list of [dx, dy, pen] rows in model
     units, as ``sample`` and the samples page write); a DataError says what is wrong."""
-    values = parse_stroke_json(data, name)
-    try:
-        rows = as_rows(values)
-    except (ValueError, TypeError) as error:
-        raise DataError(f"{name}: {error}") from None
+    rows = rows_from_json(parse_stroke_json(data, name), name)
     if len(rows) < 2:
         raise DataError(f"{name}: holds {len(rows)} rows; a line needs at least two")
     return rows

@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from inkcore import render
-from inkcore.data import DataError, read_article_lines, read_stroke_json
+from inkcore.data import DataError, read_article_lines, read_stroke_json, rows_from_json
 from inkcore.evaluate import MOTION_KINDS, score, score_by_motion
 from inkcore.model import mixture, run
 from inkcore.sampling import SAMPLE_VARIATION, generate
-from inkcore.strokes import as_rows
 from inkcore.weights import WeightsError, load
 
 #: The model the app and the CLI load unless told otherwise.
@@ -45,11 +44,7 @@ def load_model(path: str | None):
 
 
 def read_rows(path: str) -> np.ndarray:
-    values = read_stroke_json(path)
-    try:
-        return as_rows(values)
-    except (ValueError, TypeError) as error:
-        raise CommandError(f"{path}: {error}") from None
+    return rows_from_json(read_stroke_json(path), path)
 
 
 def cmd_evaluate(args) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkcore.strokes import from_article_file, from_points
+from inkcore.strokes import as_rows, from_article_file, from_points
 
 LINE_SET_ARRAYS = ("points", "t_ms", "starts", "line_ids", "texts", "split", "article_index")
 
@@ -106,6 +106,14 @@ def read_stroke_json(path: str | os.PathLike) -> list:
     except OSError as error:
         raise DataError(f"{path}: cannot be read ({error.strerror})") from None
     return parse_stroke_json(data, str(path))
+
+
+def rows_from_json(values, source: str) -> np.ndarray:
+    """Validated [dx, dy, pen] rows from a parsed stroke file; ``source`` names it in errors."""
+    try:
+        return as_rows(values)
+    except (ValueError, TypeError) as error:
+        raise DataError(f"{source}: {error}") from None
 
 
 def parse_stroke_json(data: bytes, source: str) -> list:

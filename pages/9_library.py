@@ -30,8 +30,8 @@ for entry in entries:
         st.rerun()
 
 st.subheader("The article's validation lines")
-if dashboard.article_dir_problem():
-    st.warning(dashboard.article_dir_problem())
+if problem := dashboard.article_dir_problem():
+    st.warning(problem)
 folder = dashboard.article_validation_folder()
 if folder is None:
     st.write("200 held-out IAM-OnDB lines, as the article used them, downloaded from its public repository.")
