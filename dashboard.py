@@ -23,7 +23,7 @@ from inkcore import cells, downloads, evaluate, sampling
 from inkcore.cli import default_weights
 from inkcore.data import DataError, load_lines, parse_stroke_json, read_article_lines, read_stroke_json, rows_from_json
 from inkcore.library import DATABASE_NAME, Example, HandwritingStore, StoreError, data_folder
-from inkcore.model import Model, mixture
+from inkcore.model import LSTMState, Model, mixture
 from inkcore.strokes import CanvasWriting, canvas_to_rows, from_points
 from inkcore.weights import WeightsError, load
 
@@ -386,6 +386,28 @@ def futures(loaded: LoadedModel, rows: np.ndarray, variation: float, count: int,
         cache.done(key)
     bar.empty()
     return found
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def line_states(_model: Model, model_key: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """h and c (T, cells) along a line by the evaluation protocol (:func:`inkcore.sampling.line_states`)."""
+    states = sampling.line_states(_model, rows)
+    return states.h, states.c
+
+
+@st.cache_data(max_entries=4096, show_spinner=False)
+def point_futures(_model: Model, model_key: str, rows: np.ndarray, at: int, variation: float, count: int,
+                  steps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The futures (count, steps, 3) after one point of a line and their turns (count, steps).
+
+    Seeded by ``(seed, at)``, so a point shows the same futures however the reader
+    reached it: by the slider, by Play, or after leaving the page. About 10 ms
+    where the whole line's futures take a second or more.
+    """
+    h, c = line_states(_model, model_key, rows)
+    rng = np.random.default_rng((seed, at))
+    drawn = sampling.futures_after(_model, LSTMState(h, c), rows, np.array([at]), rng, variation, count, steps)
+    return drawn[0], sampling.future_turns(rows, drawn, np.array([at]))[0]
 
 
 # --- The example library ------------------------------------------------------------

@@ -97,26 +97,29 @@ def possibility_figure(
     eos: np.ndarray,
     at: int | None = None,
     height: int = 320,
+    points: np.ndarray | None = None,
 ) -> go.Figure:
     """Possible futures as hairs along the path taken.
 
-    ``futures`` (T, N, K, 3) start after each point; ``turns`` (T, N, K) their
-    signed angles from :func:`inkcore.sampling.future_turns`; ``eos`` (T,) the
-    model's pen-lift probability at each real point, drawn as circles of radius
-    0.7 + 5 sqrt(p). ``at`` shows one step's futures; None shows all that were
-    drawn (points whose futures are NaN were skipped).
+    ``futures`` (P, N, K, 3) start after the line's ``points`` (every point when
+    None, P = T); ``turns`` (P, N, K) are their signed angles from
+    :func:`inkcore.sampling.future_turns`; ``eos`` (T,) the model's pen-lift
+    probability at each real point, drawn as circles of radius 0.7 + 5 sqrt(p).
+    ``at`` rings that point, follows the pen there and shows only its futures;
+    None shows all that were drawn (futures that are NaN were skipped).
     """
     path = path_points(rows)
     steps = futures.shape[2]
-    drawn_at = np.flatnonzero(np.isfinite(futures[:, 0, 0, 0]))
-    chosen = drawn_at if at is None else np.array([at])
-    origin = path[chosen + 1][:, None, None, :]  # (t, 1, 1, 2)
-    drawn = origin + np.cumsum(futures[chosen, :, :, :2], axis=2)  # (t, N, K, 2)
+    points = np.arange(len(futures)) if points is None else np.asarray(points, dtype=np.int64).reshape(-1)
+    finite = np.isfinite(futures[:, 0, 0, 0])
+    drawn_at = np.flatnonzero(finite if at is None else finite & (points == at))  # indices into futures
+    origin = path[points[drawn_at] + 1][:, None, None, :]  # (t, 1, 1, 2)
+    drawn = origin + np.cumsum(futures[drawn_at, :, :, :2], axis=2)  # (t, N, K, 2)
     begins = np.concatenate([np.broadcast_to(origin, drawn[:, :, :1].shape), drawn[:, :, :-1]], axis=2)
     fig = go.Figure(strokes_trace(rows, width=1.6))
     for k in range(steps):
         opacity = (0.3 if at is None else 0.9) * (steps - k) / steps
-        sign = turns[chosen, :, k]
+        sign = turns[drawn_at, :, k]
         for colour, pick in ((RIGHT_COLOUR, sign > 0), (LEFT_COLOUR, sign <= 0)):
             a, b = begins[:, :, k][pick], drawn[:, :, k][pick]  # (S, 2) segment ends
             gap = np.full((len(a), 1), np.nan)

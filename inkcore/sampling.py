@@ -124,6 +124,48 @@ class Futures(NamedTuple):
     eos: np.ndarray  # (T,) the pen-lift probability the model gave each real row
 
 
+def line_states(model: Model, rows: np.ndarray) -> LSTMState:
+    """States (T, cells) along a line by the evaluation protocol: state ``t`` has
+    read the zero row and rows ``0..t-1``, so it predicts row ``t``."""
+    recording = run(model, model_inputs(np.asarray(rows, dtype=np.float64))[:, None, :])
+    return LSTMState(recording.h[:, 0], recording.c[:, 0])
+
+
+def futures_after(
+    model: Model,
+    states: LSTMState,
+    rows: np.ndarray,
+    points: np.ndarray,
+    rng: np.random.Generator,
+    variation: float = SAMPLE_VARIATION,
+    futures: int = FUTURES,
+    steps: int = FUTURE_STEPS,
+    progress: Callable[[float], None] | None = None,
+    chunk_points: int = FUTURE_CHUNK_POINTS,
+) -> np.ndarray:
+    """``futures`` continuations (P, futures, steps, 3) of ``steps`` rows after each
+    of the line's ``points`` (indices into ``rows``), from the line's ``states``
+    (:func:`line_states`).
+
+    Future ``[p, n]`` starts from the state that has read rows ``0..points[p]``.
+    Futures are drawn as batches of ``chunk_points`` x ``futures`` pens, so a
+    600-point line costs a few dozen large matrix products rather than 600 x 50
+    small ones; ``progress`` is called with the fraction done after each batch.
+    """
+    rows = np.asarray(rows, dtype=np.float64)
+    points = np.asarray(points, dtype=np.int64).reshape(-1)
+    drawn = np.empty((len(points), futures, steps, 3))
+    for start in range(0, len(points), chunk_points):
+        part = points[start : start + chunk_points]
+        state = LSTMState(np.repeat(states.h[part], futures, axis=0), np.repeat(states.c[part], futures, axis=0))
+        last = np.repeat(rows[part], futures, axis=0)  # future [p, n] reads row points[p] first
+        block = continue_from(model, state, last, steps, rng, variation).rows
+        drawn[start : start + len(part)] = block.reshape(-1, futures, steps, 3)
+        if progress is not None:
+            progress(min(1.0, (start + chunk_points) / len(points)))
+    return drawn
+
+
 def possible_futures(
     model: Model,
     rows: np.ndarray,
@@ -137,29 +179,15 @@ def possible_futures(
 ) -> Futures:
     """At every point of a line (or every ``every``-th, from the first), ``futures``
     continuations of ``steps`` rows; the points skipped have NaN futures.
-
-    Future ``[t, n]`` starts from the state that has read rows ``0..t`` and so
-    continues the line after its point ``t``. Futures are drawn as batches of
-    ``chunk_points`` x ``futures`` pens, so a 600-point line costs a few
-    dozen large matrix products rather than 600 x 50 small ones; ``progress``
-    is called with the fraction done after each batch.
-    """
+    Future ``[t, n]`` continues the line after its point ``t`` (:func:`futures_after`)."""
     if every < 1:
         raise ValueError("every must be at least 1")
     rows = np.asarray(rows, dtype=np.float64)
-    recording = run(model, model_inputs(rows)[:, None, :])
-    h, c = recording.h[:, 0], recording.c[:, 0]  # (T, cells): state t has read rows 0..t-1
-    eos = mixture(model, h).eos
+    states = line_states(model, rows)
+    eos = mixture(model, states.h).eos
     drawn = np.full((len(rows), futures, steps, 3), np.nan)
     points = np.arange(0, len(rows), every)
-    for start in range(0, len(points), chunk_points):
-        part = points[start : start + chunk_points]
-        state = LSTMState(np.repeat(h[part], futures, axis=0), np.repeat(c[part], futures, axis=0))
-        last = np.repeat(rows[part], futures, axis=0)  # future [t, n] reads row t first
-        block = continue_from(model, state, last, steps, rng, variation).rows
-        drawn[part] = block.reshape(-1, futures, steps, 3)
-        if progress is not None:
-            progress(min(1.0, (start + chunk_points) / len(points)))
+    drawn[points] = futures_after(model, states, rows, points, rng, variation, futures, steps, progress, chunk_points)
     return Futures(drawn, eos)
 
 
@@ -168,23 +196,25 @@ def futures_stride(points: int, futures: int, steps: int, budget: int) -> int:
     return max(1, -(-points * futures * steps // budget))
 
 
-def future_turns(rows: np.ndarray, futures: np.ndarray) -> np.ndarray:
-    """Signed angle (T, N, K) by which each future veers from the path taken.
+def future_turns(rows: np.ndarray, futures: np.ndarray, points: np.ndarray | None = None) -> np.ndarray:
+    """Signed angle (P, N, K) by which each future veers from the path taken.
 
-    Seen from the point future ``[t, n]`` starts at, the angle between its
-    k-th point and the real path's point k steps ahead, wrapped into
-    [-pi, pi]. Positive means the future turns right of the path as the line
-    is seen on the page (y grows downward); where the line has fewer than k
-    points left, the angle is NaN.
+    ``futures`` (P, N, K, 3) start after the line's ``points`` (every point, in
+    order, when None). Seen from the point future ``[p, n]`` starts at, the
+    angle between its k-th point and the real path's point k steps ahead,
+    wrapped into [-pi, pi]. Positive means the future turns right of the path
+    as the line is seen on the page (y grows downward); where the line has
+    fewer than k points left, the angle is NaN.
     """
     rows = np.asarray(rows, dtype=np.float64)
     steps = futures.shape[2]
     path = np.vstack([np.zeros((1, 2)), np.cumsum(rows[:, :2], axis=0)])  # (T+1, 2)
     length = len(rows)
-    ahead_index = np.arange(length)[:, None] + 1 + np.arange(1, steps + 1)[None, :]  # (T, K)
+    points = np.arange(length) if points is None else np.asarray(points, dtype=np.int64).reshape(-1)
+    ahead_index = points[:, None] + 1 + np.arange(1, steps + 1)[None, :]  # (P, K)
     valid = ahead_index <= length
-    ahead = path[np.minimum(ahead_index, length)] - path[1 : length + 1, None, :]  # (T, K, 2)
-    drawn = np.cumsum(futures[..., :2], axis=2)  # (T, N, K, 2), relative to the start point
+    ahead = path[np.minimum(ahead_index, length)] - path[points + 1, None, :]  # (P, K, 2)
+    drawn = np.cumsum(futures[..., :2], axis=2)  # (P, N, K, 2), relative to the start point
     angle = np.arctan2(drawn[..., 1], drawn[..., 0]) - np.arctan2(ahead[:, None, :, 1], ahead[:, None, :, 0])
     angle = (angle + np.pi) % (2 * np.pi) - np.pi
     return np.where(valid[:, None, :], angle, np.nan)

@@ -1,5 +1,6 @@
 import time
 
+import numpy as np
 import streamlit as st
 
 import dashboard
@@ -27,29 +28,43 @@ variation, count, steps = futures_controls()
 rows, note = dashboard.limit_points(rows)
 if note:
     st.info(note)
-result, turns, every = dashboard.futures(loaded, rows, variation, count, steps, seed=0)
-if every > 1:
-    st.info(f"{count} futures of {steps} steps at all {len(rows):,} points would take long to draw and to "
-            f"show: they are drawn at every {dashboard.ordinal(every)} point. Fewer futures or steps draw "
-            "them at more points.")
+eos = dashboard.prediction(loaded.model, loaded.key, rows).eos
+
+
+def step_figure(at: int):
+    """One point's futures, drawn on their own: a slider move costs milliseconds."""
+    drawn, turns = dashboard.point_futures(loaded.model, loaded.key, rows, at, variation, count, steps, seed=0)
+    return figures.possibility_figure(rows, drawn[None], turns[None], eos, at, points=np.array([at]))
+
 
 whole = st.toggle("Show every point's futures at once", value=False, key="futures_whole")
 if not whole:
-    last = (len(rows) - 1) // every * every
-    dashboard.clamp_state("futures_at", last, default=min(last, 40 // every * every))
-    st.session_state.futures_at -= st.session_state.futures_at % every
-    at = st.slider("Step", 0, max(last, every), step=every, key="futures_at", disabled=last == 0)
+    last = len(rows) - 1
+    if "futures_played_to" in st.session_state:  # Play leaves the slider where it stopped
+        st.session_state.futures_at = st.session_state.pop("futures_played_to")
+    dashboard.clamp_state("futures_at", last, default=min(last, 40))
+    at = st.slider("Step", 0, max(last, 1), key="futures_at", disabled=last == 0)
     at = min(at, last)
-    if st.button("Play along the line", icon=":material/play_arrow:", key="futures_play"):
-        frame = st.empty()
-        for t in range(at, len(rows), max(2, every)):
-            frame.plotly_chart(figures.possibility_figure(rows, result.rows, turns, result.eos, t), key=f"pf{t}")
-            time.sleep(0.05)
+    play = st.button("Play along the line", icon=":material/play_arrow:", key="futures_play",
+                     disabled=at >= last)
     chart, distribution = st.columns([3, 1])
-    chart.plotly_chart(figures.possibility_figure(rows, result.rows, turns, result.eos, at), key="futures_chart", theme=None)
-    mix = dashboard.prediction(loaded.model, loaded.key, rows)
+    if play:
+        frame = chart.empty()
+        for t in range(at, len(rows), 2):
+            frame.plotly_chart(step_figure(t), key=f"pf{t}", theme=None)
+            time.sleep(0.05)
+        st.session_state.futures_played_to = t
+        st.rerun()
+    chart, distribution = st.columns([3, 1])
+    chart.plotly_chart(step_figure(at), key="futures_chart", theme=None)
     if at + 1 < len(rows):
+        mix = dashboard.prediction(loaded.model, loaded.key, rows)
         distribution.plotly_chart(figures.mixture_figure(mix.take(at + 1), variation, title=f"Point {at + 1}"),
                                   key="futures_mixture")
 else:
+    result, turns, every = dashboard.futures(loaded, rows, variation, count, steps, seed=0)
+    if every > 1:
+        st.info(f"{count} futures of {steps} steps at all {len(rows):,} points would take long to draw and to "
+                f"show: they are drawn at every {dashboard.ordinal(every)} point. Fewer futures or steps draw "
+                "them at more points.")
     st.plotly_chart(figures.possibility_figure(rows, result.rows, turns, result.eos), key="futures_all")

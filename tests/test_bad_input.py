@@ -9,6 +9,8 @@ section lists every message of this table (the last test checks it).
 """
 from __future__ import annotations
 
+import base64
+
 import json
 import math
 import sqlite3
@@ -19,6 +21,8 @@ from typing import Callable
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from inkcore import figures
 
 from conftest import ARTICLE, SHARED, random_rows
 from test_app import canvas_value, charts, cursive, no_errors, page
@@ -386,14 +390,28 @@ def deleted_example(tmp_path, monkeypatch):
 
 
 def futures_over_budget(tmp_path, monkeypatch):
-    """The most futures of the most steps on a long line: drawn at every n-th point, said so."""
+    """The most futures of the most steps on a long line: the whole-line view draws them at
+    every n-th point and says so; the step view draws any one point's futures."""
     at = page("possibilities").run()
-    for widget, value in {"futures_count": 100, "futures_steps": 20, "futures_at": 37}.items():
+    for widget, value in {"futures_count": 100, "futures_steps": 20, "futures_whole": True}.items():
         at.session_state[widget] = value
     at.run()
     no_errors(at)
     shows(at, "info", "they are drawn at every 6th point")
-    assert at.session_state["futures_at"] % 6 == 0  # the step slider moves between points drawn
+    at.toggle(key="futures_whole").set_value(False).run()
+    at.slider(key="futures_at").set_value(37).run()
+    no_errors(at)
+    assert at.slider(key="futures_at").value == 37
+    hues = {figures.RIGHT_COLOUR, figures.LEFT_COLOUR}
+    hairs = [trace for trace in charts(at)[0]["data"] if trace.get("line", {}).get("color") in hues]
+    assert sum(np.isfinite(trace_values(trace["x"])).sum() for trace in hairs) == 2 * 100 * 20  # both ends of each
+
+
+def trace_values(values) -> np.ndarray:
+    """A trace's numbers as the chart's JSON carries them: a list, or Plotly's base64 typed array."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).astype(float)
+    return np.asarray(values, dtype=float)
 
 
 ENVIRONMENT = [
