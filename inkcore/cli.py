@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -104,8 +105,8 @@ def write_cells_csv(path: Path, arrays: dict) -> None:
 
 
 def cmd_sample(args) -> None:
-    if args.n < 1 or args.steps < 1 or args.variation < 0:
-        raise CommandError("--n and --steps must be at least 1 and --variation at least 0")
+    if args.n < 1 or args.steps < 1 or not 0 <= args.variation < math.inf:
+        raise CommandError("--n and --steps must be at least 1 and --variation a number of at least 0")
     if Path(args.out).suffix not in (".svg", ".png", ".json"):  # before minutes of sampling, not after
         raise CommandError(f"{args.out}: the output must end in .svg, .png or .json")
     model, _ = load_model(args.weights)
@@ -138,6 +139,21 @@ def cmd_probe(args) -> None:
         print(f"{feature:16s} " + "  ".join(f"{c}:{s:+.3f}" for c, s in cells[:8]))
 
 
+def cmd_export(args) -> None:
+    from inkcore.weights import save_article, save_npz
+
+    out = Path(args.out)
+    if out.suffix not in (".json", ".npz"):
+        raise CommandError(f"{args.out}: the output must end in .json (the article's 8-bit format) or .npz")
+    model, metadata = load_model(args.weights)
+    if out.suffix == ".json":
+        save_article(out, model, clip=args.clip)
+    else:
+        kept = {k: v for k, v in metadata.items() if k not in ("format", "format_version", "config")}
+        save_npz(out, model.astype(np.float32), **kept, converted_from=str(args.weights or default_weights()))
+    print(f"wrote {out}", file=sys.stderr)
+
+
 def cmd_import_iam(args) -> None:
     from inkcore.iamondb import import_iam
 
@@ -145,9 +161,16 @@ def cmd_import_iam(args) -> None:
     print(report.summary(), file=sys.stderr)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as one line too, naming the command and pointing at --help."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m inkcore", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="python -m inkcore", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def with_weights(p):
         p.add_argument("--weights", help=f"inkcore .npz or the article's b64_weights.json (default {DEFAULT_WEIGHTS})")
@@ -182,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_probe)
 
+    p = with_weights(commands.add_parser("export", help="write a model in the article's 8-bit format or as .npz"))
+    p.add_argument("--out", required=True, help=".json (the article's 8-bit format) or .npz (inkcore's)")
+    p.add_argument("--clip", action="store_true",
+                   help="for .json: clip weights beyond the format's fixed scales instead of refusing")
+    p.set_defaults(run=cmd_export)
+
     p = commands.add_parser("import-iam", help="build a line set from IAM-OnDB's lineStrokes")
     p.add_argument("source", help="the lineStrokes folder or lineStrokes-all.tar.gz")
     p.add_argument("--ascii", help="the ascii folder or ascii-all.tar.gz, for transcriptions")
@@ -197,8 +226,12 @@ def main(argv=None) -> int:
     except (CommandError, WeightsError, DataError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader stopped early (python -m inkcore info | head): not a failure
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        return 0
     except OSError as error:
-        print(f"error: {error.filename or ''}: {error.strerror}", file=sys.stderr)
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}", file=sys.stderr)
         return 1
     except (ValueError, MemoryError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -260,7 +260,9 @@ def cell_heatmap(
         fig.add_hrect(y0=row - 0.5, y1=row + 0.5, line=dict(color="#d1495b", width=1.5))
     if selected_step is not None:
         fig.add_vline(x=selected_step, line=dict(color="#d1495b", width=1.5))
-    fig.update_layout(height=height, margin=dict(l=50, r=10, t=10, b=40), showlegend=False)
+    # hoverdistance -1: a click anywhere picks the nearest marker, also between the columns
+    # of a long line's grid, whose markers sit every few steps
+    fig.update_layout(height=height, margin=dict(l=50, r=10, t=10, b=40), showlegend=False, hoverdistance=-1)
     fig.update_yaxes(autorange="reversed", title=axis_title)
     fig.update_xaxes(title="step")
     return fig

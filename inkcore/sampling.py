@@ -27,8 +27,8 @@ FUTURE_CHUNK_POINTS = 100
 
 def sample(mix: Mixture, rng: np.random.Generator, variation: float = SAMPLE_VARIATION) -> np.ndarray:
     """Draw one offset row (..., 3) from each mixture of a batch."""
-    if variation < 0:
-        raise ValueError("variation must be >= 0")
+    if not 0 <= variation < np.inf:
+        raise ValueError(f"variation must be a finite number >= 0, not {variation}")
     batch_shape = mix.eos_logit.shape
     if variation == 0:
         k = mix.log_pi.argmax(axis=-1)

@@ -12,8 +12,9 @@ example = dashboard.example_picker(loaded, "Example", "cells_example", default="
 _, c = dashboard.recording(loaded.model, loaded.key, example.rows)
 
 cell, step = dashboard.cell_step_controls("cells", c.shape[1], len(c) - 1, dashboard.ARTICLE_CELL)
-
-st.plotly_chart(figures.coloured_path_figure(example.rows, c[:, cell], figures.CELL_SCALE, f"cell {cell}",
+dashboard.order_caption(loaded, cell)
+st.plotly_chart(figures.coloured_path_figure(example.rows, c[:, cell], figures.CELL_SCALE,
+                                             dashboard.cell_name(loaded, cell),
                                              midpoint=0.0, marker_at=step), key="cells_stroke")
 st.plotly_chart(figures.cell_heatmap(c, selected_cell=cell, selected_step=step), key="cells_heatmap",
                 on_select="rerun", selection_mode="points")

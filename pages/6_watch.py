@@ -22,7 +22,9 @@ if message:
 
 _, c = dashboard.recording(loaded.model, loaded.key, writing.rows)
 cell, step = dashboard.cell_step_controls("watch", c.shape[1], len(c) - 1, dashboard.ARTICLE_CELL, follow_end=True)
-st.plotly_chart(figures.coloured_path_figure(writing.rows, c[:, cell], figures.CELL_SCALE, f"cell {cell}",
+dashboard.order_caption(loaded, cell)
+st.plotly_chart(figures.coloured_path_figure(writing.rows, c[:, cell], figures.CELL_SCALE,
+                                             dashboard.cell_name(loaded, cell),
                                              midpoint=0.0, marker_at=step), key="watch_stroke")
 st.plotly_chart(figures.state_figure(c, step), key="watch_state")
 st.plotly_chart(figures.cell_heatmap(c, selected_cell=cell, selected_step=step, height=460), key="watch_heatmap",

@@ -186,6 +186,18 @@ def test_ordered_cells_name_rows_and_cells(with_article):
     assert "Row " in text and "cell " in text
     at.selectbox(key="ordered_metric").set_value("article").run()
     no_errors(at)
+    order = json.loads((ARTICLE / "metadata.json").read_text())["sortOrder"]
+    at.number_input(key="ordered_row").set_value(136).run()  # the article's "cell 136" is its row 136
+    no_errors(at)
+    assert at.number_input(key="ordered_cell").value == order[136]
+    at.number_input(key="ordered_cell").set_value(order[10]).run()
+    assert at.number_input(key="ordered_row").value == 10
+    # every page now names a cell by its row in the order last shown, as well as by its index
+    at.switch_page("pages/4_cells.py").run()
+    at.number_input(key="cells_cell").set_value(order[136]).run()
+    no_errors(at)
+    assert f"Cell {order[136]} is row 136 in the article's order" in " ".join(c.value for c in at.caption)
+    assert f"cell {order[136]} · row 136" in json.dumps(charts(at)[0], ensure_ascii=False)
 
 
 def test_watch_follows_the_writing():

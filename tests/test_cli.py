@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ from conftest import ARTICLE_VALIDATION, ARTICLE_WEIGHTS, random_model, random_r
 from inkcore.data import read_article_lines
 from inkcore.evaluate import score
 from inkcore.model import Config, mixture, run
-from inkcore.weights import load, save_npz
+from inkcore.weights import ARTICLE_TENSORS, load, save_npz
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SCORE_KEYS = {"nll_per_point", "gauss_per_point", "eos_per_point", "points", "sequences"}
@@ -231,3 +232,57 @@ def test_evaluate_by_motion(tmp_path):
     assert parts["horizontal"]["gauss_per_point"] < parts["other"]["gauss_per_point"] - 2
     text = inkcore("evaluate", "--examples", str(folder), "--by-motion", "--weights", weights)
     assert "horizontal points" in text.stdout and "dy = 0, dx != 0" in text.stdout
+
+
+@pytest.mark.parametrize("variation", ["nan", "inf", "-0.5"])
+def test_sample_refuses_a_variation_that_is_not_a_finite_number(tmp_path, weights, variation):
+    out = tmp_path / "s.json"
+    result = inkcore("sample", "--steps", "5", "--variation", variation, "--out", str(out), "--weights", str(weights))
+    assert_one_line_failure(result, "--variation")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args", [["no-such-command"], ["sample"], ["sample", "--steps", "many", "--out", "x.json"],
+                                  ["evaluate", "--weights"]])
+def test_argument_errors_are_one_line(args):
+    line = assert_one_line_failure(inkcore(*args), "error:", "--help")
+    assert "usage:" not in line
+
+
+def test_a_reader_that_stops_early_is_not_an_error(weights):
+    env = dict(os.environ, PYTHONPATH=str(REPOSITORY), INKCORE_WEIGHTS=str(weights))
+    writer = subprocess.Popen([sys.executable, "-m", "inkcore", "info"], cwd=REPOSITORY, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    writer.stdout.read(1)  # read one byte, then hang up like `| head -c 1`
+    writer.stdout.close()
+    assert writer.wait(timeout=60) == 0
+    assert writer.stderr.read() == b""
+
+
+def test_export_to_the_article_format_and_back(tmp_path):
+    source = require_shared(ARTICLE_WEIGHTS)
+    out = tmp_path / "again.json"
+    result = inkcore("export", "--weights", str(source), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(out.read_text()) == json.loads(source.read_text())  # the article's model fits its own format
+    result = inkcore("export", "--weights", str(source), "--out", str(tmp_path / "article.npz"))
+    assert result.returncode == 0, result.stderr
+    ours, metadata = load(tmp_path / "article.npz")
+    article, _ = load(source)
+    for name in ("W_x", "W_h", "b", "W_out", "b_out"):
+        np.testing.assert_array_equal(getattr(ours, name), getattr(article, name))
+    assert metadata["format"] == "inkcore-weights" and metadata["converted_from"] == str(source)
+
+
+def test_export_refuses_to_clip_a_model_silently(tmp_path):
+    model = random_model(Config(), seed=3)
+    fitting = {name: np.clip(getattr(model, name), -scale, scale) for name, scale in ARTICLE_TENSORS}
+    fitting["W_h"][0, :7] = 5.0  # far beyond the format's W_h scale of 0.8
+    path = save_npz(tmp_path / "big.npz", dataclasses.replace(model, **fitting), provenance={})
+    out = tmp_path / "big.json"
+    assert_one_line_failure(inkcore("export", "--weights", str(path), "--out", str(out)), "7 weights", "W_h 7", "--clip")
+    assert not out.exists()
+    result = inkcore("export", "--weights", str(path), "--out", str(out), "--clip")
+    assert result.returncode == 0, result.stderr
+    back, _ = load(out)
+    assert np.isclose(back.W_h[0, 0], 0.8 * 128 / 127)  # saturated at the largest byte

@@ -113,3 +113,21 @@ def test_the_score_by_motion_adds_up_to_the_score(model64, lines):
     assert all(p["points"] > 0 for p in parts.values())
     weighted = sum(p["share"] * p["gauss_per_point"] for p in parts.values())
     assert weighted == pytest.approx(total.gauss_per_point, abs=1e-9)
+
+
+def test_the_shipped_model_scores_what_its_card_says():
+    """The figures stored in weights/inkcore.npz (and printed in its model card) are re-measured, so a
+    newer export with stale figures would fail here."""
+    from inkcore.cli import DEFAULT_WEIGHTS
+    from inkcore.weights import load
+
+    if not DEFAULT_WEIGHTS.exists():
+        pytest.skip(f"no shipped model at {DEFAULT_WEIGHTS}")
+    model, metadata = load(DEFAULT_WEIGHTS)
+    stored = metadata["metrics"]["article_validation"]
+    measured = score(model, read_article_lines(require_shared(ARTICLE_VALIDATION)).values())
+    assert measured.points == stored["points"] and measured.sequences == stored["sequences"]
+    for key in ("nll_per_point", "gauss_per_point", "eos_per_point"):
+        assert getattr(measured, key) == pytest.approx(stored[key], abs=1e-4), key
+    card = (DEFAULT_WEIGHTS.parent / "MODEL_CARD.md").read_text()
+    assert f"{stored['nll_per_point']:.3f}" in card
