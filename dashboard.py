@@ -22,7 +22,7 @@ import streamlit as st
 from inkcore import cells, downloads, evaluate, sampling
 from inkcore.cli import default_weights
 from inkcore.data import DataError, load_lines, parse_stroke_json, read_article_lines, read_stroke_json, rows_from_json
-from inkcore.library import DATABASE_NAME, Example, HandwritingStore, StoreError, data_folder
+from inkcore.library import DATABASE_NAME, Example, HandwritingStore, StoreError, data_folder, read_settings
 from inkcore.model import LSTMState, Model, mixture
 from inkcore.strokes import CanvasWriting, canvas_to_rows, from_points
 from inkcore.weights import WeightsError, load
@@ -125,12 +125,35 @@ def article_dir() -> Path | None:
 
 
 def article_dir_problem() -> str | None:
-    """What is wrong with ``INKCORE_ARTICLE_DIR``, if it is set and names no folder."""
+    """What is wrong with ``INKCORE_ARTICLE_DIR``: set and naming no folder, or holding
+    files that differ from the article's repository at the pinned commit."""
     folder = os.environ.get(ARTICLE_DIR_ENV)
     if folder and not Path(folder).is_dir():
         return (f"{ARTICLE_DIR_ENV}={folder} is not a folder of the article's files; "
                 "its model and lines are downloaded on request instead.")
+    if folder:
+        different = _folder_differences(folder, _folder_stamp(Path(folder)))
+        if different:
+            listed = ", ".join(different[:3]) + (f" and {len(different) - 3} more" if len(different) > 3 else "")
+            return (f"{len(different)} file(s) in {ARTICLE_DIR_ENV}={folder} differ from the article's repository "
+                    f"at commit {downloads.ARTICLE_COMMIT[:7]} ({listed}): they are used as they are, but figures "
+                    "made from them are not the article's. Point the variable at an unchanged copy, or unset it "
+                    "to download the checked files.")
     return None
+
+
+def _folder_stamp(folder: Path) -> tuple:
+    """Changes when the folder's files do (their names, sizes and modification times)."""
+    try:
+        return tuple(sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+                            for p in folder.rglob("*.json")))
+    except OSError:
+        return ()
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _folder_differences(folder: str, stamp: tuple) -> list[str]:
+    return downloads.folder_differences(folder)
 
 
 def article_weights_path() -> Path | None:
@@ -216,6 +239,8 @@ def current_model() -> LoadedModel | None:
                     st.warning(problem)
                 st.info("The article's model is not downloaded yet: use the button in the sidebar.")
                 return None
+            if problem := article_dir_problem():
+                st.warning(problem)
             return _loaded(path, ARTICLE)
         path = st.session_state.get("uploaded_weights")
         if not path:
@@ -480,7 +505,7 @@ def _iam_lines(source: str) -> dict[str, tuple[str, np.ndarray]]:
 
 
 def iam_lines() -> dict[str, tuple[str, np.ndarray]]:
-    source = os.environ.get(IAM_ENV) or st.session_state.get("iam_source")
+    source = os.environ.get(IAM_ENV) or st.session_state.get("iam_source") or read_settings().get("iam_source")
     if not source:
         return {}
     try:

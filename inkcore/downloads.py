@@ -169,6 +169,26 @@ def cached_weights() -> Path | None:
     return cached("weights")
 
 
+def local_name(path: str) -> str:
+    """Where a pinned file lies in a local folder of the article's files: the
+    repository's ``public/assets/`` prefix dropped (``b64_weights.json``,
+    ``metadata.json``, ``validation-data/k.json``)."""
+    return path.split("public/assets/model/", 1)[-1].split("public/assets/", 1)[-1]
+
+
+def folder_differences(folder: str | os.PathLike) -> list[str]:
+    """The files of a local folder of the article's files that are not the pinned
+    commit's (wrong size or sha256), by their name in the folder; files absent
+    from the folder are not counted."""
+    folder = Path(folder)
+    different = []
+    for path, entry in pinned_files().items():
+        local = folder / local_name(path)
+        if local.exists() and not _matches(local, entry):
+            different.append(local_name(path))
+    return different
+
+
 # --- fetching ------------------------------------------------------------------------
 
 

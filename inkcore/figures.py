@@ -153,27 +153,58 @@ def covariance_ellipse(mu_x, mu_y, sigma_x, sigma_y, rho, scale=2.0, points=40) 
     return np.array([mu_x, mu_y]) + scale * (circle * np.sqrt(np.maximum(values, 0))) @ vectors.T
 
 
+#: The mixture figure's ellipse colour (r, g, b), and the fill opacity, outline opacity and
+#: outline width of a component with no weight and of the heaviest one; the others lie between.
+MIXTURE_RGB = (46, 134, 171)
+MIXTURE_FILL_ALPHA = (0.04, 0.55)
+MIXTURE_LINE_ALPHA = (0.2, 1.0)
+MIXTURE_LINE_WIDTH = (0.5, 3.0)
+#: Components lighter than this are left out of the mixture figure: they would not show.
+MIXTURE_MIN_WEIGHT = 1e-3
+
+
+def _component_weights(mix: Mixture, variation: float) -> np.ndarray:
+    """The weights (M,) the sampler picks a component by at this variation:
+    pi tempered by ``1 / variation``, and the likeliest component alone at 0."""
+    if variation == 0:
+        return (np.arange(len(mix.pi)) == np.argmax(mix.log_pi)).astype(np.float64)
+    tempered = np.exp((mix.log_pi - mix.log_pi.max()) / variation)
+    return tempered / tempered.sum()
+
+
+def _ellipse_style(relative: float) -> dict:
+    """Fill and outline of a component whose weight is ``relative`` (0..1) of the heaviest's."""
+    def between(bounds: tuple[float, float]) -> float:
+        return bounds[0] + (bounds[1] - bounds[0]) * relative
+
+    def rgba(alpha: float) -> str:
+        return "rgba({}, {}, {}, {:.3f})".format(*MIXTURE_RGB, alpha)
+
+    return dict(fillcolor=rgba(between(MIXTURE_FILL_ALPHA)),
+                line=dict(color=rgba(between(MIXTURE_LINE_ALPHA)), width=between(MIXTURE_LINE_WIDTH)))
+
+
 def mixture_figure(mix: Mixture, variation: float = 1.0, height: int = 260, title: str = "") -> go.Figure:
-    """The next-offset distribution of one step: each component's 2-sigma ellipse,
-    its opacity and width set by its weight, centred on the current pen position."""
-    pi = mix.pi
-    if variation > 0:
-        tempered = np.exp((mix.log_pi - mix.log_pi.max()) / variation)
-        pi = tempered / tempered.sum()
+    """The next-offset distribution of one step, centred on the current pen position:
+    each component's 2-sigma ellipse at this variation, its fill, outline and line width
+    growing with its weight relative to the heaviest component, and the pen-lift
+    probability always in the title (after ``title`` when one is given)."""
+    pi = _component_weights(mix, variation)
     fig = go.Figure()
-    for k in np.argsort(pi):
-        if pi[k] < 1e-3:
+    for k in np.argsort(pi):  # the heaviest drawn last, on top
+        if pi[k] < MIXTURE_MIN_WEIGHT:
             continue
         ring = covariance_ellipse(mix.mu_x[k], mix.mu_y[k], mix.sigma_x[k] * max(variation, 1e-3),
                                   mix.sigma_y[k] * max(variation, 1e-3), mix.rho[k])
         fig.add_trace(go.Scatter(
-            x=ring[:, 0], y=ring[:, 1], mode="lines", fill="toself",
-            line=dict(color="#2e86ab", width=0.5 + 3 * pi[k]), opacity=float(0.15 + 0.85 * pi[k]),
+            x=ring[:, 0], y=ring[:, 1], mode="lines", fill="toself", **_ellipse_style(float(pi[k] / pi.max())),
             hovertemplate=f"component {k}<br>weight {pi[k]:.3f}<extra></extra>",
         ))
     fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", marker=dict(size=8, color=INK, symbol="x"),
                              hovertemplate="current pen position<extra></extra>"))
-    fig.update_layout(title=dict(text=title or f"p(pen lift) = {float(mix.eos):.2f}", font=dict(size=13)))
+    eos = float(mix.eos)
+    pen_lift = f"p(pen lift) = {eos:.2f}" if eos >= 0.01 else f"p(pen lift) = {eos:.2g}"  # not a bare 0.00
+    fig.update_layout(title=dict(text=f"{title} · {pen_lift}" if title else pen_lift, font=dict(size=13)))
     fig = _ink_layout(fig, height)
     fig.update_xaxes(visible=True, zeroline=True, showgrid=True, gridcolor="#eee", title="dx (model units)",
                      nticks=4)

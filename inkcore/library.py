@@ -58,6 +58,38 @@ def data_folder() -> Path:
     return Path(base) / "inkcore"
 
 
+SETTINGS_NAME = "settings.json"
+
+
+def read_settings(folder: Path | None = None) -> dict:
+    """The user's saved settings (a JSON object in the data folder); {} when there are
+    none or the file cannot be read."""
+    path = (folder or data_folder()) / SETTINGS_NAME
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return settings if isinstance(settings, dict) else {}
+
+
+def write_setting(name: str, value, folder: Path | None = None) -> None:
+    """Set one setting (None removes it), written atomically: a temporary file renamed
+    over the old one, so a crash leaves the old settings or the new, never half."""
+    folder = folder or data_folder()
+    settings = read_settings(folder)
+    if value is None:
+        settings.pop(name, None)
+    else:
+        settings[name] = value
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".{SETTINGS_NAME}.{os.getpid()}.tmp"
+        temporary.write_text(json.dumps(settings, indent=1), encoding="utf-8")
+        os.replace(temporary, folder / SETTINGS_NAME)
+    except OSError as error:
+        raise StoreError(f"the setting could not be saved in {folder}: {error.strerror or error}") from error
+
+
 class HandwritingStore:
     """Handwriting saved by the user, in SQLite. Safe to share between sessions:
     every call opens its own connection."""

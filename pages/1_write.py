@@ -1,3 +1,4 @@
+import hashlib
 import time
 
 import streamlit as st
@@ -11,6 +12,10 @@ st.caption("Write on the canvas. After each stroke the model reads everything yo
            "so predicting never changes what it has read.")
 loaded = dashboard.require_model()
 
+#: Play draws the continuation in about this many frames, this many seconds apart.
+ANIMATION_FRAMES = 60
+FRAME_SECONDS = 0.03
+
 
 def continuation_controls() -> tuple[int, float, int]:
     left, middle, right = st.columns(3)
@@ -21,18 +26,31 @@ def continuation_controls() -> tuple[int, float, int]:
     return length, variation, candidates
 
 
+def reset_animation() -> None:
+    """Forget a paused or unfinished animation: the whole continuation shows again."""
+    st.session_state.pop("write_frame", None)
+    st.session_state.pop("write_paused", None)
+
+
+def forget_other_animations(continuation: tuple) -> None:
+    """A new stroke, seed or setting makes a new continuation, whose animation starts afresh."""
+    if st.session_state.get("write_animated") != continuation:
+        st.session_state.write_animated = continuation
+        reset_animation()
+
+
 length, variation, candidates = continuation_controls()
 writing = dashboard.canvas_writing("write")
 seed = st.session_state.setdefault("write_seed", 0)
 buttons = st.columns([1, 1, 1, 1, 3])
 if buttons[0].button("Clear", icon=":material/delete:", key="write_clear"):
     dashboard.clear_canvas("write")
+    reset_animation()
     st.rerun()
 if buttons[1].button("Re-sample", icon=":material/casino:", key="write_resample"):
     st.session_state.write_seed = seed = seed + 1
 play = buttons[2].button("Play", icon=":material/play_arrow:", key="write_play")
-if buttons[3].button("Pause", icon=":material/pause:", key="write_pause"):
-    st.session_state.write_paused = True
+pause = buttons[3].button("Pause", icon=":material/pause:", key="write_pause")
 with buttons[4]:
     dashboard.save_controls(writing.rows, "write")
 
@@ -41,20 +59,28 @@ if message:
     st.info(message)
     st.stop()
 
+forget_other_animations((hashlib.sha1(writing.rows.tobytes()).hexdigest(), length, variation, candidates, seed))
+if pause and "write_frame" in st.session_state:  # Pause reruns the page while Play runs: stop at its frame
+    st.session_state.write_paused = True
+elif not st.session_state.get("write_paused"):  # an animation cut short by anything else is over
+    reset_animation()
+paused_at = st.session_state.get("write_frame")
 result = dashboard.continuation(loaded.model, loaded.key, writing.rows, length, variation, candidates, seed)
 chart, distribution = st.columns([3, 1])
 with chart:
     frame = st.empty()
     if play:
         st.session_state.write_paused = False
-        for shown in range(1, length + 1, max(1, length // 60)):
-            st.session_state.write_frame = shown
+        for shown in range((paused_at or 0) + 1, length + 1, max(1, length // ANIMATION_FRAMES)):
+            st.session_state.write_frame = shown  # where a Pause, which reruns the page, leaves it
             frame.plotly_chart(figures.continuation_figure(writing.rows, result.rows, shown), key=f"wf{shown}")
-            time.sleep(0.03)
-    shown = st.session_state.get("write_frame") if st.session_state.get("write_paused") else None
-    frame.plotly_chart(figures.continuation_figure(writing.rows, result.rows, shown), key="write_chart")
+            time.sleep(FRAME_SECONDS)
+        reset_animation()
+        paused_at = None
+    frame.plotly_chart(figures.continuation_figure(writing.rows, result.rows, paused_at), key="write_chart")
 with distribution:
     mix = dashboard.next_mixture(loaded.model, loaded.key, writing.rows)
     st.plotly_chart(figures.mixture_figure(mix, variation, title="The next point"), key="write_mixture")
     st.caption("Each ellipse is one of the 20 mixture components (2 σ, at this variation); "
-               "the stronger its colour, the more weight it has.")
+               "the bolder it is, the more weight it has. Above it, the probability that the pen "
+               "lifts after the next point.")

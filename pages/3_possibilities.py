@@ -55,7 +55,6 @@ if not whole:
             time.sleep(0.05)
         st.session_state.futures_played_to = t
         st.rerun()
-    chart, distribution = st.columns([3, 1])
     chart.plotly_chart(step_figure(at), key="futures_chart", theme=None)
     if at + 1 < len(rows):
         mix = dashboard.prediction(loaded.model, loaded.key, rows)

@@ -1,8 +1,10 @@
 import datetime
+import os
 
 import streamlit as st
 
 import dashboard
+from inkcore.library import StoreError, read_settings, write_setting
 
 dashboard.page_setup("Example library")
 st.caption("Every page can open these lines: your saved handwriting, the article's validation lines, "
@@ -42,9 +44,24 @@ else:
 st.subheader("Your IAM-OnDB copy")
 st.write("IAM-OnDB is free for non-commercial research from its owners. Point inkcore at your copy "
          f"(a `lineStrokes` folder, `lineStrokes-all.tar.gz`, or a line set `.npz`), or set `{dashboard.IAM_ENV}`.")
+saved = read_settings().get("iam_source", "")
+if saved and not os.environ.get(dashboard.IAM_ENV):
+    st.caption(f"Using `{saved}`, kept in your settings.")
 source = st.text_input("Path", key="iam_source_input", placeholder="/data/iam-ondb/lineStrokes-all.tar.gz")
-if st.button("Use this copy", key="iam_use"):
+use, forget = st.columns([1, 5])
+if use.button("Use this copy", key="iam_use", disabled=not source.strip()):
     st.session_state.iam_source = source.strip()
+    try:  # remembered across restarts; for this session even if it cannot be saved
+        write_setting("iam_source", source.strip())
+    except StoreError as error:
+        st.warning(f"Used for this session only: {error}")
+if saved and forget.button("Forget this copy", key="iam_forget"):
+    st.session_state.pop("iam_source", None)
+    try:
+        write_setting("iam_source", None)
+    except StoreError as error:
+        st.warning(str(error))
+    st.rerun()
 count = len(dashboard.iam_lines())
 if count:
     st.success(f"{count:,} validation and test lines are in the library.")

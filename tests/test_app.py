@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ARTICLE
+from conftest import ARTICLE, SMALL_CONFIG, random_model, random_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -164,6 +164,25 @@ def test_possibility_space_step_and_overlay():
     no_errors(at)
     overlay = charts(at)[0]
     assert overlay != one_step
+    at.toggle(key="futures_whole").set_value(False).run()
+    assert charts(at)[0] == charts(page_at_step(10))[0]  # a point's futures are the same however it is reached
+
+
+def page_at_step(step: int):
+    at = page("possibilities")
+    at.session_state["futures_count"] = 5
+    at.session_state["futures_at"] = step
+    return at.run()
+
+
+def test_possibility_play_walks_to_the_end_of_the_line():
+    at = page_at_step(0)
+    last = at.slider(key="futures_at").max
+    at.slider(key="futures_at").set_value(last - 7).run()
+    at.button(key="futures_play").click().run()
+    no_errors(at)
+    assert at.slider(key="futures_at").value == last - 1  # steps of two from last - 7, left where Play stopped
+    assert charts(at)[0] == charts(page_at_step(last - 1))[0]
 
 
 def test_cells_click_selects_a_cell(with_article):
@@ -262,8 +281,9 @@ def test_an_unreachable_download_says_so(monkeypatch, tmp_path):
     assert any("could not reach" in e.value for e in at.error)
 
 
-def test_the_users_iam_copy_joins_the_library(monkeypatch, tmp_path):
-    """A line set of the user's own IAM-OnDB copy: its val and test lines become examples."""
+@pytest.fixture
+def small_iam_copy(tmp_path) -> Path:
+    """A line set standing in for the user's own IAM-OnDB copy: 2 train, 3 val and 2 test lines."""
     from conftest import SHARED
     from inkcore.data import LineSet, load_lines, save_lines
 
@@ -277,7 +297,15 @@ def test_the_users_iam_copy_joins_the_library(monkeypatch, tmp_path):
         points=np.concatenate(pieces), t_ms=np.concatenate([full.t_ms[full.starts[i]:full.starts[i + 1]] for i in keep]),
         starts=np.concatenate([[0], np.cumsum([len(p) for p in pieces])]), line_ids=full.line_ids[keep],
         texts=full.texts[keep], split=full.split[keep], article_index=full.article_index[keep])
-    monkeypatch.setenv("INKCORE_IAM", str(save_lines(tmp_path / "mine.npz", small)))
+    return save_lines(tmp_path / "mine.npz", small)
+
+
+def test_the_users_iam_copy_joins_the_library(monkeypatch, small_iam_copy):
+    """A line set of the user's own IAM-OnDB copy: its val and test lines become examples."""
+    from inkcore.data import load_lines
+
+    small = load_lines(small_iam_copy)
+    monkeypatch.setenv("INKCORE_IAM", str(small_iam_copy))
     at = page("library").run()
     no_errors(at)
     assert any("5 validation and test lines" in s.value for s in at.success)
@@ -291,29 +319,64 @@ def test_the_users_iam_copy_joins_the_library(monkeypatch, tmp_path):
     assert len(charts(at)) == 2  # that line, coloured by a cell, and its heatmap
 
 
-def test_sessions_asking_for_the_same_futures_compute_them_once():
+def test_the_iam_copy_chosen_in_the_app_is_kept_across_restarts(small_iam_copy):
+    import streamlit as st
+
+    at = page("library").run()
+    at.text_input(key="iam_source_input").set_value(str(small_iam_copy)).run()
+    at.button(key="iam_use").click().run()
+    no_errors(at)
+    assert any("5 validation and test lines" in s.value for s in at.success)
+    st.cache_data.clear()  # a restart: a new session, nothing cached
+    st.cache_resource.clear()
+    again = page("library").run()
+    no_errors(again)
+    assert any("5 validation and test lines" in s.value for s in again.success)
+    assert any(str(small_iam_copy) in c.value for c in again.caption)
+    again.button(key="iam_forget").click().run()
+    no_errors(again)
+    assert not again.success
+    assert not page("library").run().success  # forgotten for good
+
+
+def test_sessions_asking_for_the_same_futures_compute_them_once(monkeypatch):
+    """dashboard.futures itself, from eight threads at once: the futures are computed once."""
     import threading
 
     import dashboard
+    from inkcore import sampling
 
-    cache = dashboard._BoundedCache(size=2)
-    computed = []
+    calls = []
+    real = sampling.possible_futures
 
-    def visitor():
-        with cache.computing("line"):
-            if cache.get("line") is None:
-                computed.append(1)
-                threading.Event().wait(0.05)
-                cache.put("line", "futures")
-            cache.done("line")
+    def counted(*args, **kwargs):
+        calls.append(1)
+        threading.Event().wait(0.2)  # long enough for every visitor to arrive while it runs
+        return real(*args, **kwargs)
 
-    visitors = [threading.Thread(target=visitor) for _ in range(8)]
+    monkeypatch.setattr(sampling, "possible_futures", counted)
+    monkeypatch.setattr(dashboard.st, "progress", lambda *a, **k: type("Bar", (), {
+        "progress": lambda self, *a, **k: None, "empty": lambda self: None})())
+    loaded = dashboard.LoadedModel(random_model(SMALL_CONFIG), {}, "test", "futures-once")
+    rows = random_rows(np.random.default_rng(0), 30)
+    results = []
+    visitors = [threading.Thread(target=lambda: results.append(dashboard.futures(loaded, rows, 0.5, 4, 3, seed=0)))
+                for _ in range(8)]
     for thread in visitors:
         thread.start()
     for thread in visitors:
         thread.join()
-    assert computed == [1] and cache.get("line") == "futures"
+    assert len(calls) == 1 and len(results) == 8
+    assert all(r is results[0] for r in results)
+    dashboard.futures(loaded, rows, 0.6, 4, 3, seed=0)  # other settings: computed anew
+    assert len(calls) == 2
+
+
+def test_the_futures_cache_is_bounded():
+    import dashboard
+
+    cache = dashboard._BoundedCache(size=2)
     assert cache.computing("other") is cache.computing("other")
-    for key in ("a", "b", "c"):
+    for key in ("line", "a", "b", "c"):
         cache.put(key, key)
     assert cache.get("line") is None and cache.get("a") is None and cache.get("c") == "c"  # bounded

@@ -280,6 +280,25 @@ def missing_article_folder(tmp_path, monkeypatch):
     assert charts(at)
 
 
+def changed_article_folder(tmp_path, monkeypatch):
+    """A local copy of the article's files with one line and its model changed: used, but said."""
+    folder = tmp_path / "article"
+    (folder / "validation-data").mkdir(parents=True)
+    for name in ("b64_weights.json", "metadata.json"):
+        (folder / name).write_bytes((ARTICLE / name).read_bytes())
+    for k in range(3):
+        (folder / f"validation-data/{k}.json").write_bytes((ARTICLE / f"validation-data/{k}.json").read_bytes())
+    line = json.loads((folder / "validation-data/1.json").read_text())
+    (folder / "validation-data/1.json").write_text(json.dumps(line[:-5]))
+    monkeypatch.setenv("INKCORE_ARTICLE_DIR", str(folder))
+    at = page("library").run()
+    no_errors(at)
+    shows(at, "warning", "differ from the article's repository at commit 65862bc (validation-data/1.json)")
+    at.switch_page("pages/4_cells.py").run()
+    no_errors(at)
+    assert charts(at)  # the changed line is still shown
+
+
 def missing_iam_copy(tmp_path, monkeypatch):
     monkeypatch.setenv("INKCORE_IAM", str(tmp_path / "no-iam-here"))
     at = page("library").run()
@@ -420,6 +439,8 @@ ENVIRONMENT = [
     Case("env-no-network", no_network, "could not reach"),
     Case("env-download-cut-off", download_cut_off, "cut off after", needs=ARTICLE / "b64_weights.json"),
     Case("env-missing-article-folder", missing_article_folder, "is not a folder of the article's files"),
+    Case("env-changed-article-folder", changed_article_folder, "differ from the article's repository at commit",
+         needs=ARTICLE / "b64_weights.json"),
     Case("env-missing-iam-copy", missing_iam_copy, "Your IAM-OnDB copy could not be read"),
     Case("env-unreadable-data-folder", unreadable_data_folder, "cannot create the data folder"),
     Case("env-database-locked", locked_database, "the handwriting database is busy"),

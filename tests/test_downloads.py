@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import inkcore.downloads as downloads
-from conftest import ARTICLE
+from conftest import ARTICLE, require_shared
 from inkcore.downloads import DownloadError, fetch, fetch_metadata, fetch_validation, fetch_weights
 
 LOCAL_FILES = {
@@ -308,3 +308,14 @@ def test_the_default_locations(monkeypatch, tmp_path):
     )
     assert downloads.candidate_paths("validation-data/7.json") == [
         "validation-data/7.json", "public/assets/validation-data/7.json"]
+
+
+def test_a_local_copy_is_checked_against_the_pinned_commit(tmp_path):
+    assert {path: downloads.local_name(path) for path in LOCAL_FILES} == LOCAL_FILES
+    source = require_shared(ARTICLE)
+    assert downloads.folder_differences(source) == []  # ../shared holds the pinned commit's files
+    (tmp_path / "validation-data").mkdir()
+    (tmp_path / "metadata.json").write_bytes((source / "metadata.json").read_bytes())
+    (tmp_path / "validation-data" / "7.json").write_bytes((source / "validation-data" / "7.json").read_bytes() + b" ")
+    (tmp_path / "b64_weights.json").write_text("[]")
+    assert sorted(downloads.folder_differences(tmp_path)) == ["b64_weights.json", "validation-data/7.json"]

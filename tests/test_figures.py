@@ -299,13 +299,24 @@ def test_covariance_ellipse_is_the_scale_sigma_contour():
     np.testing.assert_allclose(ring[0], ring[-1])  # closed
 
 
+def rgba_alpha(colour: str) -> float:
+    """The opacity of a plotly ``rgba(r, g, b, a)`` colour."""
+    assert colour.startswith("rgba(")
+    return float(colour[5:-1].split(",")[3])
+
+
+def sampler_weights(mix, variation: float) -> np.ndarray:
+    """The component weights inkcore.sampling.sample draws by, written out again."""
+    if variation == 0:
+        return np.eye(len(mix.pi))[np.argmax(mix.pi)]
+    pi = mix.pi ** (1.0 / variation)
+    return pi / pi.sum()
+
+
 @pytest.mark.parametrize("variation", [1.0, 0.5, 0.0])
 def test_mixture_figure_draws_the_weighty_components_centred_on_their_means(mix, variation):
     fig = mixture_figure(mix, variation=variation)
-    pi = mix.pi
-    if variation > 0:
-        pi = np.exp((mix.log_pi - mix.log_pi.max()) / variation)
-        pi = pi / pi.sum()
+    pi = sampler_weights(mix, variation)
     kept = np.flatnonzero(pi >= 1e-3)
     rings, pen = fig.data[:-1], fig.data[-1]
     assert len(rings) == len(kept)
@@ -315,10 +326,39 @@ def test_mixture_figure_draws_the_weighty_components_centred_on_their_means(mix,
         centre = xy(ring)[:-1].mean(axis=0)
         k = int(np.argmin(np.hypot(mix.mu_x - centre[0], mix.mu_y - centre[1])))
         np.testing.assert_allclose(centre, [mix.mu_x[k], mix.mu_y[k]], atol=1e-5)
-        assert ring.opacity == pytest.approx(0.15 + 0.85 * pi[k], rel=1e-6)
+        assert f"weight {pi[k]:.3f}" in ring.hovertemplate
         drawn_order.append(pi[k])
     assert drawn_order == sorted(drawn_order)  # the heaviest on top
-    assert f"{float(mix.eos):.2f}" in fig.layout.title.text
+
+
+def test_mixture_figure_ellipses_grow_bolder_with_their_weight(mix):
+    fig = mixture_figure(mix, variation=1.0)
+    rings = fig.data[:-1]
+    assert len(rings) >= 2, "the fixture's mixture should have several visible components"
+    weights = np.sort(sampler_weights(mix, 1.0))[-len(rings):]  # drawn lightest first
+    assert len(np.unique(weights)) == len(weights)
+    fills = [rgba_alpha(ring.fillcolor) for ring in rings]
+    outlines = [rgba_alpha(ring.line.color) for ring in rings]
+    widths = [ring.line.width for ring in rings]
+    for style in (fills, outlines, widths):  # strictly bolder as the weight grows
+        assert all(a < b for a, b in zip(style[:-1], style[1:])), style
+    # the heaviest component is drawn at full strength whatever its absolute weight,
+    # and one of a tenth of its weight is clearly fainter
+    assert fills[-1] == pytest.approx(max(fills)) and fills[-1] >= 0.5 and outlines[-1] == pytest.approx(1.0)
+    tenth = mixture_figure(mix._replace(log_pi=np.log(np.array([0.1, 1.0, 0.0001]) / 1.1001)), variation=1.0)
+    light, heavy = tenth.data[0], tenth.data[1]
+    assert rgba_alpha(light.fillcolor) < 0.2 * rgba_alpha(heavy.fillcolor)
+    assert light.line.width < heavy.line.width / 2
+    assert all(ring.opacity in (None, 1) for ring in fig.data)  # no trace-wide fading on top
+
+
+@pytest.mark.parametrize("title", ["", "The next point", "Point 41"])
+def test_mixture_figure_always_shows_the_pen_lift_probability(mix, title):
+    for eos, shown in ((0.03, "0.03"), (0.62, "0.62"), (0.999, "1.00"), (0.0031, "0.0031"), (2e-5, "2e-05")):
+        lifted = mix._replace(eos_logit=np.log(eos / (1 - eos)))
+        text = mixture_figure(lifted, variation=0.5, title=title).layout.title.text
+        assert text.endswith(f"p(pen lift) = {shown}")
+        assert text.startswith(title)
 
 
 # --- values along the path ---------------------------------------------------------------
