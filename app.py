@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import streamlit as st
 
 import dashboard
@@ -17,7 +19,11 @@ st.markdown(
 loaded = dashboard.current_model()
 if loaded is not None:
     st.subheader(f"Loaded: {loaded.label}")
-    st.markdown(dashboard.model_summary(loaded))
+    samples = Path(loaded.key.rsplit("@", 1)[0]).with_name("samples.png") if loaded.label == dashboard.OURS else None
+    summary, picture = st.columns([3, 2]) if samples is not None and samples.exists() else (st.container(), None)
+    summary.markdown(dashboard.model_summary(loaded))
+    if picture is not None:
+        picture.image(str(samples), caption="Lines it wrote by itself (variation 0.65), from its model card.")
 
 st.subheader("Experiments")
 for script, title, icon, what in dashboard.PAGES[1:]:

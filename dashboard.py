@@ -741,6 +741,25 @@ def heatmap_click(chart_key: str, cell_key: str, step_key: str) -> None:
         st.session_state[step_key] = int(point["x"])
 
 
+def clicked_cell(chart_key: str) -> int | None:
+    """The cell of a bar just clicked (its customdata[0]) in the score chart ``chart_key``, once per click."""
+    try:  # a plotly chart's state is a dict-like record, not a dict
+        points = list(st.session_state[chart_key]["selection"]["points"])
+    except (KeyError, TypeError, AttributeError):
+        points = []
+    seen = f"{chart_key}_seen"
+    custom = points[0].get("customdata") if points else None
+    if isinstance(custom, dict):  # a typed array's row comes back keyed by position
+        custom = [custom.get("0")]
+    if not isinstance(custom, (list, tuple)) or not custom or custom[0] is None:
+        st.session_state.pop(seen, None)  # no click, or it was cleared: the same bar may be clicked again
+        return None
+    if st.session_state.get(seen) == int(custom[0]):
+        return None
+    st.session_state[seen] = int(custom[0])
+    return int(custom[0])
+
+
 @st.cache_data(max_entries=32, show_spinner="Ordering the cells with t-SNE…")
 def cell_order(_model: Model, model_key: str, example_keys: tuple[str, ...], activations: tuple[np.ndarray, ...],
                metric: str, perplexity: float) -> cells.CellOrder:
@@ -825,28 +844,41 @@ def order_caption(loaded: LoadedModel, cell: int) -> None:
         st.caption(f"Cell {cell} is row {int(shown[0][cell])} in {shown[1]} (Ordered cells).")
 
 
-def open_cell(cell: int) -> None:
-    """Go to the Cell activations page with ``cell`` chosen."""
+def open_cell(cell: int, example: str | None = None, step: int | None = None) -> None:
+    """Go to the Cell activations page with ``cell`` chosen, on the library's
+    ``example`` (a key of :func:`example_keys`) and at ``step`` when given."""
     st.session_state.cells_cell = int(cell)
+    if example is not None:
+        st.session_state.cells_example = example
+    if step is not None:
+        st.session_state.cells_step = int(step)
     st.switch_page("pages/4_cells.py")
 
 
-@dataclass(frozen=True)
-class PatternResult:
-    cells: list
-    matches: list
-
-
 def pattern_matches(loaded: LoadedModel, example_key: str, c: np.ndarray, start: int, stop: int,
-                    search_keys: tuple[str, ...]) -> PatternResult:
-    """Cells high in [start, stop) of one example, and where else they fire together."""
-    chosen = cells.pattern_cells(c, start, stop)
-    if not chosen:
-        return PatternResult([], [])
-    recordings = {key: recording(loaded.model, loaded.key, load_example(loaded, key).rows)[1]
-                  for key in dict.fromkeys((example_key,) + search_keys)}
-    # each cell counts as on above 80% of its own mean in the span: cells differ in scale
-    thresholds = 0.8 * c[start:stop, chosen].mean(axis=0)
-    matches = cells.find_pattern(recordings, chosen, thresholds)
-    own = [m for m in matches if not (m.example == example_key and m.start < stop and m.stop > start)]
-    return PatternResult(list(chosen), own)
+                    limit: int = 40) -> tuple[cells.Pattern, list[cells.Match], int, int]:
+    """The cells that set steps [start, stop) of one example apart, and where else in
+    the library most of them are on together (see :func:`inkcore.cells.find_pattern`).
+
+    Searches the example itself and the library's first examples, ``limit`` in
+    all: each is recorded once through :func:`recording`, whose cache holds 64,
+    so the default leaves room for other pages and keeps a first search to a few
+    seconds (the article's lines take about 0.05 s each here). Returns the
+    pattern, its matches (the span itself left out), how many examples were
+    searched and how many the library holds.
+    """
+    pattern = cells.pattern_cells(c, start, stop)
+    library = list(example_keys(loaded))
+    if len(pattern.cells) == 0:
+        return pattern, [], 0, len(library)
+    keys = list(dict.fromkeys([example_key] + library))[:limit]
+    recordings = {example_key: c}
+    for key in keys[1:]:
+        try:
+            rows = load_example(loaded, key).rows
+        except (StoreError, DataError, KeyError, ValueError):  # e.g. an entry deleted meanwhile
+            continue
+        if len(rows):
+            recordings[key] = recording(loaded.model, loaded.key, rows)[1]
+    matches = cells.find_pattern(recordings, pattern, exclude=(example_key, start, stop))
+    return pattern, matches, len(recordings), len(library)

@@ -20,10 +20,10 @@ Conventions a reader cannot guess:
   agree with ``flipCell[cell]`` for 99% of cells and with ``flipCell[row]``
   for only 53%.
 * Patterns. In the manner of LSTMVis (Strobelt et al. 2018), a span of steps
-  selects the cells that are high inside it and low around it, and the same
-  cells all being on together elsewhere is a match. "High" means a large
-  positive value: pass ``c * flip`` to treat a sign-flipped cell as high when
-  it is strongly negative.
+  selects the cells whose values inside it stand apart from those around it,
+  and most of the same cells being on together elsewhere is a match. A cell
+  lower in the span than around it counts too: "on" means toward the span's
+  value (:class:`Pattern`), so no sign flip is needed beforehand.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ from inkcore.strokes import as_rows
 
 __all__ = [
     "record", "probe_cells", "CellOrder", "order_cells", "article_order", "cell_features",
-    "pattern_cells", "find_pattern", "Match", "single_blas_thread",
+    "Pattern", "pattern_cells", "cells_needed", "find_pattern", "Match", "single_blas_thread",
     # the probes' vocabulary, for callers that only import cells
     "FEATURES", "FEATURE_LABELS", "FEATURE_HELP", "rank_cells", "stroke_features",
 ]
@@ -246,24 +246,55 @@ def article_order(metadata: dict) -> CellOrder:
     return CellOrder(order, flip, "article", PERPLEXITY)
 
 
+#: A place matches a pattern when at least this share of its cells are on
+#: together. All of them (the first rule tried) found almost nothing in the
+#: article's model: with ten cells, any one dipping for a step cuts the run.
+#: Two thirds still asks for most of the group, so a place where only a
+#: stray cell or two fires does not count.
+PATTERN_SHARE = 2 / 3
+#: ... for at least this many steps: one step on is noise, not a recurrence.
+PATTERN_MIN_STEPS = 3
+#: How many cells a span's pattern holds at most, and how far (in standard
+#: deviations) a cell's mean inside the span must sit from its mean outside.
+PATTERN_CELLS = 10
+PATTERN_MIN_SEPARATION = 0.5
+
+
+class Pattern(NamedTuple):
+    """Cells that single out a span, each with the side it sits on there.
+
+    A cell is *on* at a step when ``c * sign`` is at or above its threshold:
+    ``sign`` is +1 for a cell higher in the span than around it and -1 for one
+    lower, so "on" always means "toward the span's value", and the threshold
+    lies halfway between the flipped means inside and outside the span.
+    """
+
+    cells: np.ndarray  # (n,) int, best first
+    sign: np.ndarray  # (n,) +1 / -1
+    threshold: np.ndarray  # (n,) on the sign-flipped series
+
+    def on(self, c: np.ndarray) -> np.ndarray:
+        """(T, n) bool: which of the pattern's cells are on at each step of c (T, cells)."""
+        return np.asarray(c)[:, self.cells] * self.sign >= self.threshold
+
+
 def pattern_cells(
     c: np.ndarray,
     start: int,
     stop: int,
-    threshold: float | None = None,
-    top: int = 10,
+    top: int = PATTERN_CELLS,
     margin: int | None = None,
-) -> list[int]:
-    """Cells high in steps ``[start, stop)`` of ``c`` (T, cells) and low outside, best first.
+    min_separation: float = PATTERN_MIN_SEPARATION,
+) -> Pattern:
+    """The cells that set steps ``[start, stop)`` of ``c`` (T, cells) apart, best first.
 
-    Outside is every other step, or only ``margin`` steps on each side of the
-    span when given (LSTMVis looks only at the span's surroundings, so a cell
-    that also fires somewhere else in the line is not penalised for it).
-    Score: without ``threshold``, the mean inside minus the mean outside in
-    units of the cell's standard deviation over both (cells of any scale
-    compare); with ``threshold``, the fraction of inside steps at or above it
-    minus the fraction of outside steps at or above it. Only cells scoring
-    above zero are returned, at most ``top``.
+    A cell's separation is its mean inside the span minus its mean outside, in
+    units of its standard deviation over both (cells of any scale compare);
+    cells are ranked by its size, whichever its sign, and kept while it is at
+    least ``min_separation``, at most ``top`` of them. Outside is every other
+    step, or only ``margin`` steps on each side of the span when given (LSTMVis
+    looks only at the span's surroundings, so a cell that also fires somewhere
+    else in the line is not penalised for it).
     """
     c = np.asarray(c, dtype=np.float64)
     steps = len(c)
@@ -274,22 +305,24 @@ def pattern_cells(
     outside = np.vstack([c[lo:start], c[stop:hi]])
     if len(outside) == 0:
         raise ValueError("the span covers every step: nothing to contrast it with")
-    if threshold is None:
-        spread = np.vstack([inside, outside]).std(axis=0)
-        score = (inside.mean(axis=0) - outside.mean(axis=0)) / np.where(spread > 0, spread, np.inf)
-    else:
-        score = (inside >= threshold).mean(axis=0) - (outside >= threshold).mean(axis=0)
-    best = np.argsort(-score, kind="stable")[:top]
-    return [int(cell) for cell in best if score[cell] > 0]
+    mean_in, mean_out = inside.mean(axis=0), outside.mean(axis=0)
+    spread = np.vstack([inside, outside]).std(axis=0)
+    separation = (mean_in - mean_out) / np.where(spread > 0, spread, np.inf)
+    best = np.argsort(-np.abs(separation), kind="stable")[:top]
+    best = best[np.abs(separation[best]) >= min_separation]
+    sign = np.where(separation[best] < 0, -1.0, 1.0)
+    threshold = sign * (mean_in[best] + mean_out[best]) / 2.0
+    return Pattern(best.astype(np.int64), sign, threshold)
 
 
 class Match(NamedTuple):
-    """Steps ``[start, stop)`` of ``example`` where all the chosen cells are on."""
+    """Steps ``[start, stop)`` of ``example`` where most of a pattern's cells are on together."""
 
     example: object  # the key of the recording in find_pattern's dict
     start: int
     stop: int
-    score: float
+    score: float  # cell-steps on: the number of the pattern's cells on, summed over the run
+    cells_on: float  # how many of the pattern's cells are on, on average over the run
 
 
 def _runs(on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -298,30 +331,41 @@ def _runs(on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
 
 
-def find_pattern(
-    recordings: dict[str, np.ndarray],
-    cells: list[int],
-    threshold: float | np.ndarray,
-    min_length: int = 2,
-) -> list[Match]:
-    """Where the chosen cells are all at or above ``threshold`` together, best first.
+def cells_needed(count: int, share: float = PATTERN_SHARE) -> int:
+    """How many of a pattern's ``count`` cells must be on for a place to match."""
+    if not 0 < share <= 1:
+        raise ValueError(f"share must be in (0, 1], not {share}")
+    return max(1, int(np.ceil(share * count - 1e-9)))  # 1e-9: (9 / 14) * 42 is 27.000000000000004
 
-    ``recordings`` maps an example's name to its c (T, cells); ``threshold`` is
-    one number or one per chosen cell. A match is a run of at least
-    ``min_length`` steps; its score is the mean over the run of the weakest
-    chosen cell's margin above its threshold, so a run where every cell is
-    clearly on ranks above one where some cell barely is. Ties go to the
-    longer run.
+
+def find_pattern(
+    recordings: dict[object, np.ndarray],
+    pattern: Pattern,
+    share: float = PATTERN_SHARE,
+    min_length: int = PATTERN_MIN_STEPS,
+    exclude: tuple[object, int, int] | None = None,
+) -> list[Match]:
+    """Where at least ``share`` of ``pattern``'s cells are on together, best first.
+
+    ``recordings`` maps an example's key to its c (T, cells). A match is a run
+    of at least ``min_length`` steps in which at least ``ceil(share * n)`` of
+    the n cells are on (:func:`cells_needed`, :meth:`Pattern.on`); runs overlapping ``exclude``
+    (example key, start, stop), the span the pattern came from, are left out.
+    Matches rank by how many cells are on for how long (cell-steps), then by
+    length.
     """
-    cells = [int(cell) for cell in cells]
-    if not cells:
-        raise ValueError("choose at least one cell")
-    threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (len(cells),))
+    if len(pattern.cells) == 0:
+        raise ValueError("the pattern has no cells")
+    need = cells_needed(len(pattern.cells), share)
     matches = []
     for example, c in recordings.items():
-        chosen = np.asarray(c, dtype=np.float64)[:, cells] - threshold  # (T, chosen)
-        weakest = chosen.min(axis=1)  # (T,)
-        for start, stop in zip(*_runs(weakest >= 0)):
-            if stop - start >= min_length:
-                matches.append(Match(example, int(start), int(stop), float(weakest[start:stop].mean())))
+        count = pattern.on(c).sum(axis=1)  # (T,)
+        for start, stop in zip(*_runs(count >= need)):
+            start, stop = int(start), int(stop)
+            if stop - start < min_length:
+                continue
+            if exclude is not None and example == exclude[0] and start < exclude[2] and stop > exclude[1]:
+                continue
+            total = float(count[start:stop].sum())
+            matches.append(Match(example, start, stop, total, total / (stop - start)))
     return sorted(matches, key=lambda m: (-m.score, -(m.stop - m.start)))

@@ -300,9 +300,13 @@ def cell_heatmap(
 
 
 def score_bars(scores: list[tuple[int, float]], label: str, height: int = 260) -> go.Figure:
+    """One horizontal bar per (cell, score), best on top. Each bar carries its cell
+    number as ``customdata`` (plain ints, not a typed array), so a click on it,
+    reported by ``st.plotly_chart(on_select=...)``, says which cell it was."""
     cells = [f"cell {c}" for c, _ in scores]
     fig = go.Figure(go.Bar(x=[s for _, s in scores], y=cells, orientation="h", marker_color="#2e86ab",
-                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+                           customdata=[[int(c)] for c, _ in scores],
+                           hovertemplate="%{y}: %{x:.3f} · click to open<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=70, r=10, t=30, b=30), title=dict(text=label, font=dict(size=13)))
     fig.update_yaxes(autorange="reversed")
     return fig

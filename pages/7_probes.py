@@ -3,6 +3,10 @@ import streamlit as st
 import dashboard
 from inkcore import cells, figures
 
+#: Cells listed per feature; matches drawn, in rows of this many pictures; the default span's length.
+LISTED_CELLS, SHOWN_MATCHES, PICTURES_PER_ROW, SPAN_STEPS = 12, 9, 3, 20
+
+
 dashboard.page_setup("Cell probes")
 st.caption("The article found by eye that some cells follow the pen's direction, its position, or the pen "
            "lifts. Here every cell is scored against features computed from the strokes, over a set of "
@@ -20,37 +24,64 @@ lines = tuple(dashboard.load_example(loaded, key).rows for key in chosen)
 ranking = dashboard.probes(loaded.model, loaded.key, tuple(chosen), lines)
 
 st.subheader("Best cells per feature")
+st.caption(f"Click a bar to open its cell in Cell activations, on {options.get(chosen[0], chosen[0])} "
+           "(the first example probed).")
 tabs = st.tabs([cells.FEATURE_LABELS.get(name, name) for name in ranking])
 for tab, (feature, scored) in zip(tabs, ranking.items()):
     with tab:
         chart, action = st.columns([2, 1])
-        chart.plotly_chart(figures.score_bars(scored[:12], cells.FEATURE_LABELS.get(feature, feature)),
-                           key=f"probe_bars_{feature}")
+        chart.plotly_chart(figures.score_bars(scored[:LISTED_CELLS], cells.FEATURE_LABELS.get(feature, feature)),
+                           key=f"probe_bars_{feature}", on_select="rerun", selection_mode="points")
+        clicked = dashboard.clicked_cell(f"probe_bars_{feature}")
+        if clicked is not None:
+            dashboard.open_cell(clicked, chosen[0])
         with action:
             st.caption(cells.FEATURE_HELP.get(feature, ""))
-            best = st.selectbox("Cell", [c for c, _ in scored], key=f"probe_pick_{feature}")
+            picked = st.selectbox("Cell", [c for c, _ in scored], key=f"probe_pick_{feature}",
+                                  format_func=lambda c: dashboard.cell_name(loaded, c))
             if st.button("Show in Cell activations", key=f"probe_open_{feature}"):
-                dashboard.open_cell(best)
+                dashboard.open_cell(picked, chosen[0])
 
 st.subheader("Pattern search")
-st.caption("Select a span of an example: the cells that are high there and low elsewhere are listed, "
-           "with the places in other examples where those cells are on together.")
+st.caption("Select a span of an example: the cells whose values there stand apart from the rest of the line "
+           "are listed (↑ higher there, ↓ lower), with the places in the example library where most of them "
+           "move that way together.")
 example = dashboard.example_picker(loaded, "Example", "pattern_example", default=chosen[0])
 _, c = dashboard.recording(loaded.model, loaded.key, example.rows)
-span = st.slider("Span of steps", 0, len(c), (min(len(c) // 3, len(c) - 1), min(len(c) // 3 + 20, len(c))),
-                 key="pattern_span")
+if len(c) < 2:
+    st.info("This example is too short to select a span in.")
+    st.stop()
+first = min(len(c) // 3, len(c) - 2)
+span = st.slider("Span of steps", 0, len(c), (first, min(first + SPAN_STEPS, len(c) - 1)), key="pattern_span")
 start, stop = span if span[1] > span[0] else (span[0], span[0] + 1)
+if stop - start >= len(c):
+    start, stop = 0, len(c) - 1  # the whole line leaves nothing to contrast the span with
 st.plotly_chart(figures.span_figure(example.rows, start, stop, context=len(example.rows), height=200),
                 key="pattern_span_figure")
-found = dashboard.pattern_matches(loaded, example.key, c, start, stop, tuple(chosen))
-if not found.cells:
+with st.spinner("Searching the example library…"):
+    pattern, matches, searched, available = dashboard.pattern_matches(loaded, example.key, c, start, stop)
+if not len(pattern.cells):
     st.info("No cell stands out in this span; try a longer or different one.")
     st.stop()
-st.write("Cells high here and low elsewhere: " + ", ".join(str(cell) for cell in found.cells))
-columns = st.columns(3)
-for index, match in enumerate(found.matches[:9]):
-    rows = dashboard.load_example(loaded, match.example).rows
-    columns[index % 3].plotly_chart(
-        figures.span_figure(rows, match.start, match.stop,
-                            title=f"{options.get(match.example, match.example)} · steps {match.start}-{match.stop}"),
-        key=f"pattern_match_{index}")
+
+st.write(f"Cells that set steps {start}-{stop} apart (click one to see it on this example in Cell activations):")
+for column, cell, sign in zip(st.columns(len(pattern.cells)), pattern.cells, pattern.sign):
+    if column.button(f"{dashboard.cell_name(loaded, cell)} {'↑' if sign > 0 else '↓'}", key=f"pattern_cell_{cell}"):
+        dashboard.open_cell(cell, example.key, start)
+needed = cells.cells_needed(len(pattern.cells))
+st.caption(f"A place matches where at least {needed} of these {len(pattern.cells)} cells are on together for "
+           f"{cells.PATTERN_MIN_STEPS} steps or more. Searched {searched} example{'s' if searched != 1 else ''}"
+           + (f": only the first {searched} of the library's {available}, to keep the search quick."
+              if searched < available else ", the whole library."))
+if not matches:
+    st.info("No other place found where these cells are on together. Try a longer or different span.")
+    st.stop()
+st.write(f"{len(matches)} place{'s' if len(matches) != 1 else ''} found"
+         + (f"; the best {SHOWN_MATCHES}:" if len(matches) > SHOWN_MATCHES else ":"))
+columns = st.columns(PICTURES_PER_ROW)
+for index, match in enumerate(matches[:SHOWN_MATCHES]):
+    rows = example.rows if match.example == example.key else dashboard.load_example(loaded, match.example).rows
+    title = (f"{options.get(match.example, match.example)} · steps {match.start}-{match.stop} · "
+             f"{match.cells_on:.1f} of {len(pattern.cells)} on")
+    columns[index % PICTURES_PER_ROW].plotly_chart(figures.span_figure(rows, match.start, match.stop, title=title),
+                                                   key=f"pattern_match_{index}")

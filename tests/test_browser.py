@@ -83,9 +83,18 @@ def page(browser, app_url):
     context.close()
 
 
+#: The app root carries the script's run state; a run that ended reads notRunning (or
+#: compilationError). Waiting on it does not race with the status widget, which
+#: appears only half a second into a run.
+SCRIPT_DONE = ("() => ['notRunning', 'compilationError'].includes("
+               "document.querySelector('[data-testid=stApp]')?.dataset.testScriptState)")
+
+
 def settle(tab) -> None:
-    """Wait until Streamlit has finished running the script."""
+    """Wait until Streamlit has finished running the script (call after something that
+    starts a run has shown, such as the page's heading)."""
     tab.wait_for_selector("[data-testid=stMainBlockContainer]")
+    tab.wait_for_function(SCRIPT_DONE)
     tab.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
 
 
@@ -136,7 +145,12 @@ PAGES = [
 @pytest.mark.parametrize("path,heading", PAGES)
 def test_every_page_opens(page, app_url, path, heading):
     open_page(page, app_url, path, heading)
-    page.wait_for_selector(".js-plotly-plot, [data-testid=stAlert], [data-testid=stPageLink]")
+    # the page's own content, in the main area (the sidebar's links are on every page)
+    main = "[data-testid=stMain]"
+    page.wait_for_selector(f"{main} .js-plotly-plot, {main} [data-testid=stAlert], {main} canvas"
+                           + (f", {main} [data-testid=stImage] img" if path == "" else ""))
+    assert page.locator(f"{main} [data-testid=stProgress]").count() == 0  # nothing left computing
+    assert page.locator("[data-testid=stException]").count() == 0
     shoot(page, f"page-{path or 'home'}")
 
 

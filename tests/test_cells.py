@@ -13,8 +13,10 @@ from inkcore.cells import (
     METRICS,
     ORDER_STEPS,
     WINDOW,
+    PATTERN_SHARE,
     CellOrder,
     Match,
+    Pattern,
     article_order,
     cell_features,
     find_pattern,
@@ -251,24 +253,31 @@ def planted_recording(seed=0, steps=120, cells=12):
     return rng.normal(0.0, 0.3, (steps, cells))
 
 
-def test_pattern_cells_finds_the_cell_high_only_in_the_span():
+def test_pattern_cells_finds_cells_high_or_low_only_in_the_span():
     c = planted_recording()
     c[40:60, 5] += 2.0
+    c[:, 8] += 1.0
+    c[40:60, 8] -= 2.5  # low in the span: its mean there is negative
     c[:, 7] += 2.0  # high everywhere: not a pattern of the span
-    assert pattern_cells(c, 40, 60)[0] == 5
-    assert pattern_cells(c, 40, 60, threshold=1.0)[0] == 5
-    assert 7 not in pattern_cells(c, 40, 60, threshold=1.0)
-    assert pattern_cells(c, 40, 60, top=3, margin=5)[0] == 5
-    assert len(pattern_cells(c, 40, 60, top=3)) <= 3
+    pattern = pattern_cells(c, 40, 60)
+    assert isinstance(pattern, Pattern)
+    assert set(pattern.cells[:2].tolist()) == {5, 8}
+    assert 7 not in pattern.cells
+    signs = dict(zip(pattern.cells.tolist(), pattern.sign.tolist()))
+    assert signs[5] == 1 and signs[8] == -1
+    on = pattern.on(c)[:, :2]  # on means toward the span's value, whichever the sign
+    assert on[40:60].all() and not on[:40].any() and not on[60:].any()
+    assert len(pattern_cells(c, 40, 60, top=1).cells) == 1
+    assert len(pattern_cells(c, 40, 60, min_separation=1.0).cells) == 2  # the noise cells stay below
 
 
 def test_pattern_cells_margin_ignores_firing_far_away():
     c = planted_recording()
     c[40:60, 5] += 2.0
-    c[90:110, 5] += 2.0  # fires again later
-    c[40:60, 3] += 1.5  # weaker, but only here
-    assert pattern_cells(c, 40, 60, threshold=1.0)[0] == 3
-    assert pattern_cells(c, 40, 60, threshold=1.0, margin=10)[0] == 5
+    c[80:118, 5] += 2.0  # fires again later, for longer
+    c[40:60, 3] += 1.0  # weaker, but only here
+    assert pattern_cells(c, 40, 60).cells[0] == 3
+    assert pattern_cells(c, 40, 60, margin=10).cells[0] == 5
 
 
 def test_pattern_cells_rejects_empty_or_whole_spans():
@@ -279,24 +288,50 @@ def test_pattern_cells_rejects_empty_or_whole_spans():
         pattern_cells(c, 0, len(c))
 
 
-def test_find_pattern_finds_a_planted_recurrence_in_another_example():
+def planted_group():
+    """A group of four cells singling out steps 40-60 of example "a": cells 2, 5
+    and 9 rise there, cell 4 (otherwise at +1) falls below zero. Example "b"
+    holds the group again at 130-142 (all four) and at 170-180 (three of four),
+    and places that must not match: one cell alone, two cells with cell 4 at its
+    usual +1, and all four for a single step."""
     a, b = planted_recording(1), planted_recording(2, steps=200)
-    a[40:60, [2, 5]] += 2.0
-    b[130:142, [2, 5]] += 2.5
+    for c in (a, b):
+        c[:, 4] += 1.0
+    a[40:60, [2, 5, 9]] += 2.0
+    a[40:60, 4] -= 2.5
+    b[130:142, [2, 5, 9]] += 2.5
+    b[130:142, 4] -= 2.5
+    b[170:180, [2, 5]] += 2.0
+    b[170:180, 4] -= 2.5
     b[20:30, 2] += 2.0  # one cell alone is not the pattern
-    b[170, [2, 5]] += 2.0  # one step is shorter than min_length
-    matches = find_pattern({"a": a, "b": b}, [2, 5], threshold=1.0, min_length=3)
-    spans = {(m.example, m.start, m.stop) for m in matches}
-    assert ("b", 130, 142) in spans and ("a", 40, 60) in spans
-    assert len(matches) == 2
+    b[60:70, [2, 5]] += 2.0  # two of four: too few, unless cell 4's sign were ignored
+    b[190, [2, 5, 9]] += 2.0
+    b[190, 4] -= 2.5  # one step is shorter than the shortest match
+    return a, b
+
+
+def test_find_pattern_finds_a_planted_group_elsewhere_and_not_the_span():
+    a, b = planted_group()
+    pattern = pattern_cells(a, 40, 60, top=4)
+    assert sorted(pattern.cells.tolist()) == [2, 4, 5, 9]
+    matches = find_pattern({"a": a, "b": b}, pattern, exclude=("a", 40, 60))
+    assert [(m.example, m.start, m.stop) for m in matches] == [("b", 130, 142), ("b", 170, 180)]
     assert all(isinstance(m, Match) for m in matches)
-    assert matches[0].example == "b"  # its cells are further above the threshold
-    assert matches[0].score >= matches[1].score
+    assert matches[0].cells_on == 4 and matches[1].cells_on == 3
+    assert matches[0].score == 4 * 12 and matches[1].score == 3 * 10  # cell-steps on
+    assert ("a", 40, 60) in {(m.example, m.start, m.stop) for m in find_pattern({"a": a}, pattern)}
 
 
-def test_find_pattern_takes_one_threshold_per_cell():
-    c = planted_recording()
-    c[10:20, 0] += 5.0
-    c[10:20, 1] += 1.0
-    assert find_pattern({"x": c}, [0, 1], threshold=[4.0, 0.5]) != []
-    assert find_pattern({"x": c}, [0, 1], threshold=4.0) == []
+def test_find_pattern_asks_for_most_cells_not_all():
+    a, b = planted_group()
+    pattern = pattern_cells(a, 40, 60, top=4)
+    assert np.ceil(PATTERN_SHARE * 4) == 3
+    every = find_pattern({"b": b}, pattern, share=1.0)
+    assert [(m.start, m.stop) for m in every] == [(130, 142)]  # three of four is not all
+    assert len(find_pattern({"b": b}, pattern, min_length=1)) == 3  # the single step counts now
+
+
+def test_find_pattern_rejects_an_empty_pattern():
+    empty = Pattern(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+    with pytest.raises(ValueError):
+        find_pattern({"x": planted_recording()}, empty)

@@ -8,10 +8,12 @@ import numpy as np
 
 from inkcore.probes import (
     CIRCULAR,
+    CURVATURE_STEPS,
     FEATURE_HELP,
     FEATURE_LABELS,
     FEATURES,
     WORD_GAP,
+    Y_BASELINE_STEPS,
     CellScores,
     rank_cells,
     stroke_features,
@@ -35,9 +37,10 @@ def test_stroke_features_of_a_hand_made_line():
         "pen_lift": [0, 0, 1, 0, 0, 1, 0, 0, 0],
         "pen_lift_soon": [1, 1, 1, 1, 1, 0, 0, 0, 0],
         "x": [1, 2, 2, 3, 4, 4, 10, 11, 10],
-        "y": [0, 0, 1, 0, 0, 1, 1, 2, 3],
+        # below the median of the points so far: 0 up to point 6, then 0.5 and 1
+        "y": [0, 0, 1, 0, 0, 1, 1, 1.5, 2],
         "direction": [0, 0, np.pi / 2, NAN, 0, np.pi / 2, NAN, np.pi / 4, 3 * np.pi / 4],
-        "curvature": [NAN, 0, np.pi / 2, NAN, NAN, np.pi / 2, NAN, NAN, np.pi / 2],
+        "curvature": [NAN] * 9,  # every stroke is shorter than the two chords
         "speed": [1, 1, 1, NAN, 1, 1, NAN, np.sqrt(2), np.sqrt(2)],
         "since_pen_lift": [1, 2, 0, 1, 2, 0, 1, 2, 3],
         "word_position": [1, 2, 2, 3, 4, 4, 0, 1, 0],
@@ -52,8 +55,58 @@ def test_stroke_features_mark_standing_still_and_wrap_turns():
     rows = np.array([[1, 0, 0], [0, 0, 0], [-1, 0.01, 0], [-1, -0.01, 0]], dtype=float)
     f = stroke_features(rows)
     assert np.isnan(f["direction"][1]) and f["speed"][1] == 0
-    assert abs(f["curvature"][3]) < 0.05  # pi - 0.01 to -pi + 0.01 is a small turn
+    k = CURVATURE_STEPS
+    leftward = np.array([[-1, 0, 0]] + [[-1, 0.002, 0]] * k + [[-1, -0.002, 0]] * k, dtype=float)
+    turn = stroke_features(leftward)["curvature"]
+    assert abs(turn[2 * k]) < 0.05  # chords at pi - 0.002 and -pi + 0.002: a small turn
     assert all(len(v) == 0 for v in stroke_features(np.zeros((0, 3))).values())
+
+
+def circle(steps: int, per_turn: int, clockwise: bool = True) -> np.ndarray:
+    """Rows tracing a circle of radius 10, ``per_turn`` points a revolution."""
+    angle = 2 * np.pi * np.arange(steps + 1) / per_turn * (1 if clockwise else -1)
+    rows = np.zeros((steps, 3))
+    rows[:, :2] = np.diff(10 * np.column_stack([np.cos(angle), np.sin(angle)]), axis=0)
+    return rows
+
+
+def test_curvature_is_the_turn_over_a_few_moves_signed_by_the_side():
+    k = CURVATURE_STEPS
+    expected = k * 2 * np.pi / 40  # chords k points apart on a 40-point circle turn by k steps' angle
+    for clockwise, sign in ((True, 1), (False, -1)):  # y grows downward: increasing angle is clockwise
+        turn = stroke_features(circle(120, 40, clockwise))["curvature"]
+        assert np.isnan(turn[: 2 * k]).all()
+        np.testing.assert_allclose(turn[2 * k :], sign * expected, atol=1e-9)
+    lifted = circle(120, 40)
+    lifted[59, 2] = 1  # the pen lifts after point 59: no chord may cross it
+    turn = stroke_features(lifted)["curvature"]
+    assert np.isnan(turn[60 : 60 + 2 * k]).all() and np.isfinite(turn[60 + 2 * k :]).all()
+    assert np.isfinite(turn[2 * k : 60]).all()
+
+
+def test_y_follows_a_line_whose_baseline_moves():
+    zigzag = np.tile([[1, 1, 0], [1, 1, 0], [1, -1, 0], [1, -1, 0]], (100, 1)).astype(float)
+    stepped = zigzag.copy()
+    stepped[150, 1] += 20.0  # the line drops 20 units and carries on
+    raw_y = np.cumsum(stepped[:, 1])
+    y = stroke_features(stepped)["y"]
+    # points whose baseline window lies wholly after the drop, and the same phase
+    # of the zigzag (148 is a whole number of its 4-point periods) wholly before it
+    later = np.arange(150 + Y_BASELINE_STEPS, 298)
+    earlier = later - 148
+    assert earlier[0] >= Y_BASELINE_STEPS - 1 and earlier[-1] < 150
+    np.testing.assert_allclose(y[later], y[earlier], atol=1e-12)
+    assert np.all(raw_y[later] - raw_y[earlier] == 20.0)
+    assert y[0] == 0.0
+
+
+def test_features_at_a_step_use_no_later_point_except_pen_lift_soon():
+    rows = random_line(np.random.default_rng(3), steps=400)
+    changed = rows.copy()
+    changed[250:, :2] = np.random.default_rng(4).normal(0, 1, (150, 2))
+    before, after = stroke_features(rows), stroke_features(changed)
+    for name in ("x", "y", "direction", "curvature", "speed", "since_pen_lift"):
+        np.testing.assert_array_equal(before[name][:250], after[name][:250], err_msg=name)
 
 
 def test_stroke_features_do_not_change_the_rows():
