@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from inkcore import cells, downloads, evaluate, sampling
+from inkcore import cells, downloads, evaluate, figures, sampling
 from inkcore.cli import default_weights
 from inkcore.data import DataError, load_lines, parse_stroke_json, read_article_lines, read_stroke_json, rows_from_json
 from inkcore.library import DATABASE_NAME, Example, HandwritingStore, StoreError, data_folder, read_settings
@@ -301,11 +301,30 @@ def require_model() -> LoadedModel:
 # --- Cached results -------------------------------------------------------------
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def samples(_model: Model, model_key: str, count: int, steps: int, variation: float, seed: int) -> np.ndarray:
-    """``count`` lines (count, steps, 3); line i is seeded ``seed + i`` so each stands alone."""
-    return np.stack([sampling.generate(_model, steps, np.random.default_rng(seed + i), variation)
-                     for i in range(count)])
+@st.cache_resource
+def _sample_cache() -> _BoundedCache:
+    return _BoundedCache(size=256)  # lines of at most 1,500 rows: 36 kB each, 9 MB in all
+
+
+def samples(model: Model, model_key: str, steps: int, variation: float, seeds) -> list[np.ndarray]:
+    """The line (steps, 3) each seed writes (:func:`inkcore.sampling.generate_seeded`).
+    Each line is cached alone, so a longer list draws only the lines it adds; the
+    lines not yet cached are written side by side in one batch."""
+    cache = _sample_cache()
+    keys = [(model_key, steps, variation, int(seed)) for seed in seeds]
+    missing = [key for key in dict.fromkeys(keys) if cache.get(key) is None]
+    if missing:
+        drawn = sampling.generate_seeded(model, steps, [key[3] for key in missing], variation)
+        for key, rows in zip(missing, drawn):
+            rows.setflags(write=False)
+            cache.put(key, rows)
+    found = {key: cache.get(key) for key in dict.fromkeys(keys)}
+    return [found[key] for key in keys]
+
+
+def sample_line(loaded: LoadedModel, seed: int) -> np.ndarray:
+    """One of the library's model samples: ``SAMPLE_STEPS`` rows at the article's variation."""
+    return samples(loaded.model, loaded.key, SAMPLE_STEPS, sampling.SAMPLE_VARIATION, [seed])[0]
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -544,7 +563,7 @@ def example_keys(loaded: LoadedModel) -> dict[str, str]:
 def load_example(loaded: LoadedModel, key: str) -> Example:
     source, _, ident = key.partition(":")
     if source == "sample":
-        rows = samples(loaded.model, loaded.key, 1, SAMPLE_STEPS, sampling.SAMPLE_VARIATION, int(ident))[0]
+        rows = sample_line(loaded, int(ident))
         return Example(key, f"Model sample {ident}", rows, "sample")
     if source == "mine":
         return store().load(int(ident))
@@ -788,11 +807,32 @@ def cell_step_controls(prefix: str, cells: int, last: int, default_cell: int, la
     """The cell and step pickers beside a heatmap keyed ``{prefix}_heatmap``; clicks on
     the heatmap set them. Returns the chosen cell and a step within 0..last."""
     heatmap_click(f"{prefix}_heatmap", f"{prefix}_cell", f"{prefix}_step")
+    ruler_click(f"{prefix}_ruler", f"{prefix}_step")
     left, right = st.columns(2)
     cell = left.number_input(label, 0, cells - 1, key=remembered(f"{prefix}_cell", default_cell))
     clamp_state(f"{prefix}_step", last, default=last if follow_end else 0, follow_end=follow_end)
     step = right.slider("Step", 0, max(last, 1), key=f"{prefix}_step", disabled=last == 0)
     return cell, min(step, last)
+
+
+def ruler_click(chart_key: str, step_key: str) -> None:
+    """Carry a new click on a step ruler (:func:`inkcore.figures.step_ruler`) into the step widget."""
+    try:
+        points = list(st.session_state[chart_key]["selection"]["points"])
+    except (KeyError, TypeError, AttributeError):
+        points = []
+    x = points[0].get("x") if points else None
+    if x is None or st.session_state.get(f"{chart_key}_seen") == x:
+        return
+    st.session_state[f"{chart_key}_seen"] = x
+    st.session_state[step_key] = int(round(x))
+
+
+def step_ruler(prefix: str, steps: int, step: int) -> None:
+    """The strip under a cell heatmap that marks the chosen step; click it to choose another.
+    The heatmap itself does not move with the step, so the browser need not redraw it."""
+    st.plotly_chart(figures.step_ruler(steps, step), key=f"{prefix}_ruler", on_select="rerun",
+                    selection_mode="points", config={"displayModeBar": False})
 
 
 def clamp_state(key: str, last: int, default: int = 0, follow_end: bool = False) -> None:

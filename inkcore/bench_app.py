@@ -470,7 +470,7 @@ def heatmap_click_row(browser, app: App, clicks: int = CLICKS) -> Row:
     with new_tab(browser) as tab:
         open_page(tab, app.url, "cells", "Cell activations")
         for index in range(clicks):
-            heatmap = tab.locator(".js-plotly-plot").nth(1)
+            heatmap = tab.locator(".js-plotly-plot").last  # after the stroke and the step ruler
             heatmap.wait_for()
             heatmap.scroll_into_view_if_needed()
             box = heatmap.locator(".nsewdrag").first.bounding_box()

@@ -212,6 +212,13 @@ def mixture_figure(mix: Mixture, variation: float = 1.0, height: int = 260, titl
     return fig
 
 
+#: Markers drawn as SVG at most; more are drawn with WebGL.
+SVG_MARKERS = 3000
+#: The cell heatmap and the step ruler under it share these margins, so their steps line up;
+#: the heatmap's colour bar sits in the right margin.
+HEATMAP_MARGIN = dict(l=64, r=80, t=6, b=52)
+
+
 def coloured_path_figure(
     rows: np.ndarray,
     values: np.ndarray,
@@ -233,7 +240,10 @@ def coloured_path_figure(
         # a few extreme points would wash out the rest: the scale spans the 2nd to 98th percentile
         low, high = np.nanpercentile(values, [2, 98])
         marker.update(cmin=float(low), cmax=float(max(high, low + 1e-6)))
-    fig.add_trace(go.Scattergl(
+    # SVG redraws a few thousand markers faster than WebGL sets up a context, which a
+    # slider would otherwise pay on every move; WebGL only for very long lines
+    scatter = go.Scatter if len(path) <= SVG_MARKERS else go.Scattergl
+    fig.add_trace(scatter(
         x=path[:, 0], y=path[:, 1], mode="markers", marker=marker, customdata=values,
         hovertemplate="step %{pointNumber}<br>" + label + " %{customdata:.3f}<extra></extra>",
     ))
@@ -271,7 +281,8 @@ def cell_heatmap(
     ticks = np.linspace(-HEAT_LEVELS, HEAT_LEVELS, 5)
     fig = go.Figure(go.Heatmap(
         z=levels, colorscale=CELL_SCALE, zmid=0, zmin=-HEAT_LEVELS, zmax=HEAT_LEVELS, hoverinfo="skip",
-        colorbar=dict(title="c", thickness=12, tickvals=ticks, ticktext=[f"{t / HEAT_LEVELS * limit:.2g}" for t in ticks]),
+        colorbar=dict(title="c", thickness=12, x=1.01, xanchor="left", tickvals=ticks,
+                      ticktext=[f"{t / HEAT_LEVELS * limit:.2g}" for t in ticks]),
     ))
     # Hover and clicks belong to the markers alone: a heatmap under the pointer would
     # take the hover, and Streamlit does not report clicks on heatmap tiles. WebGL
@@ -293,9 +304,31 @@ def cell_heatmap(
         fig.add_vline(x=selected_step, line=dict(color="#d1495b", width=1.5))
     # hoverdistance -1: a click anywhere picks the nearest marker, also between the columns
     # of a long line's grid, whose markers sit every few steps
-    fig.update_layout(height=height, margin=dict(l=50, r=10, t=10, b=40), showlegend=False, hoverdistance=-1)
-    fig.update_yaxes(autorange="reversed", title=axis_title)
-    fig.update_xaxes(title="step")
+    fig.update_layout(height=height, margin=HEATMAP_MARGIN, showlegend=False, hoverdistance=-1)
+    fig.update_yaxes(autorange="reversed", title=dict(text=axis_title, standoff=4), automargin=False)
+    fig.update_xaxes(title="step", range=[-0.5, steps - 0.5], automargin=False)
+    return fig
+
+
+def step_ruler(steps: int, step: int, height: int = 50) -> go.Figure:
+    """A strip as wide as :func:`cell_heatmap` that marks one step, for pages where the
+    step moves more often than the heatmap changes: the heatmap is drawn once and only
+    this strip is redrawn. Every step is a click target whose ``customdata`` is the step."""
+    xs = np.arange(steps)
+    fig = go.Figure(go.Scatter(
+        x=[-0.5, steps - 0.5], y=[0, 0], mode="lines", line=dict(color="#c9ccd3", width=2), hoverinfo="skip"))
+    fig.add_trace(go.Scatter(
+        x=xs, y=np.zeros(steps), mode="markers", marker=dict(size=14, opacity=0), customdata=xs,
+        hovertemplate="step %{x}<extra>click to choose</extra>"))
+    fig.add_trace(go.Scatter(
+        x=[step], y=[0], mode="markers+text", text=[f"step {step}"], cliponaxis=False,
+        textposition="top right" if step < 0.15 * steps else "top left" if step > 0.85 * steps else "top center",
+        marker=dict(symbol="triangle-down", size=13, color="#d1495b"), hoverinfo="skip"))
+    margin = dict(HEATMAP_MARGIN, t=4, b=4)
+    fig.update_layout(height=height, margin=margin, showlegend=False, hoverdistance=-1, plot_bgcolor="white",
+                      paper_bgcolor="white", dragmode=False)
+    fig.update_xaxes(range=[-0.5, steps - 0.5], visible=False, fixedrange=True)
+    fig.update_yaxes(range=[-1, 1.6], visible=False, fixedrange=True)
     return fig
 
 

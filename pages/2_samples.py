@@ -27,8 +27,7 @@ def sample_controls() -> tuple[int, int, float, int]:
 count, steps, variation, seed = sample_controls()
 with st.spinner("Writing…"):
     # line i is seeded seed + i and cached alone, so a change of count draws only the lines it adds
-    lines = [dashboard.samples(loaded.model, loaded.key, 1, steps, variation, seed + index)[0]
-             for index in range(count)]
+    lines = dashboard.samples(loaded.model, loaded.key, steps, variation, range(seed, seed + count))
 grid = st.columns(2)
 for index, rows in enumerate(lines):
     with grid[index % 2]:

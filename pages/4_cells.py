@@ -16,5 +16,6 @@ dashboard.order_caption(loaded, cell)
 st.plotly_chart(figures.coloured_path_figure(example.rows, c[:, cell], figures.CELL_SCALE,
                                              dashboard.cell_name(loaded, cell),
                                              midpoint=0.0, marker_at=step), key="cells_stroke")
-st.plotly_chart(figures.cell_heatmap(c, selected_cell=cell, selected_step=step), key="cells_heatmap",
+dashboard.step_ruler("cells", len(c), step)
+st.plotly_chart(figures.cell_heatmap(c, selected_cell=cell), key="cells_heatmap",
                 on_select="rerun", selection_mode="points")

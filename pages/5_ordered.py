@@ -63,7 +63,8 @@ st.markdown(f"**Row {rows_of[cell]}** in this order is **cell {cell}**"
 st.plotly_chart(figures.coloured_path_figure(example.rows, c[:, cell] * order.flip[cell], figures.CELL_SCALE,
                                              f"row {rows_of[cell]} · cell {cell}", midpoint=0.0, marker_at=step),
                 key="ordered_stroke")
-st.plotly_chart(figures.cell_heatmap(c, order.order, order.flip, cell, step), key="ordered_heatmap",
+dashboard.step_ruler("ordered", len(c), step)
+st.plotly_chart(figures.cell_heatmap(c, order.order, order.flip, cell), key="ordered_heatmap",
                 on_select="rerun", selection_mode="points")
 export = {"order": order.order.tolist(), "flip": order.flip.astype(int).tolist(), "metric": order.metric,
           "perplexity": order.perplexity, "examples": learned_from}

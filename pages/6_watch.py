@@ -27,5 +27,6 @@ st.plotly_chart(figures.coloured_path_figure(writing.rows, c[:, cell], figures.C
                                              dashboard.cell_name(loaded, cell),
                                              midpoint=0.0, marker_at=step), key="watch_stroke")
 st.plotly_chart(figures.state_figure(c, step), key="watch_state")
-st.plotly_chart(figures.cell_heatmap(c, selected_cell=cell, selected_step=step, height=460), key="watch_heatmap",
+dashboard.step_ruler("watch", len(c), step)
+st.plotly_chart(figures.cell_heatmap(c, selected_cell=cell, height=460), key="watch_heatmap",
                 on_select="rerun", selection_mode="points")

@@ -224,12 +224,22 @@ def test_watch_follows_the_writing():
     at.session_state["watch_canvas_0"] = canvas_value([cursive(), cursive(300, 3)])
     at.run()
     no_errors(at)
-    assert len(charts(at)) == 3  # the coloured writing, the state at the step, the heatmap
+    # the coloured writing, the state at the step, the step ruler, the heatmap
+    assert len(charts(at)) == 4
     last = at.slider(key="watch_step").value
     assert last > 10
+    heatmap = charts(at)[3]
     at.slider(key="watch_step").set_value(5).run()
     assert at.slider(key="watch_step").value == 5
     assert "step 5" in json.dumps(charts(at)[1]["layout"]["title"])
+    assert "step 5" in json.dumps(charts(at)[2]["data"])  # the ruler marks it
+    assert charts(at)[3] == heatmap  # the heatmap is not redrawn for a step: the browser keeps it
+    at.session_state["watch_ruler"] = {"selection": {"points": [{"curve_number": 1, "point_index": 8, "x": 8, "y": 0,
+                                                                  "customdata": 8}], "point_indices": [8], "box": [],
+                                                     "lasso": []}}
+    at.run()
+    no_errors(at)
+    assert at.slider(key="watch_step").value == 8  # a click on the ruler chooses the step
 
 
 def test_probes_rank_cells_and_open_one(with_article):
@@ -316,7 +326,7 @@ def test_the_users_iam_copy_joins_the_library(monkeypatch, small_iam_copy):
     at.session_state["cells_example"] = f"iam:{test_line}"
     at.run()
     no_errors(at)
-    assert len(charts(at)) == 2  # that line, coloured by a cell, and its heatmap
+    assert len(charts(at)) == 3  # that line coloured by a cell, the step ruler, the heatmap
 
 
 def test_the_iam_copy_chosen_in_the_app_is_kept_across_restarts(small_iam_copy):

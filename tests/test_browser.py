@@ -195,7 +195,7 @@ def test_cells_click_recolours_the_stroke(page, app_url):
     if not ARTICLE.exists():
         pytest.skip("../shared/data/article is absent: the cells page opens on the article's example")
     open_page(page, app_url, "cells", "Cell activations")
-    heatmap = page.locator(".js-plotly-plot").nth(1)
+    heatmap = page.locator(".js-plotly-plot").last  # after the stroke and the step ruler
     heatmap.wait_for()
     heatmap.scroll_into_view_if_needed()
     box = heatmap.locator(".nsewdrag").first.bounding_box()
@@ -212,3 +212,21 @@ def test_cells_click_recolours_the_stroke(page, app_url):
         return p && p.innerText.includes('cell {chosen}'); }}""")
     settle(page)
     shoot(page, "cells-after-click")
+    # a click on the ruler under the stroke chooses a step; the heatmap is not redrawn for it
+    step_input = page.locator("[data-testid=stSlider] input[type=range]").first
+    before = step_input.input_value()
+    page.evaluate("() => { document.querySelectorAll('.js-plotly-plot')[2].dataset.inkMark = 'kept'; }")
+    ruler = page.locator(".js-plotly-plot").nth(1)
+    ruler.scroll_into_view_if_needed()
+    box = ruler.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.5)
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.5)
+    page.wait_for_function("""before => {
+        const s = document.querySelector('[data-testid=stSlider] input[type=range]');
+        return s && s.value !== before; }""", arg=before)
+    settle(page)
+    step = int(step_input.input_value())
+    assert abs(step - 0.25 * int(step_input.get_attribute("max"))) < 10  # about a quarter along
+    page.wait_for_function(f"""() => document.querySelectorAll('.js-plotly-plot')[1].innerText.includes('step {step}')""")
+    assert page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[2].dataset.inkMark") == "kept"
+    shoot(page, "cells-after-ruler-click")

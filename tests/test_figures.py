@@ -583,3 +583,19 @@ def test_state_figure_shows_every_cell_at_the_step(rng):
     np.testing.assert_array_equal(np.asarray(bars.x), np.arange(9))
     assert bars.marker.cmid == 0 and bars.marker.cmin == -bars.marker.cmax
     assert "step 4" in fig.layout.title.text
+
+
+def test_the_step_ruler_lines_up_with_the_heatmap(rng):
+    from inkcore.figures import step_ruler
+
+    c = rng.normal(size=(90, 12))
+    heatmap, ruler = cell_heatmap(c), step_ruler(90, 33)
+    assert list(ruler.layout.xaxis.range) == list(heatmap.layout.xaxis.range) == [-0.5, 89.5]
+    assert (ruler.layout.margin.l, ruler.layout.margin.r) == (heatmap.layout.margin.l, heatmap.layout.margin.r)
+    bar = heatmap.data[0].colorbar
+    assert bar.x >= 1 and bar.xanchor == "left"  # in the right margin, not narrowing the plot
+    targets = ruler.data[1]
+    np.testing.assert_array_equal(targets.x, np.arange(90))
+    np.testing.assert_array_equal(targets.customdata, np.arange(90))
+    mark = ruler.data[2]
+    assert list(mark.x) == [33] and mark.text == ("step 33",)

@@ -265,3 +265,15 @@ def test_futures_at_every_nth_point_only(small_model):
 def test_the_futures_stride_keeps_the_work_within_the_budget(points, futures, steps, budget, every):
     assert sampling.futures_stride(points, futures, steps, budget) == every
     assert -(-points // every) * futures * steps <= budget or every >= points
+
+
+def test_lines_written_side_by_side_are_the_lines_each_seed_writes_alone(small_model):
+    model = small_model.astype(np.float64)
+    seeds = [4, 9, 4, 11]
+    together = sampling.generate_seeded(model, 30, seeds, variation=0.8)
+    assert together.shape == (4, 30, 3)
+    for line, seed in zip(together, seeds):
+        alone = generate(model, 30, np.random.default_rng(seed), variation=0.8)
+        np.testing.assert_allclose(line, alone, rtol=0, atol=1e-9)
+    assert not np.allclose(together[0], together[1])
+    np.testing.assert_array_equal(together[0], together[2])  # the same seed twice: the same line
