@@ -303,23 +303,27 @@ def require_model() -> LoadedModel:
 
 @st.cache_resource
 def _sample_cache() -> _BoundedCache:
-    return _BoundedCache(size=256)  # lines of at most 1,500 rows: 36 kB each, 9 MB in all
+    return _BoundedCache(size=256)  # lines of at most 1,500 rows and their state: 40 kB each, 10 MB in all
 
 
 def samples(model: Model, model_key: str, steps: int, variation: float, seeds) -> list[np.ndarray]:
     """The line (steps, 3) each seed writes (:func:`inkcore.sampling.generate_seeded`).
-    Each line is cached alone, so a longer list draws only the lines it adds; the
-    lines not yet cached are written side by side in one batch."""
+
+    The longest line each seed has written at a variation is kept (with the state to
+    write on), so a shorter length is a slice of it and a longer one writes only the
+    rows it adds; lines not yet begun are written side by side in one batch."""
     cache = _sample_cache()
-    keys = [(model_key, steps, variation, int(seed)) for seed in seeds]
-    missing = [key for key in dict.fromkeys(keys) if cache.get(key) is None]
-    if missing:
-        drawn = sampling.generate_seeded(model, steps, [key[3] for key in missing], variation)
-        for key, rows in zip(missing, drawn):
-            rows.setflags(write=False)
-            cache.put(key, rows)
-    found = {key: cache.get(key) for key in dict.fromkeys(keys)}
-    return [found[key] for key in keys]
+    seeds = list(dict.fromkeys(int(seed) for seed in seeds))
+    keys = {seed: (model_key, variation, seed) for seed in seeds}
+    begun = {seed: cache.get(keys[seed]) for seed in seeds}
+    short = [seed for seed in seeds if begun[seed] is None or len(begun[seed].rows) < steps]
+    if short:
+        lines = sampling.generate_seeded(model, steps, short, variation, [begun[seed] for seed in short])
+        for seed, line in zip(short, lines):
+            line.rows.setflags(write=False)
+            cache.put(keys[seed], line)
+            begun[seed] = line
+    return [begun[seed].rows[:steps] for seed in seeds]
 
 
 def sample_line(loaded: LoadedModel, seed: int) -> np.ndarray:

@@ -54,6 +54,7 @@ def sample(mix: Mixture, rng: np.random.Generator, variation: float = SAMPLE_VAR
 class Continuation(NamedTuple):
     rows: np.ndarray  # (..., steps, 3) sampled offsets
     eos: np.ndarray  # (..., steps) the pen-lift probability each row was drawn with
+    state: LSTMState | None = None  # the state after the last row but one: it has not read the last row
 
 
 def continue_from(
@@ -76,7 +77,7 @@ def continue_from(
             x = sample(mix, rng, variation)
             rows[..., t, :] = x
             eos[..., t] = mix.eos
-    return Continuation(rows, eos)
+    return Continuation(rows, eos, state)
 
 
 def generate(
@@ -109,13 +110,52 @@ class PenStreams:
         return np.array([g.standard_normal(tuple(shape[1:])) for g in self.generators])
 
 
-def generate_seeded(model: Model, steps: int, seeds, variation: float = SAMPLE_VARIATION) -> np.ndarray:
-    """Lines (len(seeds), steps, 3) written side by side in one batch, line ``i`` the
-    line :func:`generate` writes alone from ``default_rng(seeds[i])`` (up to the
-    last bits of the batched matrix products)."""
-    streams = PenStreams(np.random.default_rng(seed) for seed in seeds)
-    batch = (len(streams.generators),)
-    return continue_from(model, zero_state(model, batch), np.zeros(batch + (3,)), steps, streams, variation).rows
+class SeededLine(NamedTuple):
+    """A line a seed wrote, with what it takes to write on: the state that has read all
+    but its last row, and its generator's state. Longer lines from the same seed and
+    variation begin with this one."""
+
+    rows: np.ndarray  # (steps, 3)
+    h: np.ndarray  # (cells,)
+    c: np.ndarray  # (cells,)
+    generator: dict  # the bit generator's state after the last draw
+
+
+def generate_seeded(model: Model, steps: int, seeds, variation: float = SAMPLE_VARIATION,
+                    begun: list[SeededLine | None] | None = None) -> list[SeededLine]:
+    """Lines written side by side in one batch, line ``i`` the line :func:`generate`
+    writes alone from ``default_rng(seeds[i])`` (up to the last bits of the batched
+    matrix products). ``begun[i]``, a line the same seed wrote at the same variation,
+    is written on rather than written again; one that is already ``steps`` long or
+    longer comes back as it is, so lines have at least ``steps`` rows."""
+    seeds = list(seeds)
+    begun = list(begun) if begun is not None else [None] * len(seeds)
+    done: list[SeededLine | None] = [None] * len(seeds)
+    groups: dict[int, list[int]] = {}  # lines by the rows they already have: each group is one batch
+    for i, line in enumerate(begun):
+        if line is not None and len(line.rows) >= steps:
+            done[i] = line  # already long enough: its first ``steps`` rows are the line
+        else:
+            groups.setdefault(0 if line is None else len(line.rows), []).append(i)
+    cells = model.config.cells
+    for have, members in groups.items():
+        generators = []
+        for i in members:
+            generator = np.random.default_rng(seeds[i])
+            if have:
+                generator.bit_generator.state = begun[i].generator
+            generators.append(generator)
+        if have:
+            state = LSTMState(np.stack([begun[i].h for i in members]), np.stack([begun[i].c for i in members]))
+            last = np.stack([begun[i].rows[-1] for i in members])
+        else:
+            state, last = zero_state(model, (len(members),)), np.zeros((len(members), 3))
+        written = continue_from(model, state, last, steps - have, PenStreams(generators), variation)
+        for k, i in enumerate(members):
+            rows = written.rows[k] if not have else np.vstack([begun[i].rows, written.rows[k]])
+            done[i] = SeededLine(rows, written.state.h[k].reshape(cells), written.state.c[k].reshape(cells),
+                                 generators[k].bit_generator.state)
+    return done
 
 
 def continue_writing(

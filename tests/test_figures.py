@@ -20,6 +20,7 @@ from inkcore.figures import (
     handwriting_figure,
     mixture_figure,
     path_points,
+    CIRCLES_HALF_WIDTH,
     possibility_figure,
     score_bars,
     span_figure,
@@ -276,6 +277,18 @@ def test_possibility_figure_draws_the_line_and_pen_lift_circles():
     assert len(circles) == 1
     np.testing.assert_allclose(xy(circles[0]), path_points(rows)[1:])
     np.testing.assert_allclose(circles[0].marker.size, 2 * (0.7 + 5 * np.sqrt(eos)))
+
+
+def test_possibility_figure_at_a_step_draws_the_circles_near_the_pen():
+    rows = np.tile([4.0, 0.0, 0.0], (100, 1))  # a straight line 400 units long, to the right
+    eos = np.linspace(0.0, 1.0, 100)
+    futures = np.zeros((1, 2, 3, 3))
+    fig = possibility_figure(rows, futures, np.zeros((1, 2, 3)), eos, at=50, points=np.array([50]))
+    circles = [t for t in fig.data if t.mode == "markers" and t.customdata is not None][0]
+    steps = np.asarray(circles.customdata)[:, 0].astype(int)
+    near = np.flatnonzero(np.abs(4.0 * (np.arange(100) - 50)) <= CIRCLES_HALF_WIDTH)
+    np.testing.assert_array_equal(steps, near)  # only those, each hovering with its own step
+    np.testing.assert_allclose(np.asarray(circles.customdata)[:, 1], np.round(eos[near], 3))
 
 
 def test_possibility_figure_at_a_step_rings_that_point():
@@ -578,10 +591,12 @@ def test_future_turns_stay_within_a_half_turn(rng):
 def test_state_figure_shows_every_cell_at_the_step(rng):
     c = rng.normal(0.0, 1.0, (12, 9))
     fig = state_figure(c, 4)
-    bars = fig.data[0]
-    np.testing.assert_allclose(np.asarray(bars.y), c[4], rtol=1e-6)
-    np.testing.assert_array_equal(np.asarray(bars.x), np.arange(9))
-    assert bars.marker.cmid == 0 and bars.marker.cmin == -bars.marker.cmax
+    above, below = fig.data
+    np.testing.assert_allclose(np.asarray(above.y) + np.asarray(below.y), c[4], rtol=1e-6)
+    assert (np.asarray(above.y) >= 0).all() and (np.asarray(below.y) <= 0).all()
+    np.testing.assert_array_equal(np.asarray(above.x), np.arange(9))
+    np.testing.assert_allclose(np.asarray(above.customdata), c[4], rtol=1e-6)  # hover gives the value
+    assert above.line.color != below.line.color
     assert "step 4" in fig.layout.title.text
 
 

@@ -270,10 +270,25 @@ def test_the_futures_stride_keeps_the_work_within_the_budget(points, futures, st
 def test_lines_written_side_by_side_are_the_lines_each_seed_writes_alone(small_model):
     model = small_model.astype(np.float64)
     seeds = [4, 9, 4, 11]
-    together = sampling.generate_seeded(model, 30, seeds, variation=0.8)
-    assert together.shape == (4, 30, 3)
+    together = [line.rows for line in sampling.generate_seeded(model, 30, seeds, variation=0.8)]
+    assert np.shape(together) == (4, 30, 3)
     for line, seed in zip(together, seeds):
         alone = generate(model, 30, np.random.default_rng(seed), variation=0.8)
         np.testing.assert_allclose(line, alone, rtol=0, atol=1e-9)
     assert not np.allclose(together[0], together[1])
     np.testing.assert_array_equal(together[0], together[2])  # the same seed twice: the same line
+
+
+def test_a_longer_line_writes_on_from_a_shorter_one(small_model):
+    model = small_model.astype(np.float64)
+    whole = sampling.generate_seeded(model, 40, [2, 7, 8], variation=0.6)
+    short = sampling.generate_seeded(model, 15, [2, 7], variation=0.6)
+    # seed 2 goes on from its 15 rows, seed 7 from 25 it was given, seed 8 starts afresh: three batches
+    longer = sampling.generate_seeded(model, 25, [7], variation=0.6, begun=[short[1]])
+    again = sampling.generate_seeded(model, 40, [2, 7, 8], variation=0.6, begun=[short[0], longer[0], None])
+    for a, b in zip(whole, again):
+        np.testing.assert_allclose(b.rows, a.rows, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(b.h, a.h, rtol=0, atol=1e-12)
+        assert b.generator == a.generator
+    kept = sampling.generate_seeded(model, 10, [2], variation=0.6, begun=[whole[0]])[0]
+    assert kept is whole[0]  # long enough already: nothing is written
