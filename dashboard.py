@@ -396,7 +396,8 @@ class _BoundedCache:
 
 @st.cache_resource
 def _futures_cache() -> _BoundedCache:
-    return _BoundedCache(size=12)  # a 600-point line's futures take about 100 MB
+    # at most 1,000 points x 100 futures x 20 steps: 64 MB with their turns; typically 8 MB
+    return _BoundedCache(size=6)
 
 
 def ordinal(n: int) -> str:
@@ -443,7 +444,7 @@ def line_states(_model: Model, model_key: str, rows: np.ndarray) -> tuple[np.nda
     return states.h, states.c
 
 
-@st.cache_data(max_entries=4096, show_spinner=False)
+@st.cache_data(max_entries=2048, show_spinner=False)  # 13 kB each at 50 x 8, 64 kB at most
 def point_futures(_model: Model, model_key: str, rows: np.ndarray, at: int, variation: float, count: int,
                   steps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """The futures (count, steps, 3) after one point of a line and their turns (count, steps).

@@ -56,8 +56,8 @@ cell, step = dashboard.cell_step_controls(
     "ordered", c.shape[1], len(c) - 1, int(order.order[min(dashboard.ARTICLE_ROW, len(order.order) - 1)]),
     label="Cell (its own index)")
 st.session_state.ordered_row = int(rows_of[cell])
-st.number_input("Row in this order (the article names cells by it)", 0, len(order.order) - 1, key="ordered_row",
-                on_change=row_chosen)
+st.columns(2)[0].number_input("Row in this order (the article names cells by it)", 0, len(order.order) - 1,
+                              key="ordered_row", on_change=row_chosen)
 st.markdown(f"**Row {rows_of[cell]}** in this order is **cell {cell}**"
             + (" (sign-flipped)" if order.flip[cell] < 0 else ""))
 st.plotly_chart(figures.coloured_path_figure(example.rows, c[:, cell] * order.flip[cell], figures.CELL_SCALE,

@@ -3,8 +3,9 @@ import streamlit as st
 import dashboard
 from inkcore import cells, figures
 
-#: Cells listed per feature; matches drawn, in rows of this many pictures; the default span's length.
-LISTED_CELLS, SHOWN_MATCHES, PICTURES_PER_ROW, SPAN_STEPS = 12, 9, 3, 20
+#: Cells listed per feature; matches drawn, in rows of this many pictures; the default span's length;
+#: pattern cells' buttons per row.
+LISTED_CELLS, SHOWN_MATCHES, PICTURES_PER_ROW, SPAN_STEPS, BUTTONS_PER_ROW = 12, 9, 3, 20, 5
 
 
 dashboard.page_setup("Cell probes")
@@ -65,7 +66,8 @@ if not len(pattern.cells):
     st.stop()
 
 st.write(f"Cells that set steps {start}-{stop} apart (click one to see it on this example in Cell activations):")
-for column, cell, sign in zip(st.columns(len(pattern.cells)), pattern.cells, pattern.sign):
+columns = [column for _ in range(-(-len(pattern.cells) // BUTTONS_PER_ROW)) for column in st.columns(BUTTONS_PER_ROW)]
+for column, cell, sign in zip(columns, pattern.cells, pattern.sign):
     if column.button(f"{dashboard.cell_name(loaded, cell)} {'↑' if sign > 0 else '↓'}", key=f"pattern_cell_{cell}"):
         dashboard.open_cell(cell, example.key, start)
 needed = cells.cells_needed(len(pattern.cells))
