@@ -213,7 +213,7 @@ def save_article(path: str | os.PathLike, model: Model, clip: bool = False) -> P
 
     A model with values beyond the format's fixed scales is refused unless
     ``clip``: saturated weights make a different model (inkcore's own, clipped,
-    scores about 0.26 nats per point worse on the article's lines)."""
+    scores 0.21 nats per point worse on the article's lines)."""
     path = Path(path)
     if model.config.to_dict() | {"units": ""} != Config().to_dict() | {"units": ""}:
         raise WeightsError(f"{path}: the article's format holds only the article's shapes and conventions")
