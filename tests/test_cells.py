@@ -98,16 +98,21 @@ def test_cli_probe_prints_json(tmp_path, capsys):
         assert all(isinstance(e["cell"], int) and isinstance(e["score"], float) for e in scored)
 
 
-def test_article_model_cells_that_track_the_pen(article_model, capsys):
-    """An exploration more than a test: print the article's top cells per feature."""
+def test_the_probes_rediscover_cells_the_article_named(article_model, capsys):
+    """On the article's own model, the probes find kinds of cells the article read off by
+    eye: the cell in row 136 of the article's order (its "cell 136") follows the pen's
+    horizontal position, the cell its heatmap opens on (93) the pen's direction, and
+    some cells fire on pen lifts."""
     lines = read_article_lines(require_shared(ARTICLE_VALIDATION))
     ranking = probe_cells(article_model, [lines[k] for k in sorted(lines)[:10]], top=5)
     with capsys.disabled():
         print("\nthe article's model, validation lines 0-9, cell state c:")
         for feature, scored in ranking.items():
             print(f"  {feature:15s} " + "  ".join(f"{c}:{s:+.3f}" for c, s in scored))
-    assert abs(ranking["pen_lift"][0][1]) > 0.5
-    assert abs(ranking["direction"][0][1]) > 0.5
+    order = json.loads((require_shared(ARTICLE) / "metadata.json").read_text())["sortOrder"]
+    assert ranking["x"][0][0] == order[136] and abs(ranking["x"][0][1]) > 0.8
+    assert 93 in [cell for cell, _ in ranking["direction"]] and ranking["direction"][0][1] > 0.8
+    assert abs(ranking["pen_lift"][0][1]) > 0.7
 
 
 # --- order_cells ----------------------------------------------------------
