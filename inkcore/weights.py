@@ -88,6 +88,10 @@ def load_npz(path: str | os.PathLike, dtype=np.float32) -> tuple[Model, dict]:
         raise WeightsError(f"{path}: metadata is not valid inkcore JSON ({error})") from None
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
         raise WeightsError(f"{path}: metadata does not say format '{FORMAT_NAME}'")
+    version = metadata.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= FORMAT_VERSION:
+        raise WeightsError(f"{path}: format version {version!r}, but this inkcore reads versions 1 to "
+                           f"{FORMAT_VERSION}: a newer inkcore wrote it, or it is damaged")
     missing = [name for name in ARRAY_NAMES if name not in names]
     if missing:
         raise WeightsError(f"{path}: missing arrays {', '.join(missing)}")

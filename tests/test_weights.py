@@ -254,6 +254,16 @@ def metadata_of_another_format(p):
     crafted_npz(p, metadata=good_metadata(format="something-else"))
 
 
+def metadata_of_a_newer_version(p):
+    crafted_npz(p, metadata=good_metadata(format_version=99))
+
+
+def metadata_without_a_version(p):
+    record = json.loads(good_metadata())
+    del record["format_version"]
+    crafted_npz(p, metadata=json.dumps(record))
+
+
 def metadata_with_text_for_a_size(p):
     crafted_npz(p, metadata=good_metadata(config={**SMALL_CONFIG.to_dict(), "cells": "sixteen"}))
 
@@ -379,6 +389,8 @@ BAD_FILES = [
     metadata_not_an_object,
     metadata_without_config,
     metadata_of_another_format,
+    metadata_of_a_newer_version,
+    metadata_without_a_version,
     metadata_with_text_for_a_size,
     metadata_with_a_fractional_size,
     metadata_with_a_negative_size,
