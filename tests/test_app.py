@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ARTICLE, SMALL_CONFIG, random_model, random_rows
+from inkcore import sampling
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -390,3 +391,21 @@ def test_the_futures_cache_is_bounded():
     for key in ("line", "a", "b", "c"):
         cache.put(key, key)
     assert cache.get("line") is None and cache.get("a") is None and cache.get("c") == "c"  # bounded
+
+
+def test_sample_lines_at_a_neighbouring_variation_are_written_in_the_background():
+    import dashboard
+
+    model = random_model(SMALL_CONFIG)
+    with dashboard._PREFETCHING:  # another job at work: this one is not started
+        dashboard.prefetch_samples(model, "prefetch", 40, [0.8], range(3, 6))
+    dashboard.prefetch_samples(model, "prefetch", 40, [0.7], range(3, 6))
+    with dashboard._PREFETCHING:  # held until the background job is done
+        pass
+    cache = dashboard._sample_cache()
+    assert all(cache.get(("prefetch", 0.7, seed)) is not None for seed in range(3, 6))
+    assert cache.get(("prefetch", 0.8, 3)) is None
+    written = [cache.get(("prefetch", 0.7, seed)).rows for seed in range(3, 6)]
+    for rows, seed in zip(written, range(3, 6)):  # the lines the page would write itself
+        np.testing.assert_allclose(rows, sampling.generate(model, 40, np.random.default_rng(seed), 0.7), atol=1e-5)
+    assert dashboard.samples(model, "prefetch", 40, 0.7, range(3, 6))[0] is not None
