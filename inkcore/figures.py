@@ -67,10 +67,13 @@ def strokes_trace(rows, start=(0.0, 0.0), colour=INK, width=2.2, name="ink", opa
 
 
 def handwriting_figure(rows: np.ndarray, height: int = 220, title: str | None = None) -> go.Figure:
+    """A whole line in ink, at one scale for x and y, shrunk to fit rather than cut off."""
     fig = go.Figure(strokes_trace(rows))
     if title:
         fig.update_layout(title=dict(text=title, font=dict(size=13)))
-    return _ink_layout(fig, height)
+    fig = _ink_layout(fig, height)
+    fig.update_yaxes(constrain="domain")  # a long line shrinks to the figure's width; its end stays in view
+    return fig
 
 
 def continuation_figure(
