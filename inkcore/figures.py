@@ -6,6 +6,8 @@ whiteboard, at one-to-one aspect. Every builder returns a new
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -343,16 +345,18 @@ def step_ruler(steps: int, step: int, height: int = 50) -> go.Figure:
     return fig
 
 
-def score_bars(scores: list[tuple[int, float]], label: str, height: int = 260) -> go.Figure:
-    """One horizontal bar per (cell, score), best on top. Each bar carries its cell
-    number as ``customdata`` (plain ints, not a typed array), so a click on it,
-    reported by ``st.plotly_chart(on_select=...)``, says which cell it was."""
-    cells = [f"cell {c}" for c, _ in scores]
+def score_bars(scores: list[tuple[int, float]], label: str, height: int = 260,
+               name: Callable[[int], str] | None = None) -> go.Figure:
+    """One horizontal bar per (cell, score), best on top, labelled by ``name(cell)``
+    ("cell 93" by default). Each bar carries its cell number as ``customdata`` (plain
+    ints, not a typed array), so a click on it, reported by
+    ``st.plotly_chart(on_select=...)``, says which cell it was."""
+    cells = [(name or (lambda c: f"cell {c}"))(int(c)) for c, _ in scores]
     fig = go.Figure(go.Bar(x=[s for _, s in scores], y=cells, orientation="h", marker_color="#2e86ab",
                            customdata=[[int(c)] for c, _ in scores],
                            hovertemplate="%{y}: %{x:.3f} · click to open<extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=70, r=10, t=30, b=30), title=dict(text=label, font=dict(size=13)))
-    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=30), title=dict(text=label, font=dict(size=13)))
+    fig.update_yaxes(autorange="reversed", automargin=True)
     return fig
 
 

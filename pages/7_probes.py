@@ -31,7 +31,8 @@ tabs = st.tabs([cells.FEATURE_LABELS.get(name, name) for name in ranking])
 for tab, (feature, scored) in zip(tabs, ranking.items()):
     with tab:
         chart, action = st.columns([2, 1])
-        chart.plotly_chart(figures.score_bars(scored[:LISTED_CELLS], cells.FEATURE_LABELS.get(feature, feature)),
+        chart.plotly_chart(figures.score_bars(scored[:LISTED_CELLS], cells.FEATURE_LABELS.get(feature, feature),
+                                               name=lambda c: dashboard.cell_name(loaded, c)),
                            key=f"probe_bars_{feature}", on_select="rerun", selection_mode="points")
         clicked = dashboard.clicked_cell(f"probe_bars_{feature}")
         if clicked is not None:

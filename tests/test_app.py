@@ -409,3 +409,50 @@ def test_sample_lines_at_a_neighbouring_variation_are_written_in_the_background(
     for rows, seed in zip(written, range(3, 6)):  # the lines the page would write itself
         np.testing.assert_allclose(rows, sampling.generate(model, 40, np.random.default_rng(seed), 0.7), atol=1e-5)
     assert dashboard.samples(model, "prefetch", 40, 0.7, range(3, 6))[0] is not None
+
+
+def heatmap_click(at: AppTest, key: str, step: int, row: int, cell: int) -> None:
+    """A click on a heatmap's marker at (step, row), as Streamlit reports it; customdata is [cell, c]."""
+    at.session_state[key] = {"selection": {"points": [
+        {"curve_number": 1, "point_index": 3, "x": step, "y": row, "customdata": [cell, 0.25]}],
+        "point_indices": [3], "box": [], "lasso": []}}
+    at.run()
+    no_errors(at)
+
+
+def test_a_click_on_the_ordered_heatmap_chooses_the_cell_of_that_row(with_article):
+    at = page("ordered").run()
+    at.selectbox(key="ordered_metric").set_value("article").run()
+    order = json.loads((ARTICLE / "metadata.json").read_text())["sortOrder"]
+    heatmap_click(at, "ordered_heatmap", step=30, row=200, cell=order[200])
+    assert at.number_input(key="ordered_cell").value == order[200]
+    assert at.number_input(key="ordered_row").value == 200
+    assert at.slider(key="ordered_step").value == 30
+    assert f"row 200 · cell {order[200]}" in json.dumps(charts(at)[0], ensure_ascii=False)
+
+
+def test_a_click_on_the_watch_heatmap_colours_the_writing_by_that_cell():
+    at = page("watch").run()
+    at.session_state["watch_canvas_0"] = canvas_value([cursive(), cursive(300, 3)])
+    at.run()
+    heatmap_click(at, "watch_heatmap", step=7, row=321, cell=321)
+    assert at.number_input(key="watch_cell").value == 321
+    assert at.slider(key="watch_step").value == 7
+    assert "cell 321" in json.dumps(charts(at)[0], ensure_ascii=False)  # the colour bar names it
+    assert "step 7" in json.dumps(charts(at)[2]["data"])  # the ruler follows
+
+
+def test_probe_bars_name_cells_by_row_on_the_article_model(with_article):
+    import dashboard
+
+    at = page("probes")
+    at.session_state["chosen_model"] = dashboard.ARTICLE
+    at.run()
+    no_errors(at)
+    order = json.loads((ARTICLE / "metadata.json").read_text())["sortOrder"]
+    rows_of = {cell: row for row, cell in enumerate(order)}
+    bars = [c for c in charts(at) if c["data"] and c["data"][0].get("type") == "bar"]
+    assert bars
+    labels = bars[0]["data"][0]["y"]
+    cell = int(labels[0].split()[1])
+    assert labels[0] == f"cell {cell} · row {rows_of[cell]}"
