@@ -326,27 +326,37 @@ def sampler_weights(mix, variation: float) -> np.ndarray:
     return pi / pi.sum()
 
 
+def ring_points(shape) -> np.ndarray:
+    """The (x, y) corners of an SVG path shape "M x,y L x,y ... Z"."""
+    corners = shape.path.replace("M", "").replace("Z", "").split("L")
+    return np.array([[float(v) for v in corner.split(",")] for corner in corners])
+
+
 @pytest.mark.parametrize("variation", [1.0, 0.5, 0.0])
 def test_mixture_figure_draws_the_weighty_components_centred_on_their_means(mix, variation):
     fig = mixture_figure(mix, variation=variation)
     pi = sampler_weights(mix, variation)
     kept = np.flatnonzero(pi >= 1e-3)
-    rings, pen = fig.data[:-1], fig.data[-1]
+    rings, (centres, pen) = fig.layout.shapes, fig.data
     assert len(rings) == len(kept)
     assert np.allclose(xy(pen), [[0.0, 0.0]])
     drawn_order = []
     for ring in rings:
-        centre = xy(ring)[:-1].mean(axis=0)
+        assert ring.xref == "x" and ring.yref == "y"
+        centre = ring_points(ring)[:-1].mean(axis=0)
         k = int(np.argmin(np.hypot(mix.mu_x - centre[0], mix.mu_y - centre[1])))
-        np.testing.assert_allclose(centre, [mix.mu_x[k], mix.mu_y[k]], atol=1e-5)
-        assert f"weight {pi[k]:.3f}" in ring.hovertemplate
+        np.testing.assert_allclose(centre, [mix.mu_x[k], mix.mu_y[k]], atol=1e-3)
         drawn_order.append(pi[k])
     assert drawn_order == sorted(drawn_order)  # the heaviest on top
+    hover = np.asarray(centres.customdata)  # [component, weight] for each ellipse, in the same order
+    np.testing.assert_array_equal(np.sort(hover[:, 0].astype(int)), kept)
+    np.testing.assert_allclose(hover[:, 1], pi[hover[:, 0].astype(int)], rtol=1e-6)
+    np.testing.assert_allclose(xy(centres), np.stack([mix.mu_x, mix.mu_y], 1)[hover[:, 0].astype(int)], rtol=1e-6)
 
 
 def test_mixture_figure_ellipses_grow_bolder_with_their_weight(mix):
     fig = mixture_figure(mix, variation=1.0)
-    rings = fig.data[:-1]
+    rings = fig.layout.shapes
     assert len(rings) >= 2, "the fixture's mixture should have several visible components"
     weights = np.sort(sampler_weights(mix, 1.0))[-len(rings):]  # drawn lightest first
     assert len(np.unique(weights)) == len(weights)
@@ -359,10 +369,10 @@ def test_mixture_figure_ellipses_grow_bolder_with_their_weight(mix):
     # and one of a tenth of its weight is clearly fainter
     assert fills[-1] == pytest.approx(max(fills)) and fills[-1] >= 0.5 and outlines[-1] == pytest.approx(1.0)
     tenth = mixture_figure(mix._replace(log_pi=np.log(np.array([0.1, 1.0, 0.0001]) / 1.1001)), variation=1.0)
-    light, heavy = tenth.data[0], tenth.data[1]
+    light, heavy = tenth.layout.shapes[0], tenth.layout.shapes[1]
     assert rgba_alpha(light.fillcolor) < 0.2 * rgba_alpha(heavy.fillcolor)
     assert light.line.width < heavy.line.width / 2
-    assert all(ring.opacity in (None, 1) for ring in fig.data)  # no trace-wide fading on top
+    assert all(ring.opacity in (None, 1) for ring in rings)  # no shape-wide fading on top
 
 
 @pytest.mark.parametrize("title", ["", "The next point", "Point 41"])
