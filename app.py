@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import streamlit as st
 
 import dashboard
@@ -19,7 +17,7 @@ st.markdown(
 loaded = dashboard.current_model()
 if loaded is not None:
     st.subheader(f"Loaded: {loaded.label}")
-    samples = Path(loaded.key.rsplit("@", 1)[0]).with_name("samples.png") if loaded.label == dashboard.OURS else None
+    samples = dashboard.default_weights().with_name("samples.png") if loaded.label == dashboard.OURS else None
     summary, picture = st.columns([3, 2]) if samples is not None and samples.exists() else (st.container(), None)
     summary.markdown(dashboard.model_summary(loaded))
     if picture is not None:

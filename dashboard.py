@@ -233,14 +233,12 @@ def current_model() -> LoadedModel | None:
                 return None
             return _loaded(path, OURS)
         if choice == ARTICLE:
-            path = article_weights_path()
-            if path is None:
-                if problem := article_dir_problem():
-                    st.warning(problem)
-                st.info("The article's model is not downloaded yet: use the button in the sidebar.")
-                return None
             if problem := article_dir_problem():
                 st.warning(problem)
+            path = article_weights_path()
+            if path is None:
+                st.info("The article's model is not downloaded yet: use the button in the sidebar.")
+                return None
             return _loaded(path, ARTICLE)
         path = st.session_state.get("uploaded_weights")
         if not path:
@@ -384,7 +382,7 @@ def surprise(_model: Model, model_key: str, rows: np.ndarray) -> np.ndarray:
 @st.cache_data(max_entries=64, show_spinner=False)
 def prediction(_model: Model, model_key: str, rows: np.ndarray):
     """The mixture that predicted each row (the evaluation protocol's run), as a record."""
-    h = evaluate.prediction_states(_model, rows)
+    h, _ = line_states(_model, model_key, rows)
     return mixture(_model, h)
 
 
@@ -466,8 +464,8 @@ def futures(loaded: LoadedModel, rows: np.ndarray, variation: float, count: int,
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def line_states(_model: Model, model_key: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """h and c (T, cells) along a line by the evaluation protocol (:func:`inkcore.sampling.line_states`)."""
-    states = sampling.line_states(_model, rows)
+    """h and c (T, cells) along a line by the evaluation protocol (:func:`inkcore.evaluate.line_states`)."""
+    states = evaluate.line_states(_model, rows)
     return states.h, states.c
 
 
@@ -770,13 +768,18 @@ def delete_entry(handwriting: HandwritingStore, entry_id: int) -> None:
 # --- Cells ---------------------------------------------------------------------------
 
 
+def selected_points(chart_key: str) -> list:
+    """The points of the selection a click left on the chart keyed ``chart_key``, if any."""
+    try:  # a plotly chart's state is a dict-like record, not a dict
+        return list(st.session_state[chart_key]["selection"]["points"])
+    except (KeyError, TypeError, AttributeError):
+        return []
+
+
 def heatmap_click(chart_key: str, cell_key: str, step_key: str) -> None:
     """Carry a new click on a cell heatmap (see inkcore.figures.cell_heatmap) into
     the cell and step widgets; call before those widgets are drawn."""
-    try:  # a plotly chart's state is a dict-like record, not a dict
-        points = list(st.session_state[chart_key]["selection"]["points"])
-    except (KeyError, TypeError, AttributeError):
-        points = []
+    points = selected_points(chart_key)
     if not points:
         return
     point = points[0]
@@ -794,10 +797,7 @@ def heatmap_click(chart_key: str, cell_key: str, step_key: str) -> None:
 
 def clicked_cell(chart_key: str) -> int | None:
     """The cell of a bar just clicked (its customdata[0]) in the score chart ``chart_key``, once per click."""
-    try:  # a plotly chart's state is a dict-like record, not a dict
-        points = list(st.session_state[chart_key]["selection"]["points"])
-    except (KeyError, TypeError, AttributeError):
-        points = []
+    points = selected_points(chart_key)
     seen = f"{chart_key}_seen"
     custom = points[0].get("customdata") if points else None
     if isinstance(custom, dict):  # a typed array's row comes back keyed by position
@@ -828,6 +828,11 @@ def article_cell_order() -> cells.CellOrder | None:
     path = local / "metadata.json" if local else downloads.cached("metadata")
     if path is None or not Path(path).exists():
         return None
+    return _article_order(str(path), Path(path).stat().st_mtime)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def _article_order(path: str, modified: float) -> cells.CellOrder | None:
     try:
         return cells.article_order(read_stroke_json(path))
     except (DataError, KeyError, TypeError, ValueError):
@@ -849,10 +854,7 @@ def cell_step_controls(prefix: str, cells: int, last: int, default_cell: int, la
 
 def ruler_click(chart_key: str, step_key: str) -> None:
     """Carry a new click on a step ruler (:func:`inkcore.figures.step_ruler`) into the step widget."""
-    try:
-        points = list(st.session_state[chart_key]["selection"]["points"])
-    except (KeyError, TypeError, AttributeError):
-        points = []
+    points = selected_points(chart_key)
     x = points[0].get("x") if points else None
     if x is None or st.session_state.get(f"{chart_key}_seen") == x:
         return

@@ -13,7 +13,7 @@ from typing import Iterable
 
 import numpy as np
 
-from inkcore.model import LogLikelihood, Model, log_likelihood, mixture, run
+from inkcore.model import LogLikelihood, LSTMState, Model, log_likelihood, mixture, run
 from inkcore.strokes import model_inputs
 
 #: Lines are read this many at a time: one batched run is far faster than many.
@@ -32,10 +32,16 @@ class Score:
         return asdict(self)
 
 
+def line_states(model: Model, rows: np.ndarray) -> LSTMState:
+    """States (T, cells) along a line by the evaluation protocol: state ``t`` has read
+    the zero row and rows ``0..t-1``, so its mixture predicts row ``t``."""
+    recording = run(model, model_inputs(np.asarray(rows, dtype=np.float64))[:, None, :])
+    return LSTMState(recording.h[:, 0], recording.c[:, 0])
+
+
 def prediction_states(model: Model, rows: np.ndarray) -> np.ndarray:
-    """Hidden states (T, cells) whose mixtures predict each row: state t has read
-    the zero row and rows 0..t-1."""
-    return run(model, model_inputs(rows)[:, None, :]).h[:, 0]
+    """Hidden states (T, cells) whose mixtures predict each row (:func:`line_states`)."""
+    return line_states(model, rows).h
 
 
 def line_log_likelihood(model: Model, rows: np.ndarray) -> LogLikelihood:

@@ -215,7 +215,7 @@ def mixture_figure(mix: Mixture, variation: float = 1.0, height: int = 260, titl
         fig.add_shape(type="path", path=path, xref="x", yref="y",
                       **_ellipse_style(float(pi[k] / pi.max())))
     fig.add_trace(go.Scatter(
-        x=mix.mu_x[shown], y=mix.mu_y[shown], mode="markers", marker=dict(size=4, color="rgba(46,134,171,0.9)"),
+        x=mix.mu_x[shown], y=mix.mu_y[shown], mode="markers", marker=dict(size=4, color="rgb({}, {}, {})".format(*MIXTURE_RGB)),
         customdata=np.stack([np.asarray(shown, dtype=float), pi[shown]], axis=1) if shown else None,
         hovertemplate="component %{customdata[0]:.0f}<br>weight %{customdata[1]:.3f}<extra></extra>",
     ))

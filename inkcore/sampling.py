@@ -12,6 +12,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from inkcore.evaluate import line_states
 from inkcore.model import LSTMState, Mixture, Model, blas_threads_for, mixture, run, step, zero_state
 from inkcore.strokes import model_inputs
 
@@ -137,7 +138,6 @@ def generate_seeded(model: Model, steps: int, seeds, variation: float = SAMPLE_V
             done[i] = line  # already long enough: its first ``steps`` rows are the line
         else:
             groups.setdefault(0 if line is None else len(line.rows), []).append(i)
-    cells = model.config.cells
     for have, members in groups.items():
         generators = []
         for i in members:
@@ -153,8 +153,7 @@ def generate_seeded(model: Model, steps: int, seeds, variation: float = SAMPLE_V
         written = continue_from(model, state, last, steps - have, PenStreams(generators), variation)
         for k, i in enumerate(members):
             rows = written.rows[k] if not have else np.vstack([begun[i].rows, written.rows[k]])
-            done[i] = SeededLine(rows, written.state.h[k].reshape(cells), written.state.c[k].reshape(cells),
-                                 generators[k].bit_generator.state)
+            done[i] = SeededLine(rows, written.state.h[k], written.state.c[k], generators[k].bit_generator.state)
     return done
 
 
@@ -189,13 +188,6 @@ class Futures(NamedTuple):
     eos: np.ndarray  # (T,) the pen-lift probability the model gave each real row
 
 
-def line_states(model: Model, rows: np.ndarray) -> LSTMState:
-    """States (T, cells) along a line by the evaluation protocol: state ``t`` has
-    read the zero row and rows ``0..t-1``, so it predicts row ``t``."""
-    recording = run(model, model_inputs(np.asarray(rows, dtype=np.float64))[:, None, :])
-    return LSTMState(recording.h[:, 0], recording.c[:, 0])
-
-
 def futures_after(
     model: Model,
     states: LSTMState,
@@ -210,7 +202,7 @@ def futures_after(
 ) -> np.ndarray:
     """``futures`` continuations (P, futures, steps, 3) of ``steps`` rows after each
     of the line's ``points`` (indices into ``rows``), from the line's ``states``
-    (:func:`line_states`).
+    (:func:`inkcore.evaluate.line_states`).
 
     Future ``[p, n]`` starts from the state that has read rows ``0..points[p]``.
     Futures are drawn as batches of ``chunk_points`` x ``futures`` pens, so a

@@ -196,10 +196,14 @@ def load_article(path: str | os.PathLike, dtype=np.float32) -> tuple[Model, dict
     return _validated(path, config, arrays, dtype), metadata
 
 
+def _codes(values: np.ndarray, scale: float) -> np.ndarray:
+    """Values as the article's byte codes, before saturation: outside 0..255 beyond +-scale."""
+    return np.rint(np.asarray(values, np.float64) / scale * ARTICLE_ZERO_BYTE) + ARTICLE_ZERO_BYTE
+
+
 def quantize(values: np.ndarray, scale: float) -> np.ndarray:
     """Values to the article's bytes; values beyond +-scale saturate."""
-    codes = np.rint(np.asarray(values, np.float64) / scale * ARTICLE_ZERO_BYTE) + ARTICLE_ZERO_BYTE
-    return np.clip(codes, 0, 255).astype(np.uint8)
+    return np.clip(_codes(values, scale), 0, 255).astype(np.uint8)
 
 
 def beyond_article_scales(model: Model) -> dict[str, int]:
@@ -207,7 +211,7 @@ def beyond_article_scales(model: Model) -> dict[str, int]:
     scales are fixed, so values beyond them would saturate (see :func:`quantize`)."""
     counts = {}
     for name, scale in ARTICLE_TENSORS:
-        codes = np.rint(np.asarray(getattr(model, name), np.float64) / scale * ARTICLE_ZERO_BYTE) + ARTICLE_ZERO_BYTE
+        codes = _codes(getattr(model, name), scale)
         counts[name] = int(np.count_nonzero((codes < 0) | (codes > 255)))
     return counts
 

@@ -28,13 +28,13 @@ variation, count, steps = futures_controls()
 rows, note = dashboard.limit_points(rows)
 if note:
     st.info(note)
-eos = dashboard.prediction(loaded.model, loaded.key, rows).eos
+mix = dashboard.prediction(loaded.model, loaded.key, rows)
 
 
 def step_figure(at: int):
     """One point's futures, drawn on their own: a slider move costs milliseconds."""
     drawn, turns = dashboard.point_futures(loaded.model, loaded.key, rows, at, variation, count, steps, seed=0)
-    return figures.possibility_figure(rows, drawn[None], turns[None], eos, at, points=np.array([at]))
+    return figures.possibility_figure(rows, drawn[None], turns[None], mix.eos, at, points=np.array([at]))
 
 
 whole = st.toggle("Show every point's futures at once", value=False, key="futures_whole")
@@ -57,7 +57,6 @@ if not whole:
         st.rerun()
     chart.plotly_chart(step_figure(at), key="futures_chart", theme=None)
     if at + 1 < len(rows):
-        mix = dashboard.prediction(loaded.model, loaded.key, rows)
         distribution.plotly_chart(figures.mixture_figure(mix.take(at + 1), variation, title=f"Point {at + 1}"),
                                   key="futures_mixture")
 else:
