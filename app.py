@@ -1,8 +1,8 @@
 import streamlit as st
 
-import dashboard
+from dashboard import frame, models
 
-dashboard.page_setup("Home", heading="inkcore")
+frame.page_setup("Home", heading="inkcore")
 st.markdown(
     "Look inside a neural network that writes by hand. The network is the one of "
     "Graves (2013), *Generating Sequences With Recurrent Neural Networks*, section 4.2: "
@@ -14,15 +14,15 @@ st.markdown(
     "that track pen lifts, position and direction for you."
 )
 
-loaded = dashboard.current_model()
+loaded = models.current_model()
 if loaded is not None:
     st.subheader(f"Loaded: {loaded.label}")
-    samples = dashboard.default_weights().with_name("samples.png") if loaded.label == dashboard.OURS else None
+    samples = models.default_weights().with_name("samples.png") if loaded.label == models.OURS else None
     summary, picture = st.columns([3, 2]) if samples is not None and samples.exists() else (st.container(), None)
-    summary.markdown(dashboard.model_summary(loaded))
+    summary.markdown(models.model_summary(loaded))
     if picture is not None:
         picture.image(str(samples), caption="Lines it wrote by itself (variation 0.65), from its model card.")
 
 st.subheader("Experiments")
-for script, title, icon, what in dashboard.PAGES[1:]:
+for script, title, icon, what in frame.PAGES[1:]:
     st.page_link(script, label=f"**{title}**: {what}", icon=icon)

@@ -3,14 +3,14 @@ import time
 
 import streamlit as st
 
-import dashboard
+from dashboard import cached, frame, handwriting, models, pen
 from inkcore import figures, sampling
 
-dashboard.page_setup("Write with the model")
+frame.page_setup("Write with the model")
 st.caption("Write on the canvas. After each stroke the model reads everything you wrote and "
            "continues it, in your style. Its prediction is drawn from a copy of its state, "
            "so predicting never changes what it has read.")
-loaded = dashboard.require_model()
+loaded = models.require_model()
 
 #: Play draws the continuation in about this many frames, this many seconds apart.
 ANIMATION_FRAMES = 60
@@ -19,10 +19,10 @@ FRAME_SECONDS = 0.03
 
 def continuation_controls() -> tuple[int, float, int]:
     left, middle, right = st.columns(3)
-    length = left.slider("Length (steps)", 5, 400, key=dashboard.remembered("write_length", 20))
+    length = left.slider("Length (steps)", 5, 400, key=frame.remembered("write_length", 20))
     variation = middle.slider("Variation", 0.0, 1.5, step=0.05,
-                              key=dashboard.remembered("write_variation", sampling.WRITE_VARIATION))
-    candidates = right.slider("Candidates", 1, 6, key=dashboard.remembered("write_candidates", 1))
+                              key=frame.remembered("write_variation", sampling.WRITE_VARIATION))
+    candidates = right.slider("Candidates", 1, 6, key=frame.remembered("write_candidates", 1))
     return length, variation, candidates
 
 
@@ -40,11 +40,11 @@ def forget_other_animations(continuation: tuple) -> None:
 
 
 length, variation, candidates = continuation_controls()
-writing = dashboard.canvas_writing("write")
+writing = pen.canvas_writing("write")
 seed = st.session_state.setdefault("write_seed", 0)
 buttons = st.columns([1, 1, 1, 1, 3])
 if buttons[0].button("Clear", icon=":material/delete:", key="write_clear"):
-    dashboard.clear_canvas("write")
+    pen.clear_canvas("write")
     reset_animation()
     st.rerun()
 if buttons[1].button("Re-sample", icon=":material/casino:", key="write_resample"):
@@ -52,9 +52,9 @@ if buttons[1].button("Re-sample", icon=":material/casino:", key="write_resample"
 play = buttons[2].button("Play", icon=":material/play_arrow:", key="write_play")
 pause = buttons[3].button("Pause", icon=":material/pause:", key="write_pause")
 with buttons[4]:
-    dashboard.save_controls(writing.rows, "write")
+    handwriting.save_controls(writing.rows, "write")
 
-message = dashboard.writing_message(writing)
+message = pen.writing_message(writing)
 if message:
     st.info(message)
     st.stop()
@@ -65,7 +65,7 @@ if pause and "write_frame" in st.session_state:  # Pause reruns the page while P
 elif not st.session_state.get("write_paused"):  # an animation cut short by anything else is over
     reset_animation()
 paused_at = st.session_state.get("write_frame")
-result = dashboard.continuation(loaded.model, loaded.key, writing.rows, length, variation, candidates, seed)
+result = cached.continuation(loaded.model, loaded.key, writing.rows, length, variation, candidates, seed)
 chart, distribution = st.columns([3, 1])
 with chart:
     frame = st.empty()
@@ -79,7 +79,7 @@ with chart:
         paused_at = None
     frame.plotly_chart(figures.continuation_figure(writing.rows, result.rows, paused_at), key="write_chart")
 with distribution:
-    mix = dashboard.next_mixture(loaded.model, loaded.key, writing.rows)
+    mix = cached.next_mixture(loaded.model, loaded.key, writing.rows)
     st.plotly_chart(figures.mixture_figure(mix, variation, title="The next point"), key="write_mixture")
     st.caption("Each ellipse is one of the 20 mixture components (2 σ, at this variation); "
                "the bolder it is, the more weight it has. Above it, the probability that the pen "

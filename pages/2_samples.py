@@ -4,33 +4,33 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-import dashboard
+from dashboard import frame, library, models, sampled
 from inkcore import figures, render, sampling
 
 #: The Variation slider's end and step.
 VARIATION_MAX, VARIATION_STEP = 1.5, 0.05
 
-dashboard.page_setup("The model writes")
+frame.page_setup("The model writes")
 st.caption("Lines the model writes by itself, from a blank state, one point at a time. "
            "Variation scales how far each point may stray from the model's likeliest choice.")
-loaded = dashboard.require_model()
+loaded = models.require_model()
 
 
 def sample_controls() -> tuple[int, int, float, int]:
     a, b, c, d = st.columns(4)
-    count = a.slider("Samples", 1, 12, key=dashboard.remembered("samples_count", 6))
+    count = a.slider("Samples", 1, 12, key=frame.remembered("samples_count", 6))
     steps = b.slider("Length (steps)", 50, 1500, step=50,
-                     key=dashboard.remembered("samples_steps", dashboard.SAMPLE_STEPS))
+                     key=frame.remembered("samples_steps", library.SAMPLE_STEPS))
     variation = c.slider("Variation", 0.0, VARIATION_MAX, step=VARIATION_STEP,
-                         key=dashboard.remembered("samples_variation", sampling.SAMPLE_VARIATION))
-    seed = d.number_input("Seed", 0, 10**6, key=dashboard.remembered("samples_seed", 1))
+                         key=frame.remembered("samples_variation", sampling.SAMPLE_VARIATION))
+    seed = d.number_input("Seed", 0, 10**6, key=frame.remembered("samples_seed", 1))
     return count, steps, round(variation, 2), int(seed)  # 0.7, not the slider's 0.7000000000000001
 
 
 count, steps, variation, seed = sample_controls()
 with st.spinner("Writing…"):
     # line i is seeded seed + i and cached alone, so a change of count draws only the lines it adds
-    lines = dashboard.samples(loaded.model, loaded.key, steps, variation, range(seed, seed + count))
+    lines = sampled.samples(loaded.model, loaded.key, steps, variation, range(seed, seed + count))
 # the Variation slider's next notch is written in the background while the reader looks:
 # both ways on a first visit, then the way the slider last moved (other changes start nothing)
 previous = st.session_state.get("_samples_variation_seen")
@@ -38,8 +38,8 @@ st.session_state._samples_variation_seen = variation
 if previous is None or previous != variation:
     ways = (1, -1) if previous is None else (1 if variation > previous else -1,)
     ahead = [round(variation + way * VARIATION_STEP, 2) for way in ways]
-    dashboard.prefetch_samples(loaded.model, loaded.key, steps, [v for v in ahead if 0 <= v <= VARIATION_MAX],
-                               range(seed, seed + count))
+    sampled.prefetch_samples(loaded.model, loaded.key, steps, [v for v in ahead if 0 <= v <= VARIATION_MAX],
+                             range(seed, seed + count))
 grid = st.columns(2)
 for index, rows in enumerate(lines):
     with grid[index % 2]:

@@ -3,37 +3,37 @@ import time
 import numpy as np
 import streamlit as st
 
-import dashboard
+from dashboard import cached, controls, frame, models, sampled
 from inkcore import figures, sampling
 
-dashboard.page_setup("Possibility space")
+frame.page_setup("Possibility space")
 st.caption("At every point of a line, the model could have gone many ways. Each hair is one of "
            "the futures it could have drawn from there: green where it veers right of the path "
            "actually taken, orange where it veers left. Grey circles grow with the model's "
            "expectation that the pen lifts.")
-loaded = dashboard.require_model()
+loaded = models.require_model()
 
 
 def futures_controls() -> tuple[float, int, int]:
     a, b, c = st.columns(3)
     variation = a.select_slider("Variation", (0.1, 0.3, 0.5, 0.65, 0.9, 1.2),
-                                key=dashboard.remembered("futures_variation", sampling.SAMPLE_VARIATION))
-    count = b.slider("Futures per point", 5, 100, step=5, key=dashboard.remembered("futures_count", sampling.FUTURES))
-    steps = c.slider("Steps per future", 2, 20, key=dashboard.remembered("futures_steps", sampling.FUTURE_STEPS))
+                                key=frame.remembered("futures_variation", sampling.SAMPLE_VARIATION))
+    count = b.slider("Futures per point", 5, 100, step=5, key=frame.remembered("futures_count", sampling.FUTURES))
+    steps = c.slider("Steps per future", 2, 20, key=frame.remembered("futures_steps", sampling.FUTURE_STEPS))
     return variation, count, steps
 
 
-rows = dashboard.line_source(loaded, "futures")
+rows = controls.line_source(loaded, "futures")
 variation, count, steps = futures_controls()
-rows, note = dashboard.limit_points(rows)
+rows, note = controls.limit_points(rows)
 if note:
     st.info(note)
-mix = dashboard.prediction(loaded.model, loaded.key, rows)
+mix = cached.prediction(loaded.model, loaded.key, rows)
 
 
 def step_figure(at: int):
     """One point's futures, drawn on their own: a slider move costs milliseconds."""
-    drawn, turns = dashboard.point_futures(loaded.model, loaded.key, rows, at, variation, count, steps, seed=0)
+    drawn, turns = cached.point_futures(loaded.model, loaded.key, rows, at, variation, count, steps, seed=0)
     return figures.possibility_figure(rows, drawn[None], turns[None], mix.eos, at, points=np.array([at]))
 
 
@@ -42,7 +42,7 @@ if not whole:
     last = len(rows) - 1
     if "futures_played_to" in st.session_state:  # Play leaves the slider where it stopped
         st.session_state.futures_at = st.session_state.pop("futures_played_to")
-    dashboard.clamp_state("futures_at", last, default=min(last, 40))
+    controls.clamp_state("futures_at", last, default=min(last, 40))
     at = st.slider("Step", 0, max(last, 1), key="futures_at", disabled=last == 0)
     at = min(at, last)
     play = st.button("Play along the line", icon=":material/play_arrow:", key="futures_play",
@@ -60,9 +60,9 @@ if not whole:
         distribution.plotly_chart(figures.mixture_figure(mix.take(at + 1), variation, title=f"Point {at + 1}"),
                                   key="futures_mixture")
 else:
-    result, turns, every = dashboard.futures(loaded, rows, variation, count, steps, seed=0)
+    result, turns, every = sampled.futures(loaded, rows, variation, count, steps, seed=0)
     if every > 1:
         st.info(f"{count} futures of {steps} steps at all {len(rows):,} points would take long to draw and to "
-                f"show: they are drawn at every {dashboard.ordinal(every)} point. Fewer futures or steps draw "
+                f"show: they are drawn at every {sampled.ordinal(every)} point. Fewer futures or steps draw "
                 "them at more points.")
     st.plotly_chart(figures.possibility_figure(rows, result.rows, turns, result.eos), key="futures_all")

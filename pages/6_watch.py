@@ -1,32 +1,32 @@
 import streamlit as st
 
-import dashboard
+from dashboard import cached, cell_names, controls, frame, handwriting, models, pen
 from inkcore import figures
 
-dashboard.page_setup("Write and watch")
+frame.page_setup("Write and watch")
 st.caption("Write on the canvas: after every stroke, all 500 cells are recomputed for everything you wrote. "
            "Move along your writing with the step slider; pick a cell, or click the heatmap, to colour "
            "your strokes by it.")
-loaded = dashboard.require_model()
-writing = dashboard.canvas_writing("watch")
+loaded = models.require_model()
+writing = pen.canvas_writing("watch")
 clear, save = st.columns([1, 6])
 if clear.button("Clear", key="watch_clear"):
-    dashboard.clear_canvas("watch")
+    pen.clear_canvas("watch")
     st.rerun()
 with save:
-    dashboard.save_controls(writing.rows, "watch")
-message = dashboard.writing_message(writing)
+    handwriting.save_controls(writing.rows, "watch")
+message = pen.writing_message(writing)
 if message:
     st.info(message)
     st.stop()
 
-_, c = dashboard.recording(loaded.model, loaded.key, writing.rows)
-cell, step = dashboard.cell_step_controls("watch", c.shape[1], len(c) - 1, dashboard.ARTICLE_CELL, follow_end=True)
-dashboard.order_caption(loaded, cell)
+_, c = cached.recording(loaded.model, loaded.key, writing.rows)
+cell, step = controls.cell_step_controls("watch", c.shape[1], len(c) - 1, controls.ARTICLE_CELL, follow_end=True)
+cell_names.order_caption(loaded, cell)
 st.plotly_chart(figures.coloured_path_figure(writing.rows, c[:, cell], figures.CELL_SCALE,
-                                             dashboard.cell_name(loaded, cell),
+                                             cell_names.cell_name(loaded, cell),
                                              midpoint=0.0, marker_at=step), key="watch_stroke")
 st.plotly_chart(figures.state_figure(c, step), key="watch_state")
-dashboard.step_ruler("watch", len(c), step)
+controls.step_ruler("watch", len(c), step)
 st.plotly_chart(figures.cell_heatmap(c, selected_cell=cell, height=460), key="watch_heatmap",
                 on_select="rerun", selection_mode="points")

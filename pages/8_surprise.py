@@ -1,21 +1,21 @@
 import numpy as np
 import streamlit as st
 
-import dashboard
+from dashboard import cached, controls, frame, models
 from inkcore import figures
 
-dashboard.page_setup("Surprise")
+frame.page_setup("Surprise")
 st.caption("How unlikely the model found each point of a line: its negative log-likelihood in nats, "
            "the quantity training minimises. Hot points are where the writing did what the model "
            "did not expect.")
-loaded = dashboard.require_model()
-rows = dashboard.line_source(loaded, "surprise", default="article:1")
-nll = dashboard.surprise(loaded.model, loaded.key, rows)
+loaded = models.require_model()
+rows = controls.line_source(loaded, "surprise", default="article:1")
+nll = cached.surprise(loaded.model, loaded.key, rows)
 mean, other, points = st.columns(3)
 mean.metric(f"{loaded.label}: nats per point", f"{np.mean(nll):.3f}")
-rival = dashboard.other_model(loaded)
+rival = models.other_model(loaded)
 if rival is not None:
-    rival_nll = dashboard.surprise(rival.model, rival.key, rows)
+    rival_nll = cached.surprise(rival.model, rival.key, rows)
     other.metric(f"{rival.label}: nats per point", f"{np.mean(rival_nll):.3f}",
                  delta=f"{np.mean(rival_nll) - np.mean(nll):+.3f}", delta_color="inverse")
 points.metric("Points", f"{len(nll):,}")

@@ -3,19 +3,19 @@ import os
 
 import streamlit as st
 
-import dashboard
+from dashboard import article, frame, handwriting, library
 from inkcore.library import StoreError, read_settings, write_setting
 
-dashboard.page_setup("Example library")
+frame.page_setup("Example library")
 st.caption("Every page can open these lines: your saved handwriting, the article's validation lines, "
            "and the validation and test lines of your own IAM-OnDB copy.")
 
 st.subheader("Your handwriting")
 if "library_error" in st.session_state:
     st.error(st.session_state.pop("library_error"))
-handwriting = dashboard.store_or_message()
-dashboard.import_controls(handwriting)
-entries = dashboard.saved_entries(handwriting)
+store = handwriting.store_or_message()
+handwriting.import_controls(store)
+entries = handwriting.saved_entries(store)
 if not entries:
     st.info("Nothing saved yet. Write on any canvas and use “Save to the library”.")
 for entry in entries:
@@ -25,27 +25,27 @@ for entry in entries:
     with rename.popover("Rename"):
         new_name = st.text_input("New name", entry.name, key=f"rename_text_{entry.id}")
         if st.button("Rename", key=f"rename_{entry.id}"):
-            dashboard.rename_entry(handwriting, entry.id, new_name)
+            handwriting.rename_entry(store, entry.id, new_name)
             st.rerun()
     if delete.button("Delete", key=f"delete_{entry.id}"):
-        dashboard.delete_entry(handwriting, entry.id)
+        handwriting.delete_entry(store, entry.id)
         st.rerun()
 
 st.subheader("The article's validation lines")
-if problem := dashboard.article_dir_problem():
+if problem := article.article_dir_problem():
     st.warning(problem)
-folder = dashboard.article_validation_folder()
+folder = article.validation_folder()
 if folder is None:
     st.write("200 held-out IAM-OnDB lines, as the article used them, downloaded from its public repository.")
-    dashboard.library_download_controls()
+    article.validation_download_controls()
 else:
     st.write(f"Read from `{folder}`.")
 
 st.subheader("Your IAM-OnDB copy")
 st.write("IAM-OnDB is free for non-commercial research from its owners. Point inkcore at your copy "
-         f"(a `lineStrokes` folder, `lineStrokes-all.tar.gz`, or a line set `.npz`), or set `{dashboard.IAM_ENV}`.")
+         f"(a `lineStrokes` folder, `lineStrokes-all.tar.gz`, or a line set `.npz`), or set `{library.IAM_ENV}`.")
 saved = read_settings().get("iam_source", "")
-if saved and not os.environ.get(dashboard.IAM_ENV):
+if saved and not os.environ.get(library.IAM_ENV):
     st.caption(f"Using `{saved}`, kept in your settings.")
 source = st.text_input("Path", key="iam_source_input", placeholder="/data/iam-ondb/lineStrokes-all.tar.gz")
 use, forget = st.columns([1, 5])
@@ -62,6 +62,6 @@ if saved and forget.button("Forget this copy", key="iam_forget"):
     except StoreError as error:
         st.warning(str(error))
     st.rerun()
-count = len(dashboard.iam_lines())
+count = len(library.iam_lines())
 if count:
     st.success(f"{count:,} validation and test lines are in the library.")

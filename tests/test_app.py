@@ -351,10 +351,10 @@ def test_the_iam_copy_chosen_in_the_app_is_kept_across_restarts(small_iam_copy):
 
 
 def test_sessions_asking_for_the_same_futures_compute_them_once(monkeypatch):
-    """dashboard.futures itself, from eight threads at once: the futures are computed once."""
+    """sampled.futures itself, from eight threads at once: the futures are computed once."""
     import threading
 
-    import dashboard
+    from dashboard import models, sampled
     from inkcore import sampling
 
     calls = []
@@ -366,12 +366,12 @@ def test_sessions_asking_for_the_same_futures_compute_them_once(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(sampling, "possible_futures", counted)
-    monkeypatch.setattr(dashboard.st, "progress", lambda *a, **k: type("Bar", (), {
+    monkeypatch.setattr(sampled.st, "progress", lambda *a, **k: type("Bar", (), {
         "progress": lambda self, *a, **k: None, "empty": lambda self: None})())
-    loaded = dashboard.LoadedModel(random_model(SMALL_CONFIG), {}, "test", "futures-once")
+    loaded = models.LoadedModel(random_model(SMALL_CONFIG), {}, "test", "futures-once")
     rows = random_rows(np.random.default_rng(0), 30)
     results = []
-    visitors = [threading.Thread(target=lambda: results.append(dashboard.futures(loaded, rows, 0.5, 4, 3, seed=0)))
+    visitors = [threading.Thread(target=lambda: results.append(sampled.futures(loaded, rows, 0.5, 4, 3, seed=0)))
                 for _ in range(8)]
     for thread in visitors:
         thread.start()
@@ -379,14 +379,14 @@ def test_sessions_asking_for_the_same_futures_compute_them_once(monkeypatch):
         thread.join()
     assert len(calls) == 1 and len(results) == 8
     assert all(r is results[0] for r in results)
-    dashboard.futures(loaded, rows, 0.6, 4, 3, seed=0)  # other settings: computed anew
+    sampled.futures(loaded, rows, 0.6, 4, 3, seed=0)  # other settings: computed anew
     assert len(calls) == 2
 
 
 def test_the_futures_cache_is_bounded():
-    import dashboard
+    from dashboard import cached
 
-    cache = dashboard._BoundedCache(size=2)
+    cache = cached.BoundedCache(size=2)
     assert cache.computing("other") is cache.computing("other")
     for key in ("line", "a", "b", "c"):
         cache.put(key, key)
@@ -394,21 +394,21 @@ def test_the_futures_cache_is_bounded():
 
 
 def test_sample_lines_at_a_neighbouring_variation_are_written_in_the_background():
-    import dashboard
+    from dashboard import cached, sampled
 
     model = random_model(SMALL_CONFIG)
-    with dashboard._PREFETCHING:  # another job at work: this one is not started
-        dashboard.prefetch_samples(model, "prefetch", 40, [0.8], range(3, 6))
-    dashboard.prefetch_samples(model, "prefetch", 40, [0.7], range(3, 6))
-    with dashboard._PREFETCHING:  # held until the background job is done
+    with sampled.PREFETCHING:  # another job at work: this one is not started
+        sampled.prefetch_samples(model, "prefetch", 40, [0.8], range(3, 6))
+    sampled.prefetch_samples(model, "prefetch", 40, [0.7], range(3, 6))
+    with sampled.PREFETCHING:  # held until the background job is done
         pass
-    cache = dashboard._sample_cache()
+    cache = cached.sample_cache()
     assert all(cache.get(("prefetch", 0.7, seed)) is not None for seed in range(3, 6))
     assert cache.get(("prefetch", 0.8, 3)) is None
     written = [cache.get(("prefetch", 0.7, seed)).rows for seed in range(3, 6)]
     for rows, seed in zip(written, range(3, 6)):  # the lines the page would write itself
         np.testing.assert_allclose(rows, sampling.generate(model, 40, np.random.default_rng(seed), 0.7), atol=1e-5)
-    assert dashboard.samples(model, "prefetch", 40, 0.7, range(3, 6))[0] is not None
+    assert sampled.samples(model, "prefetch", 40, 0.7, range(3, 6))[0] is not None
 
 
 def heatmap_click(at: AppTest, key: str, step: int, row: int, cell: int) -> None:
@@ -443,10 +443,10 @@ def test_a_click_on_the_watch_heatmap_colours_the_writing_by_that_cell():
 
 
 def test_probe_bars_name_cells_by_row_on_the_article_model(with_article):
-    import dashboard
+    from dashboard import models
 
     at = page("probes")
-    at.session_state["chosen_model"] = dashboard.ARTICLE
+    at.session_state["chosen_model"] = models.ARTICLE
     at.run()
     no_errors(at)
     order = json.loads((ARTICLE / "metadata.json").read_text())["sortOrder"]

@@ -211,13 +211,13 @@ def stroke_file_case(kind: str) -> Case:
     data, message = STROKE_FILES[kind]
 
     def check(tmp_path, monkeypatch):
-        import dashboard
+        from dashboard import handwriting
         from inkcore.data import DataError
 
         path = tmp_path / "strokes.json"
         path.write_bytes(data)
         with pytest.raises(DataError, match=message.replace("(", r"\(")):
-            dashboard.stroke_file_rows("strokes.json", data)  # the library page's import
+            handwriting.stroke_file_rows("strokes.json", data)  # the library page's import
         if kind != "one-row":  # the command line reads one row as it reads any
             out = tmp_path / "cells.npz"
             result = inkcore("cells", "--strokes", str(path), "--out", str(out))

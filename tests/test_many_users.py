@@ -12,7 +12,7 @@ one of them.
 
 Memory stays bounded: the server's resident size at its peak (VmHWM) must stay
 under :data:`RSS_LIMIT`; about 0.6 GB was measured. What bounds it is the caches, which every session
-shares: each ``st.cache_data`` in dashboard.py has ``max_entries`` (at most 256
+shares: each ``st.cache_data`` in dashboard/cached.py has ``max_entries`` (at most 256
 small results, 64 recordings and samples, 32 cell orders, 8 probe sets), the
 loaded models are a ``st.cache_resource`` of at most 6, and the possibility
 space keeps the futures of at most 12 lines (about 100 MB for a 600-point

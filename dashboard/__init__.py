@@ -1,0 +1,15 @@
+"""The dashboard's side of inkcore: the only code that knows both Streamlit and
+inkcore. Pages import these modules and render what they return:
+
+- ``frame``: every page's frame (title, sidebar links, model picker) and the
+  widget choices that outlive a page switch;
+- ``models``: the model chosen in the sidebar (inkcore's, the article's, uploaded);
+- ``article``: the article's files on this computer, and fetching them;
+- ``cached``: every ``st.cache_*`` wrapper, each with a bound;
+- ``sampled``: sample lines and possibility spaces shared by every session;
+- ``library``: the example library and pattern search across it;
+- ``handwriting``: the user's saved handwriting;
+- ``pen``: writing on a canvas;
+- ``controls``: a line to study, and the cell pages' pickers and clicks;
+- ``cell_names``: a cell's name by its row in the order last shown.
+"""

@@ -1,0 +1,204 @@
+"""Every cached result of the dashboard: the only module that calls
+``st.cache_resource`` or ``st.cache_data``.
+
+The loaded model is a ``st.cache_resource`` (one read-only object per weights
+file, shared by every session); pure results are ``st.cache_data`` keyed by the
+model's key and plain values (arguments named ``_model`` are not hashed: the
+key names the model). Every cache has a bound, so memory stays bounded however
+many sessions run; the README lists them. Lines the model writes and
+possibility spaces live in :class:`BoundedCache` objects made here and filled
+by :mod:`dashboard.sampled`.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from inkcore import cells, downloads, evaluate, sampling
+from inkcore.data import DataError, load_lines, read_article_lines, read_stroke_json
+from inkcore.library import DATABASE_NAME, HandwritingStore, data_folder
+from inkcore.model import LSTMState, Model, mixture
+from inkcore.strokes import from_points
+from inkcore.weights import load
+
+
+class BoundedCache:
+    """A small thread-safe LRU for results computed with a progress bar. ``computing(key)``
+    is a lock per key, so sessions that ask for the same result at once compute it once."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+        self.pending: dict = {}
+
+    def computing(self, key) -> threading.Lock:
+        with self.lock:
+            return self.pending.setdefault(key, threading.Lock())
+
+    def done(self, key) -> None:
+        with self.lock:
+            self.pending.pop(key, None)
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+# --- Models and the article's files ------------------------------------------------
+
+
+@st.cache_resource(max_entries=6, show_spinner="Loading the model…")
+def load_model(path: str, modified: float) -> tuple[Model, dict]:
+    return load(path)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def folder_differences(folder: str, stamp: tuple) -> list[str]:
+    """The files of a local article folder that differ from the pinned commit's;
+    ``stamp`` changes when the folder's files do."""
+    return downloads.folder_differences(folder)
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading the article's validation lines…")
+def article_lines(folder: str) -> dict[int, np.ndarray]:
+    return read_article_lines(folder)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def article_featured(path: str, modified: float) -> list[int]:
+    """The 16 examples the article's dropdown offered, from its metadata.json."""
+    try:
+        return [int(k) for k in read_stroke_json(path)["validationSamples"]]
+    except (DataError, KeyError, TypeError, ValueError):
+        return []
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def article_order(path: str, modified: float) -> cells.CellOrder | None:
+    """The article's own order of its model's cells, from its metadata.json."""
+    try:
+        return cells.article_order(read_stroke_json(path))
+    except (DataError, KeyError, TypeError, ValueError):
+        return None
+
+
+# --- What the model writes -----------------------------------------------------------
+
+
+@st.cache_resource
+def sample_cache() -> BoundedCache:
+    return BoundedCache(size=256)  # lines of at most 1,500 rows and their state: 40 kB each, 10 MB in all
+
+
+@st.cache_resource
+def futures_cache() -> BoundedCache:
+    # at most 1,000 points x 100 futures x 20 steps: 64 MB with their turns; typically 8 MB
+    return BoundedCache(size=6)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def continuation(_model: Model, model_key: str, rows: np.ndarray, steps: int, variation: float,
+                 candidates: int, seed: int) -> sampling.Continuation:
+    return sampling.continue_writing(_model, rows, steps, np.random.default_rng(seed), variation, candidates)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def next_mixture(_model: Model, model_key: str, rows: np.ndarray):
+    return sampling.next_mixture(_model, rows)
+
+
+@st.cache_data(max_entries=2048, show_spinner=False)  # 13 kB each at 50 x 8, 64 kB at most
+def point_futures(_model: Model, model_key: str, rows: np.ndarray, at: int, variation: float, count: int,
+                  steps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The futures (count, steps, 3) after one point of a line and their turns (count, steps).
+
+    Seeded by ``(seed, at)``, so a point shows the same futures however the reader
+    reached it: by the slider, by Play, or after leaving the page. About 10 ms
+    where the whole line's futures take a second or more.
+    """
+    h, c = line_states(_model, model_key, rows)
+    rng = np.random.default_rng((seed, at))
+    drawn = sampling.futures_after(_model, LSTMState(h, c), rows, np.array([at]), rng, variation, count, steps)
+    return drawn[0], sampling.future_turns(rows, drawn, np.array([at]))[0]
+
+
+# --- What the model reads ------------------------------------------------------------
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def recording(_model: Model, model_key: str, rows: np.ndarray):
+    rec = cells.record(_model, rows)
+    return rec.h, rec.c
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def line_states(_model: Model, model_key: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """h and c (T, cells) along a line by the evaluation protocol (:func:`inkcore.evaluate.line_states`)."""
+    states = evaluate.line_states(_model, rows)
+    return states.h, states.c
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def surprise(_model: Model, model_key: str, rows: np.ndarray) -> np.ndarray:
+    """Negative log-likelihood (T,) of each row under the model, by the evaluation protocol."""
+    return -evaluate.line_log_likelihood(_model, rows).total
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def prediction(_model: Model, model_key: str, rows: np.ndarray):
+    """The mixture that predicted each row (the evaluation protocol's run), as a record."""
+    h, _ = line_states(_model, model_key, rows)
+    return mixture(_model, h)
+
+
+@st.cache_data(max_entries=32, show_spinner="Ordering the cells with t-SNE…")
+def cell_order(_model: Model, model_key: str, example_keys: tuple[str, ...], activations: tuple[np.ndarray, ...],
+               metric: str, perplexity: float) -> cells.CellOrder:
+    return cells.order_cells(list(activations), metric=metric, perplexity=perplexity)
+
+
+@st.cache_data(max_entries=8, show_spinner="Probing every cell…")
+def probes(_model: Model, model_key: str, example_keys: tuple[str, ...], lines: tuple[np.ndarray, ...]):
+    return cells.probe_cells(_model, list(lines), top=25)
+
+
+# --- The user's files ----------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=4)
+def store(folder: str) -> HandwritingStore:
+    return HandwritingStore(Path(folder) / DATABASE_NAME)  # a failure is not cached: the next call tries again
+
+
+@st.cache_data(max_entries=2, show_spinner="Reading your IAM-OnDB copy…")
+def iam_lines(source: str) -> dict[str, tuple[str, np.ndarray]]:
+    path = Path(source)
+    if path.suffix == ".npz":
+        lines = load_lines(path)
+    else:
+        from inkcore.iamondb import import_iam
+
+        target = data_folder() / "iam-lines.npz"
+        import_iam(path, target)
+        lines = load_lines(target)
+    found = {}
+    for split in ("val", "test"):
+        for i in lines.indices(split):
+            text = str(lines.texts[i]) or "(no transcription)"
+            found[str(lines.line_ids[i])] = (f"{split} {lines.line_ids[i]}: {text}", from_points(lines.line_points(i)))
+    return found

@@ -1,0 +1,133 @@
+"""Controls that several pages share: a line to study (from the library or the
+canvas), and the cell and step pickers of the cell pages with the clicks on
+heatmaps, step rulers and score bars that set them."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from dashboard import pen
+from dashboard.frame import remembered
+from dashboard.library import example_picker
+from dashboard.models import LoadedModel
+from inkcore import figures
+
+#: The article's cell figure opens on cell 93; its ordered figure's "cell 136" is row 136 of its order.
+ARTICLE_CELL = 93
+ARTICLE_ROW = 136
+#: Lines longer than this are cut for the figures that draw every point's futures.
+MAX_FIGURE_POINTS = 1000
+FROM_LIBRARY, FROM_CANVAS = "An example from the library", "Your own writing"
+
+
+def line_source(loaded: LoadedModel, key: str, default: str | None = "sample:1") -> np.ndarray:
+    """A line to study: one from the library, or one written here. Stops the page
+    with a hint while there is nothing to show."""
+    source = st.radio("Line", (FROM_LIBRARY, FROM_CANVAS), horizontal=True, key=f"{key}_source",
+                      label_visibility="collapsed")
+    if source == FROM_LIBRARY:
+        return example_picker(loaded, "Example", f"{key}_example", default).rows
+    return pen.written_line(key)
+
+
+def limit_points(rows: np.ndarray, limit: int = MAX_FIGURE_POINTS) -> tuple[np.ndarray, str | None]:
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], f"This line has {len(rows):,} points; the figure shows its first {limit:,}."
+
+
+def cell_step_controls(prefix: str, cells: int, last: int, default_cell: int, label: str = "Cell",
+                       follow_end: bool = False) -> tuple[int, int]:
+    """The cell and step pickers beside a heatmap keyed ``{prefix}_heatmap``; clicks on
+    the heatmap set them. Returns the chosen cell and a step within 0..last."""
+    heatmap_click(f"{prefix}_heatmap", f"{prefix}_cell", f"{prefix}_step")
+    ruler_click(f"{prefix}_ruler", f"{prefix}_step")
+    left, right = st.columns(2)
+    cell = left.number_input(label, 0, cells - 1, key=remembered(f"{prefix}_cell", default_cell))
+    clamp_state(f"{prefix}_step", last, default=last if follow_end else 0, follow_end=follow_end)
+    step = right.slider("Step", 0, max(last, 1), key=f"{prefix}_step", disabled=last == 0)
+    return cell, min(step, last)
+
+
+def clamp_state(key: str, last: int, default: int = 0, follow_end: bool = False) -> None:
+    """Keep a step widget's value within a line that may have changed length.
+
+    With ``follow_end``, a value that sat at the line's previous end moves to its
+    new end, so a marker at the pen's position follows the writing."""
+    previous_last = st.session_state.get(f"{key}_last")
+    value = st.session_state[remembered(key, default)]
+    if follow_end and (previous_last is None or value == previous_last):
+        value = last
+    st.session_state[key] = max(0, min(int(value), last))
+    st.session_state[f"{key}_last"] = last
+
+
+def step_ruler(prefix: str, steps: int, step: int) -> None:
+    """The strip under a cell heatmap that marks the chosen step; click it to choose another.
+    The heatmap itself does not move with the step, so the browser need not redraw it."""
+    st.plotly_chart(figures.step_ruler(steps, step), key=f"{prefix}_ruler", on_select="rerun",
+                    selection_mode="points", config={"displayModeBar": False})
+
+
+def selected_points(chart_key: str) -> list:
+    """The points of the selection a click left on the chart keyed ``chart_key``, if any."""
+    try:  # a plotly chart's state is a dict-like record, not a dict
+        return list(st.session_state[chart_key]["selection"]["points"])
+    except (KeyError, TypeError, AttributeError):
+        return []
+
+
+def heatmap_click(chart_key: str, cell_key: str, step_key: str) -> None:
+    """Carry a new click on a cell heatmap (see inkcore.figures.cell_heatmap) into
+    the cell and step widgets; call before those widgets are drawn."""
+    points = selected_points(chart_key)
+    if not points:
+        return
+    point = points[0]
+    signature = (point.get("x"), point.get("y"))
+    if st.session_state.get(f"{chart_key}_seen") == signature:
+        return
+    st.session_state[f"{chart_key}_seen"] = signature
+    custom = point.get("customdata")
+    if isinstance(custom, dict):  # a typed array's row comes back keyed by position
+        custom = [custom.get(str(k)) for k in range(len(custom))]
+    if isinstance(custom, (list, tuple)) and custom and point.get("x") is not None:
+        st.session_state[cell_key] = int(custom[0])  # customdata is [cell, c]; x is the step
+        st.session_state[step_key] = int(point["x"])
+
+
+def ruler_click(chart_key: str, step_key: str) -> None:
+    """Carry a new click on a step ruler (:func:`inkcore.figures.step_ruler`) into the step widget."""
+    points = selected_points(chart_key)
+    x = points[0].get("x") if points else None
+    if x is None or st.session_state.get(f"{chart_key}_seen") == x:
+        return
+    st.session_state[f"{chart_key}_seen"] = x
+    st.session_state[step_key] = int(round(x))
+
+
+def clicked_cell(chart_key: str) -> int | None:
+    """The cell of a bar just clicked (its customdata[0]) in the score chart ``chart_key``, once per click."""
+    points = selected_points(chart_key)
+    seen = f"{chart_key}_seen"
+    custom = points[0].get("customdata") if points else None
+    if isinstance(custom, dict):  # a typed array's row comes back keyed by position
+        custom = [custom.get("0")]
+    if not isinstance(custom, (list, tuple)) or not custom or custom[0] is None:
+        st.session_state.pop(seen, None)  # no click, or it was cleared: the same bar may be clicked again
+        return None
+    if st.session_state.get(seen) == int(custom[0]):
+        return None
+    st.session_state[seen] = int(custom[0])
+    return int(custom[0])
+
+
+def open_cell(cell: int, example: str | None = None, step: int | None = None) -> None:
+    """Go to the Cell activations page with ``cell`` chosen, on the library's
+    ``example`` (a key of :func:`dashboard.library.example_keys`) and at ``step`` when given."""
+    st.session_state.cells_cell = int(cell)
+    if example is not None:
+        st.session_state.cells_example = example
+    if step is not None:
+        st.session_state.cells_step = int(step)
+    st.switch_page("pages/4_cells.py")

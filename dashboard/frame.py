@@ -1,0 +1,60 @@
+"""The frame of every page: its title, the sidebar's links and model picker, and
+the widget choices that outlive a switch to another page."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import models
+
+#: Every page in the article's order: script, title, icon, what it shows.
+PAGES = (
+    ("app.py", "Home", ":material/home:", ""),
+    ("pages/1_write.py", "Write with the model", ":material/draw:",
+     "it continues your handwriting, in your style."),
+    ("pages/2_samples.py", "The model writes", ":material/edit_note:", "lines it writes by itself."),
+    ("pages/3_possibilities.py", "Possibility space", ":material/call_split:",
+     "at every step, the futures it could have drawn."),
+    ("pages/4_cells.py", "Cell activations", ":material/grid_on:",
+     "all 500 cells over a line; click one to colour the stroke."),
+    ("pages/5_ordered.py", "Ordered cells", ":material/sort:",
+     "the same, with cells that behave alike side by side (t-SNE)."),
+    ("pages/6_watch.py", "Write and watch", ":material/visibility:", "every cell responding as you write."),
+    ("pages/7_probes.py", "Cell probes", ":material/troubleshoot:",
+     "which cells track pen lifts, position, direction; pattern search."),
+    ("pages/8_surprise.py", "Surprise", ":material/bolt:", "how unlikely the model finds each point of a line."),
+    ("pages/9_library.py", "Example library", ":material/library_books:",
+     "your saved handwriting, the article's lines, IAM-OnDB."),
+)
+
+
+def page_setup(title: str, heading: str | None = None) -> None:
+    """The frame of every page: its tab title, the sidebar's links and model picker, its heading."""
+    st.set_page_config(page_title=f"{title} · inkcore", page_icon=":material/draw:", layout="wide")
+    _keep_choices()
+    with st.sidebar:
+        for script, label, icon, _ in PAGES:
+            st.page_link(script, label=label, icon=icon)
+        st.divider()
+    models.model_picker()
+    st.title(heading or title)
+
+
+def remembered(key: str, default) -> str:
+    """A widget key that starts at ``default`` and keeps the user's choice when they
+    switch pages and come back (Streamlit forgets the state of widgets it did not draw)."""
+    st.session_state.setdefault(key, st.session_state.get("_kept", {}).get(key, default))
+    st.session_state.setdefault("_remembered", set()).add(key)
+    return key
+
+
+def _keep_choices() -> None:
+    """Carry every remembered widget's value across page switches. Streamlit drops the state
+    of a widget its page did not draw; a plain copy under another key outlives that, and the
+    widget's own key is re-set so the value is the user's, not the widget's default."""
+    kept = st.session_state.setdefault("_kept", {})
+    for key in st.session_state.get("_remembered", ()):
+        if key in st.session_state:
+            kept[key] = st.session_state[key]
+            st.session_state[key] = kept[key]
+        elif key in kept:
+            st.session_state[key] = kept[key]

@@ -1,0 +1,121 @@
+"""The example library every page opens lines from: the model's samples, the
+user's saved handwriting, the article's validation lines and the user's
+IAM-OnDB copy; and pattern search across it."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import streamlit as st
+
+from dashboard import article, cached, handwriting, sampled
+from dashboard.frame import remembered
+from dashboard.models import LoadedModel
+from inkcore import cells, sampling
+from inkcore.data import DataError
+from inkcore.library import Example, StoreError, read_settings
+
+#: The user's IAM-OnDB copy: a line set .npz, a lineStrokes folder or lineStrokes-all.tar.gz.
+IAM_ENV = "INKCORE_IAM"
+SAMPLE_SEEDS = range(1, 9)
+SAMPLE_STEPS = 700
+
+
+def sample_line(loaded: LoadedModel, seed: int) -> np.ndarray:
+    """One of the library's model samples: ``SAMPLE_STEPS`` rows at the article's variation."""
+    return sampled.samples(loaded.model, loaded.key, SAMPLE_STEPS, sampling.SAMPLE_VARIATION, [seed])[0]
+
+
+def iam_lines() -> dict[str, tuple[str, np.ndarray]]:
+    source = os.environ.get(IAM_ENV) or st.session_state.get("iam_source") or read_settings().get("iam_source")
+    if not source:
+        return {}
+    try:
+        return cached.iam_lines(source)
+    except (DataError, OSError) as error:
+        st.warning(f"Your IAM-OnDB copy could not be read: {error}")
+        return {}
+
+
+def example_keys(loaded: LoadedModel) -> dict[str, str]:
+    """Every example's key and label, in the order a dropdown shows them."""
+    options = {f"sample:{seed}": f"Model sample {seed}" for seed in SAMPLE_SEEDS}
+    mine = handwriting.store()
+    if mine is not None:
+        try:
+            for entry in mine.entries():
+                options[f"mine:{entry.id}"] = f"Your handwriting: {entry.name}"
+        except StoreError as error:
+            st.warning(str(error))
+    folder = article.validation_folder()
+    if folder is not None:
+        try:
+            lines = cached.article_lines(str(folder))
+        except DataError as error:
+            st.warning(str(error))
+            lines = {}
+        featured = [k for k in article.featured() if k in lines]
+        for k in featured + [k for k in lines if k not in featured]:
+            star = " ★" if k in featured else ""
+            options[f"article:{k}"] = f"Article validation {k}{star}"
+    for line_id, (label, _) in iam_lines().items():
+        options[f"iam:{line_id}"] = f"IAM-OnDB {label}"
+    return options
+
+
+def load_example(loaded: LoadedModel, key: str) -> Example:
+    source, _, ident = key.partition(":")
+    if source == "sample":
+        rows = sample_line(loaded, int(ident))
+        return Example(key, f"Model sample {ident}", rows, "sample")
+    if source == "mine":
+        return handwriting.store().load(int(ident))
+    if source == "article":
+        return Example(key, f"Article validation {ident}",
+                       cached.article_lines(str(article.validation_folder()))[int(ident)], "article")
+    label, rows = iam_lines()[ident]
+    return Example(key, label, rows, "iam")
+
+
+def example_picker(loaded: LoadedModel, label: str = "Example", key: str = "example", default: str | None = None):
+    """A dropdown over the library; returns the chosen Example."""
+    options = example_keys(loaded)
+    if st.session_state.get(key) not in options:  # e.g. a saved entry deleted meanwhile
+        st.session_state.pop(key, None)
+        st.session_state.get("_kept", {}).pop(key, None)
+    chosen = st.selectbox(label, list(options), format_func=options.get,
+                          key=remembered(key, default if default in options else next(iter(options))))
+    try:
+        return load_example(loaded, chosen)
+    except (StoreError, DataError, KeyError, ValueError) as error:
+        st.error(f"This example cannot be opened: {error}")
+        st.stop()
+
+
+def pattern_matches(loaded: LoadedModel, example_key: str, c: np.ndarray, start: int, stop: int,
+                    limit: int = 40) -> tuple[cells.Pattern, list[cells.Match], int, int]:
+    """The cells that set steps [start, stop) of one example apart, and where else in
+    the library most of them are on together (see :func:`inkcore.cells.find_pattern`).
+
+    Searches the example itself and the library's first examples, ``limit`` in
+    all: each is recorded once through :func:`dashboard.cached.recording`, whose
+    cache holds 64, so the default leaves room for other pages and keeps a first
+    search to a few seconds (the article's lines take about 0.05 s each here).
+    Returns the pattern, its matches (the span itself left out), how many
+    examples were searched and how many the library holds.
+    """
+    pattern = cells.pattern_cells(c, start, stop)
+    library = list(example_keys(loaded))
+    if len(pattern.cells) == 0:
+        return pattern, [], 0, len(library)
+    keys = list(dict.fromkeys([example_key] + library))[:limit]
+    recordings = {example_key: c}
+    for key in keys[1:]:
+        try:
+            rows = load_example(loaded, key).rows
+        except (StoreError, DataError, KeyError, ValueError):  # e.g. an entry deleted meanwhile
+            continue
+        if len(rows):
+            recordings[key] = cached.recording(loaded.model, loaded.key, rows)[1]
+    matches = cells.find_pattern(recordings, pattern, exclude=(example_key, start, stop))
+    return pattern, matches, len(recordings), len(library)

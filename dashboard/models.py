@@ -1,0 +1,149 @@
+"""The model every page studies: the sidebar's choice between inkcore's own, the
+article's (downloaded on request) and an uploaded weights file, loaded once
+per weights file for every session."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import article, cached
+from inkcore import downloads
+from inkcore.cli import default_weights
+from inkcore.library import data_folder
+from inkcore.model import Model
+from inkcore.weights import WeightsError
+
+OURS, ARTICLE, UPLOADED = "inkcore's own model", "The article's model", "A weights file you upload"
+MAX_UPLOAD_BYTES = 20 * 2**20
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedModel:
+    model: Model
+    metadata: dict
+    label: str
+    key: str  # identifies the weights in every cache: path and modification time
+
+
+def _loaded(path: Path, label: str) -> LoadedModel:
+    model, metadata = cached.load_model(str(path), path.stat().st_mtime)
+    return LoadedModel(model, metadata, label, f"{path}@{path.stat().st_mtime}")
+
+
+def model_picker() -> None:
+    """The sidebar's model choice, shared by every page."""
+    with st.sidebar:
+        # Widget state does not survive a page switch; the choice lives in its own key.
+        st.session_state.model_choice = st.session_state.setdefault("chosen_model", OURS)
+        st.radio("Model", (OURS, ARTICLE, UPLOADED), key="model_choice",
+                 on_change=lambda: st.session_state.update(chosen_model=st.session_state.model_choice))
+        choice = st.session_state.chosen_model
+        if choice == ARTICLE and article.weights_path() is None:
+            st.caption("The article's weights are not on this computer yet.")
+            if st.button("Download the article's model (1.4 MB)", key="download_article"):
+                article.download(downloads.fetch_weights, "the article's model")
+        if choice == UPLOADED:
+            upload = st.file_uploader("Weights (.npz or b64_weights.json)", type=["npz", "json"], key="weights_upload")
+            if upload is not None:
+                st.session_state.uploaded_weights = _store_upload(upload)
+
+
+def _store_upload(upload) -> str | None:
+    data = upload.getvalue()
+    if len(data) > MAX_UPLOAD_BYTES:
+        st.error(f"{upload.name} is larger than {MAX_UPLOAD_BYTES // 2**20} MB; it is not a weights file.")
+        return None
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    suffix = ".json" if data.lstrip()[:1] == b"[" else ".npz"
+    path = data_folder() / "uploads" / f"{digest}{suffix}"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            partial = path.with_suffix(".partial")
+            partial.write_bytes(data)
+            partial.replace(path)
+    except OSError as error:
+        st.error(f"Could not keep the uploaded file: {error.strerror}")
+        return None
+    st.session_state.uploaded_name = upload.name
+    return str(path)
+
+
+def current_model() -> LoadedModel | None:
+    """The chosen model, or None after telling the user why there is none."""
+    choice = st.session_state.get("chosen_model", OURS)
+    try:
+        if choice == OURS:
+            path = default_weights()
+            if not path.exists():
+                st.warning(
+                    f"No model of inkcore's own is installed (expected `{path}`). "
+                    "Choose the article's model in the sidebar, or train one: see the README."
+                )
+                return None
+            return _loaded(path, OURS)
+        if choice == ARTICLE:
+            if problem := article.article_dir_problem():
+                st.warning(problem)
+            path = article.weights_path()
+            if path is None:
+                st.info("The article's model is not downloaded yet: use the button in the sidebar.")
+                return None
+            return _loaded(path, ARTICLE)
+        path = st.session_state.get("uploaded_weights")
+        if not path:
+            st.info("Upload a weights file in the sidebar: inkcore's .npz or the article's b64_weights.json.")
+            return None
+        return _loaded(Path(path), f"uploaded: {st.session_state.get('uploaded_name', Path(path).name)}")
+    except WeightsError as error:
+        message = str(error)
+        if choice == UPLOADED:
+            message = message.replace(str(path), st.session_state.get("uploaded_name", "the uploaded file"))
+        st.error(f"This weights file cannot be used. {message}")
+        return None
+
+
+def require_model() -> LoadedModel:
+    loaded = current_model()
+    if loaded is None:
+        st.stop()
+    return loaded
+
+
+def other_model(loaded: LoadedModel) -> LoadedModel | None:
+    """The model to compare with: the article's beside ours, ours beside any other, when present."""
+    try:
+        if loaded.label == OURS:
+            path = article.weights_path()
+            return _loaded(path, ARTICLE) if path else None
+        path = default_weights()
+        return _loaded(path, OURS) if path.exists() else None
+    except WeightsError:
+        return None
+
+
+def model_summary(loaded: LoadedModel) -> str:
+    """The model card's figures as Markdown lines."""
+    meta = loaded.metadata
+    config = loaded.model.config
+    lines = [f"- {config.cells} LSTM cells, {config.components} mixture components, inputs in {config.units}"]
+    provenance = meta.get("provenance", {})
+    if "steps" in provenance:
+        lines.append(f"- trained {provenance['steps']:,} steps ({provenance.get('wall_hours', 0):.1f} h) "
+                     f"on {provenance.get('data', 'IAM-OnDB')}")
+    elif "source" in provenance:
+        lines.append(f"- from {provenance['source']}")
+    metrics = meta.get("metrics", {})
+    names = {"article_validation": "the article's 200 validation lines", "test_split": "IAM-OnDB test split"}
+    scored = [(names.get(k, k.replace("_", " ")), v, metrics.get(f"{k}_article_model")) for k, v in metrics.items()
+              if isinstance(v, dict) and "nll_per_point" in v and not k.endswith("_article_model")]
+    if scored:
+        lines += ["", "Negative log-likelihood per point, in nats (lower is better):", "",
+                  "| lines | points | this model | the article's model |", "| --- | ---: | ---: | ---: |"]
+        for label, ours, theirs in scored:
+            lines.append(f"| {label} | {ours['points']:,} | **{ours['nll_per_point']:.3f}** | "
+                         + (f"{theirs['nll_per_point']:.3f}" if theirs else "not measured") + " |")
+    return "\n".join(lines)
