@@ -19,10 +19,10 @@ from inkcore.data import DataError, read_article_lines, read_stroke_json, rows_f
 from inkcore.evaluate import MOTION_KINDS, score, score_by_motion
 from inkcore.model import mixture, run
 from inkcore.sampling import SAMPLE_VARIATION, generate
-from inkcore.weights import WeightsError, load
+from inkcore.weights import WeightsError, load, shipped_weights
 
-#: The model the app and the CLI load unless told otherwise.
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "inkcore.npz"
+#: The model the app and the CLI load unless told otherwise (see inkcore.weights.shipped_weights).
+DEFAULT_WEIGHTS = shipped_weights()
 WEIGHTS_ENV = "INKCORE_WEIGHTS"
 
 

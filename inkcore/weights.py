@@ -19,6 +19,8 @@ import binascii
 import io
 import json
 import os
+import site
+import sysconfig
 import zipfile
 import zlib
 from pathlib import Path
@@ -39,8 +41,27 @@ ARTICLE_ZERO_BYTE = 127
 MAX_JSON_BYTES = 64 * 1024 * 1024
 
 
+#: inkcore's own trained model, its model card and samples.png: ``weights/`` in a
+#: source checkout; an installed package has them in ``<prefix>/share/inkcore/``
+#: (pyproject.toml's data-files), ``<prefix>`` being the environment's or the user's.
+SHIPPED_NAME = "inkcore.npz"
+CHECKOUT_FOLDER = Path(__file__).resolve().parent.parent / "weights"
+INSTALLED_FOLDER = Path("share") / "inkcore"
+
+
 class WeightsError(ValueError):
     """A weights file that cannot be used; the message names the file and the fault."""
+
+
+def shipped_weights() -> Path:
+    """Where the shipped model lies: the source checkout's ``weights/inkcore.npz`` (a
+    checkout or an editable install), else the installed copy; the checkout's path
+    when there is neither, so that a message can name where it was expected."""
+    installed = [Path(sysconfig.get_path("data")) / INSTALLED_FOLDER, Path(site.getuserbase()) / INSTALLED_FOLDER]
+    for folder in (CHECKOUT_FOLDER, *installed):
+        if (folder / SHIPPED_NAME).is_file():
+            return folder / SHIPPED_NAME
+    return CHECKOUT_FOLDER / SHIPPED_NAME
 
 
 def load(path: str | os.PathLike, dtype=np.float32) -> tuple[Model, dict]:

@@ -6,5 +6,8 @@ if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null
   else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
 fi
-python3 -m pip install -q -r requirements-dev.txt
+# The package, editable, with its dev extra: pytest, Playwright and the train extra's
+# torch==2.13.0. CI's machine has that version's CPU wheel on disk; elsewhere install it
+# from PyTorch's CPU index first (README, Training), or pip fetches the CUDA build.
+python3 -m pip install -q -e '.[dev]'
 python3 -m pytest -q "$@"

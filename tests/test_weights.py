@@ -438,3 +438,27 @@ def test_the_npz_loader_refuses_pickles_by_itself(tmp_path):
     object_array_in_npz(path)
     with pytest.raises(WeightsError, match="pickle"):
         load_npz(path)
+
+
+def test_the_shipped_model_is_found_in_a_checkout_and_in_an_installed_package(tmp_path, monkeypatch):
+    import sysconfig
+
+    import inkcore.weights as weights
+
+    checkout = tmp_path / "checkout" / "weights"
+    checkout.mkdir(parents=True)
+    (checkout / "inkcore.npz").write_bytes(b"PK")
+    monkeypatch.setattr(weights, "CHECKOUT_FOLDER", checkout)
+    assert weights.shipped_weights() == checkout / "inkcore.npz"  # a checkout, or an editable install
+
+    prefix = tmp_path / "environment"
+    (prefix / "share" / "inkcore").mkdir(parents=True)
+    (prefix / "share" / "inkcore" / "inkcore.npz").write_bytes(b"PK")
+    monkeypatch.setattr(weights.site, "getuserbase", lambda: str(tmp_path / "user"))
+    real_get_path = sysconfig.get_path
+    monkeypatch.setattr(sysconfig, "get_path", lambda name, *a, **k: str(prefix) if name == "data"
+                        else real_get_path(name, *a, **k))
+    (checkout / "inkcore.npz").unlink()
+    assert weights.shipped_weights() == prefix / "share" / "inkcore" / "inkcore.npz"  # pip install .
+    (prefix / "share" / "inkcore" / "inkcore.npz").unlink()
+    assert weights.shipped_weights() == checkout / "inkcore.npz"  # neither: the path a message names
