@@ -10,15 +10,7 @@ import streamlit as st
 
 from dashboard import cached
 from inkcore import cells, downloads
-
-#: A folder holding the article's files (b64_weights.json, metadata.json,
-#: validation-data/), used instead of downloading them.
-ARTICLE_DIR_ENV = "INKCORE_ARTICLE_DIR"
-
-
-def article_dir() -> Path | None:
-    folder = os.environ.get(ARTICLE_DIR_ENV)
-    return Path(folder) if folder and Path(folder).is_dir() else None
+from inkcore.downloads import LOCAL_DIR_ENV as ARTICLE_DIR_ENV
 
 
 def article_dir_problem() -> str | None:
@@ -48,36 +40,15 @@ def _folder_stamp(folder: Path) -> tuple:
         return ()
 
 
-def weights_path() -> Path | None:
-    local = article_dir()
-    if local and (local / "b64_weights.json").exists():
-        return local / "b64_weights.json"
-    return downloads.cached_weights()
-
-
-def validation_folder() -> Path | None:
-    local = article_dir()
-    if local and (local / "validation-data").is_dir():
-        return local / "validation-data"
-    folder = downloads.article_cache() / downloads.VALIDATION_FOLDER
-    return folder if folder.is_dir() and any(folder.glob("*.json")) else None
-
-
-def _metadata_path() -> Path | None:
-    local = article_dir()
-    path = local / "metadata.json" if local else downloads.cached("metadata")
-    return Path(path) if path is not None and Path(path).exists() else None
-
-
 def featured() -> list[int]:
     """The 16 examples the article's dropdown offered, from its metadata.json."""
-    path = _metadata_path()
+    path = downloads.article_metadata()
     return cached.article_featured(str(path), path.stat().st_mtime) if path else []
 
 
 def cell_order() -> cells.CellOrder | None:
     """The article's own order of its model's cells, from its metadata.json."""
-    path = _metadata_path()
+    path = downloads.article_metadata()
     return cached.article_order(str(path), path.stat().st_mtime) if path else None
 
 
@@ -101,7 +72,7 @@ def download(fetch, what: str, unit: str = "MB"):
 
 def validation_download_controls() -> None:
     """Offer to fetch the article's validation lines when they are not here."""
-    if validation_folder() is not None:
+    if downloads.article_validation() is not None:
         return
     if st.button("Download the article's 200 validation lines", key="download_validation"):
         if download(downloads.fetch_metadata, "the article's metadata") is not None:

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import article, cached, handwriting, sampled
 from dashboard.frame import remembered
 from dashboard.models import LoadedModel
-from inkcore import cells, sampling
+from inkcore import cells, downloads, sampling
 from inkcore.data import DataError
 from inkcore.library import Example, StoreError, read_settings
 
@@ -47,7 +47,7 @@ def example_keys(loaded: LoadedModel) -> dict[str, str]:
                 options[f"mine:{entry.id}"] = f"Your handwriting: {entry.name}"
         except StoreError as error:
             st.warning(str(error))
-    folder = article.validation_folder()
+    folder = downloads.article_validation()
     if folder is not None:
         try:
             lines = cached.article_lines(str(folder))
@@ -72,7 +72,7 @@ def load_example(loaded: LoadedModel, key: str) -> Example:
         return handwriting.store().load(int(ident))
     if source == "article":
         return Example(key, f"Article validation {ident}",
-                       cached.article_lines(str(article.validation_folder()))[int(ident)], "article")
+                       cached.article_lines(str(downloads.article_validation()))[int(ident)], "article")
     label, rows = iam_lines()[ident]
     return Example(key, label, rows, "iam")
 

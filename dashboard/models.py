@@ -41,7 +41,7 @@ def model_picker() -> None:
         st.radio("Model", (OURS, ARTICLE, UPLOADED), key="model_choice",
                  on_change=lambda: st.session_state.update(chosen_model=st.session_state.model_choice))
         choice = st.session_state.chosen_model
-        if choice == ARTICLE and article.weights_path() is None:
+        if choice == ARTICLE and downloads.article_weights() is None:
             st.caption("The article's weights are not on this computer yet.")
             if st.button("Download the article's model (1.4 MB)", key="download_article"):
                 article.download(downloads.fetch_weights, "the article's model")
@@ -88,7 +88,7 @@ def current_model() -> LoadedModel | None:
         if choice == ARTICLE:
             if problem := article.article_dir_problem():
                 st.warning(problem)
-            path = article.weights_path()
+            path = downloads.article_weights()
             if path is None:
                 st.info("The article's model is not downloaded yet: use the button in the sidebar.")
                 return None
@@ -117,7 +117,7 @@ def other_model(loaded: LoadedModel) -> LoadedModel | None:
     """The model to compare with: the article's beside ours, ours beside any other, when present."""
     try:
         if loaded.label == OURS:
-            path = article.weights_path()
+            path = downloads.article_weights()
             return _loaded(path, ARTICLE) if path else None
         path = default_weights()
         return _loaded(path, OURS) if path.exists() else None

@@ -231,9 +231,11 @@ BENCHMARKS: list[tuple[str, Callable[[Context], list[Row]]]] = [
 def pick_model(path: str | None) -> tuple[Model, str]:
     """The weights asked for, else the installed model, else the article's, else random weights."""
     from inkcore.cli import default_weights
+    from inkcore.downloads import named_weights
     from inkcore.weights import load
 
     if path:
+        path = named_weights(path)  # "article": the article's weights, when downloaded
         return load(path)[0], path
     for candidate in (default_weights(), ARTICLE_WEIGHTS):
         if candidate.exists():
@@ -261,7 +263,13 @@ def main(argv=None) -> int:
                         help="also start the dashboard and time it in headless Chromium (see inkcore.bench_app)")
     args = parser.parse_args(argv)
 
-    model, source = pick_model(args.weights)
+    from inkcore.downloads import DownloadError
+    from inkcore.weights import WeightsError
+
+    try:
+        model, source = pick_model(args.weights)
+    except (WeightsError, DownloadError) as error:  # e.g. "article" before it is downloaded
+        parser.exit(1, f"error: {error}\n")
     model = model.astype(np.float32)
     with threadpool_limits(limits=args.blas_threads or None, user_api="blas"):
         threads = ", ".join(str(pool["num_threads"]) for pool in threadpool_info() if pool["user_api"] == "blas")

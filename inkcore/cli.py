@@ -1,4 +1,4 @@
-"""``python -m inkcore``: evaluate, record cells, sample, probe and inspect models.
+"""``inkcore`` (or ``python -m inkcore``): evaluate, record cells, sample, probe, inspect models, fetch the article's.
 
 Every failure is one line on stderr and a non-zero exit status.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkcore import render
+from inkcore import downloads, render
 from inkcore.data import DataError, read_article_lines, read_stroke_json, rows_from_json
 from inkcore.evaluate import MOTION_KINDS, score, score_by_motion
 from inkcore.model import mixture, run
@@ -35,6 +35,7 @@ def default_weights() -> Path:
 
 
 def load_model(path: str | None):
+    path = downloads.named_weights(path)
     path = Path(path) if path else default_weights()
     if path == default_weights() and not path.exists():
         raise CommandError(
@@ -50,7 +51,7 @@ def read_rows(path: str) -> np.ndarray:
 
 def cmd_evaluate(args) -> None:
     model, _ = load_model(args.weights)
-    lines = read_article_lines(args.examples)
+    lines = read_article_lines(downloads.named_examples(args.examples))
     result = score(model, lines.values()).to_dict()
     if args.by_motion:
         result["by_motion"] = score_by_motion(model, lines.values())
@@ -130,7 +131,7 @@ def cmd_probe(args) -> None:
     from inkcore.cells import probe_cells
 
     model, _ = load_model(args.weights)
-    lines = list(read_article_lines(args.examples).values())
+    lines = list(read_article_lines(downloads.named_examples(args.examples)).values())
     ranking = probe_cells(model, lines, top=args.top)
     if args.json:
         print(json.dumps({f: [{"cell": c, "score": s} for c, s in cells] for f, cells in ranking.items()}))
@@ -154,6 +155,49 @@ def cmd_export(args) -> None:
     print(f"wrote {out}", file=sys.stderr)
 
 
+def cmd_download(args) -> None:
+    """Fetch the article's files into the cache, each checked against its pinned sha256."""
+    steps = (("the article's weights", downloads.fetch_weights), ("its metadata", downloads.fetch_metadata),
+             ("its validation lines", downloads.fetch_validation))
+    for what, fetch in steps:
+        with _ProgressLine(what, files=fetch is downloads.fetch_validation) as progress:
+            fetch(progress=progress)
+    print(f"the article's files are in {downloads.article_cache()}: use --weights article, --examples article",
+          file=sys.stderr)
+    if args.to:
+        print(f"copied them to {downloads.copy_to(args.to)}", file=sys.stderr)
+
+
+class _ProgressLine:
+    """A download's progress on one line of stderr, rewritten in place on a terminal
+    (elsewhere only the final count is written)."""
+
+    def __init__(self, what: str, files: bool):
+        self.what, self.files, self.shown = what, files, ""
+        self.live = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if self.files:
+            self.shown = f"{done} of {total} files"
+        else:
+            self.shown = _size(done) + (f" of {_size(total)}" if total else "")
+        if self.live:
+            print(f"\r{self.what}: {self.shown}", end="", file=sys.stderr, flush=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, failed, *_):
+        if self.live and self.shown:
+            print(file=sys.stderr)  # end the line rewritten in place, whatever happened
+        elif failed is None:
+            print(f"{self.what}: {self.shown or 'already here, checked'}", file=sys.stderr)
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**20:.1f} MB" if count >= 2**20 else f"{count / 2**10:.0f} kB"
+
+
 def cmd_import_iam(args) -> None:
     from inkcore.iamondb import import_iam
 
@@ -169,15 +213,19 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m inkcore", description=__doc__.splitlines()[0])
+    prog = "inkcore" if Path(sys.argv[0]).name == "inkcore" else "python -m inkcore"  # the command, or -m
+    parser = _Parser(prog=prog, description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def with_weights(p):
-        p.add_argument("--weights", help=f"inkcore .npz or the article's b64_weights.json (default {DEFAULT_WEIGHTS})")
+        p.add_argument("--weights", help=f"inkcore .npz or the article's b64_weights.json (default {DEFAULT_WEIGHTS}); "
+                                         "'article' for the article's (inkcore download article)")
         return p
 
     p = with_weights(commands.add_parser("evaluate", help="NLL per point on a folder of article-format lines"))
-    p.add_argument("--examples", required=True, help="folder of k.json files ([dx, dy, pen], first row absolute)")
+    p.add_argument("--examples", required=True,
+                   help="folder of k.json files ([dx, dy, pen], first row absolute); "
+                        "'article' for the article's validation lines (inkcore download article)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--by-motion", action="store_true",
                    help="also the offset NLL of still, horizontal, vertical and other points apart")
@@ -200,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_info)
 
     p = with_weights(commands.add_parser("probe", help="rank cells by the stroke features they track"))
-    p.add_argument("--examples", required=True, help="folder of k.json files")
+    p.add_argument("--examples", required=True,
+                   help="folder of k.json files; 'article' for the article's validation lines")
     p.add_argument("--top", type=int, default=20)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_probe)
@@ -216,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ascii", help="the ascii folder or ascii-all.tar.gz, for transcriptions")
     p.add_argument("--out", required=True, help="line set .npz to write")
     p.set_defaults(run=cmd_import_iam)
+
+    p = commands.add_parser("download", help="fetch, check and cache the article's weights, metadata and lines")
+    p.add_argument("what", choices=["article"], help="article: its weights, metadata.json and 200 validation lines")
+    p.add_argument("--to", metavar="DIR", help="also copy them into DIR (b64_weights.json, metadata.json, "
+                                              "validation-data/), a folder INKCORE_ARTICLE_DIR can name")
+    p.set_defaults(run=cmd_download)
     return parser
 
 
@@ -223,7 +278,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (CommandError, WeightsError, DataError) as error:
+    except (CommandError, WeightsError, DataError, downloads.DownloadError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # the reader stopped early (python -m inkcore info | head): not a failure

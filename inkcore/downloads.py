@@ -23,6 +23,14 @@ Where to
     files land in ``<cache>/article/<repository path>``. A download is written to a
     ``.partial`` file beside its target, flushed to disk, checked, then renamed over the
     target, so the cache never holds half a file; on any failure the partial is removed.
+    :func:`copy_to` copies the cached files into a folder of your choice.
+
+On this computer
+    ``$INKCORE_ARTICLE_DIR``, a folder of the article's files (``b64_weights.json``,
+    ``metadata.json``, ``validation-data/``), is used as it is where it has a file;
+    else the cache's checked copy (:func:`article_weights`, :func:`article_metadata`,
+    :func:`article_validation`). The dashboard and the command line (``--weights
+    article``, ``--examples article``) both find the files this way.
 
 Errors
     Every failure is a :class:`DownloadError` whose message says what happened and what
@@ -52,6 +60,12 @@ ARTICLE_COMMIT = "65862bc4aa572d405f3e3cbd930eb885159aac29"
 DEFAULT_BASE_URL = f"https://raw.githubusercontent.com/{ARTICLE_REPOSITORY}/{ARTICLE_COMMIT}/"
 BASE_URL_ENV = "INKCORE_ARTICLE_URL"
 CACHE_ENV = "INKCORE_CACHE"
+#: A folder of the article's files (b64_weights.json, metadata.json, validation-data/),
+#: used as they are instead of the cache's.
+LOCAL_DIR_ENV = "INKCORE_ARTICLE_DIR"
+#: On the command line, this name stands for the article's files: ``--weights article``,
+#: ``--examples article``.
+ARTICLE_NAME = "article"
 
 #: Seconds to wait for a connection or for the next block of data.
 TIMEOUT_S = 30.0
@@ -189,6 +203,62 @@ def folder_differences(folder: str | os.PathLike) -> list[str]:
     return different
 
 
+# --- the article's files on this computer ---------------------------------------------
+
+
+def local_folder() -> Path | None:
+    """``$INKCORE_ARTICLE_DIR`` when it names a folder."""
+    folder = os.environ.get(LOCAL_DIR_ENV)
+    return Path(folder) if folder and Path(folder).is_dir() else None
+
+
+def _local_or_cached(name: str) -> Path | None:
+    local = local_folder()
+    if local and (local / local_name(NAMES[name])).exists():
+        return local / local_name(NAMES[name])
+    return cached(name)
+
+
+def article_weights() -> Path | None:
+    """The article's b64_weights.json: the local folder's, else the checked cached copy."""
+    return _local_or_cached("weights")
+
+
+def article_metadata() -> Path | None:
+    """The article's metadata.json: the local folder's, else the checked cached copy."""
+    return _local_or_cached("metadata")
+
+
+def article_validation() -> Path | None:
+    """The folder of the article's validation lines: the local folder's, else the cache's
+    when it holds any."""
+    local = local_folder()
+    if local and (local / VALIDATION_FOLDER).is_dir():
+        return local / VALIDATION_FOLDER
+    folder = article_cache() / VALIDATION_FOLDER
+    return folder if folder.is_dir() and any(folder.glob("*.json")) else None
+
+
+def named_weights(value: str | None) -> str | None:
+    """A ``--weights`` value: ``article`` names the article's weights on this computer."""
+    if value != ARTICLE_NAME:
+        return value
+    return str(_here(article_weights(), "weights are"))
+
+
+def named_examples(value: str) -> str:
+    """An ``--examples`` value: ``article`` names the article's validation lines on this computer."""
+    if value != ARTICLE_NAME:
+        return value
+    return str(_here(article_validation(), "validation lines are"))
+
+
+def _here(path: Path | None, what: str) -> Path:
+    if path is None:
+        raise DownloadError(f"the article's {what} not downloaded yet: run `inkcore download article`")
+    return path
+
+
 # --- fetching ------------------------------------------------------------------------
 
 
@@ -236,6 +306,27 @@ def fetch_validation(indices: Iterable[int] | None = None, progress: Progress | 
         if progress is not None:
             progress(done, len(indices))
     return article_cache() / VALIDATION_FOLDER
+
+
+def copy_to(folder: str | os.PathLike) -> Path:
+    """Copy the cached files into ``folder`` as a folder of the article's files
+    (b64_weights.json, metadata.json, validation-data/), the layout ``$INKCORE_ARTICLE_DIR``
+    names; each file is checked first and written whole or not at all."""
+    folder = Path(folder)
+    for path, entry in pinned_files().items():
+        source = article_cache() / path
+        if not _matches(source, entry):
+            raise DownloadError(f"{path} is not in the cache: run `inkcore download article` first")
+        target = folder / local_name(path)
+        partial = target.with_name(target.name + ".partial")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(source.read_bytes())
+            os.replace(partial, target)
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            raise DownloadError(f"cannot write {target} ({error.strerror or error}); choose another folder") from None
+    return folder
 
 
 def _unreachable(url: str, reason) -> DownloadError:

@@ -4,6 +4,7 @@ import os
 import streamlit as st
 
 from dashboard import article, frame, handwriting, library
+from inkcore import downloads
 from inkcore.library import StoreError, read_settings, write_setting
 
 frame.page_setup("Example library")
@@ -34,7 +35,7 @@ for entry in entries:
 st.subheader("The article's validation lines")
 if problem := article.article_dir_problem():
     st.warning(problem)
-folder = article.validation_folder()
+folder = downloads.article_validation()
 if folder is None:
     st.write("200 held-out IAM-OnDB lines, as the article used them, downloaded from its public repository.")
     article.validation_download_controls()

@@ -433,10 +433,17 @@ def trace_values(values) -> np.ndarray:
     return np.asarray(values, dtype=float)
 
 
+def article_not_downloaded(tmp_path, monkeypatch):
+    """The command line's name for the article's files, before they are here: one line that says what to run."""
+    for args in (("info", "--weights", "article"), ("probe", "--examples", "article")):
+        assert_one_line_failure(inkcore(*args), "not downloaded yet: run `inkcore download article`")
+
+
 ENVIRONMENT = [
     Case("futures-over-the-work-budget", futures_over_budget, "they are drawn at every"),
     Case("env-example-deleted-meanwhile", deleted_example),
     Case("env-no-network", no_network, "could not reach"),
+    Case("env-article-not-downloaded", article_not_downloaded, "not downloaded yet: run `inkcore download article`"),
     Case("env-download-cut-off", download_cut_off, "cut off after", needs=ARTICLE / "b64_weights.json"),
     Case("env-missing-article-folder", missing_article_folder, "is not a folder of the article's files"),
     Case("env-changed-article-folder", changed_article_folder, "differ from the article's repository at commit",

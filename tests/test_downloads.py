@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import functools
 import hashlib
+import json
 import http.server
 import os
 import socket
@@ -319,3 +320,45 @@ def test_a_local_copy_is_checked_against_the_pinned_commit(tmp_path):
     (tmp_path / "validation-data" / "7.json").write_bytes((source / "validation-data" / "7.json").read_bytes() + b" ")
     (tmp_path / "b64_weights.json").write_text("[]")
     assert sorted(downloads.folder_differences(tmp_path)) == ["b64_weights.json", "validation-data/7.json"]
+
+
+# --- the command line: inkcore download article, --weights article, --examples article ----------
+
+
+def test_the_command_line_downloads_the_article_and_names_its_files(article_server, cache, tmp_path, monkeypatch):
+    from conftest import SMALL_CONFIG, random_model
+    from inkcore.weights import save_npz
+    from test_cli import inkcore
+
+    monkeypatch.delenv("INKCORE_ARTICLE_DIR", raising=False)
+    result = inkcore("download", "article", "--to", str(tmp_path / "copy"))
+    assert result.returncode == 0, result.stderr
+    assert "the article's weights: 1.4 MB of 1.4 MB" in result.stderr  # progress, on stderr
+    assert "its validation lines: 200 of 200 files" in result.stderr
+    assert result.stdout == ""
+    assert len(files_in(cache)) == 202  # every pinned file, checked, and nothing half-written
+    for repo_path, local in LOCAL_FILES.items():
+        assert (tmp_path / "copy" / local).read_bytes() == (ARTICLE / local).read_bytes()
+
+    article_server.close()  # from here on, only what is on this computer
+    monkeypatch.setenv("INKCORE_ARTICLE_URL", closed_port_url())
+    again = inkcore("download", "article")
+    assert again.returncode == 0 and "the article's weights: already here, checked" in again.stderr
+    info = inkcore("info", "--weights", "article")
+    assert info.returncode == 0 and json.loads(info.stdout)["format"] == "article-b64"
+    small = save_npz(tmp_path / "small.npz", random_model(SMALL_CONFIG))
+    scored = inkcore("evaluate", "--weights", str(small), "--examples", "article", "--json")
+    assert scored.returncode == 0 and json.loads(scored.stdout)["sequences"] == 200
+
+
+def test_article_names_the_files_only_once_they_are_here(cache, monkeypatch):
+    from test_cli import assert_one_line_failure, inkcore
+
+    monkeypatch.delenv("INKCORE_ARTICLE_DIR", raising=False)
+    for args in (("info", "--weights", "article"), ("evaluate", "--examples", "article")):
+        assert_one_line_failure(inkcore(*args), "not downloaded yet: run `inkcore download article`")
+    assert_one_line_failure(inkcore("download", "article"), "could not reach 127.0.0.1")
+    assert files_in(cache) == []
+    require_article()
+    monkeypatch.setenv("INKCORE_ARTICLE_DIR", str(ARTICLE))  # a local folder of the article's files serves too
+    assert inkcore("info", "--weights", "article").returncode == 0
