@@ -11,6 +11,8 @@ by :mod:`dashboard.sampled`.
 """
 from __future__ import annotations
 
+import base64
+import json
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -23,7 +25,8 @@ from inkcore.data import DataError, load_lines, read_article_lines, read_stroke_
 from inkcore.library import DATABASE_NAME, HandwritingStore, data_folder
 from inkcore.model import LSTMState, Model, mixture
 from inkcore.strokes import from_points
-from inkcore.weights import load
+from inkcore.pen import PenReading, read_strokes
+from inkcore.weights import float32_bytes, load
 
 
 class BoundedCache:
@@ -202,3 +205,17 @@ def iam_lines(source: str) -> dict[str, tuple[str, np.ndarray]]:
             text = str(lines.texts[i]) or "(no transcription)"
             found[str(lines.line_ids[i])] = (f"{split} {lines.line_ids[i]}: {text}", from_points(lines.line_points(i)))
     return found
+
+
+@st.cache_data(max_entries=6, show_spinner=False)  # 5.7 MB each for a model of 500 cells
+def browser_weights(_model: Model, model_key: str) -> str:
+    """The model's weights for a page's own copy, as base64 of float32."""
+    return base64.b64encode(float32_bytes(_model)).decode("ascii")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def pen_reading(_model: Model | None, model_key: str, strokes_json: str) -> PenReading:
+    """What the pen's strokes (JSON of [x, y, t] events) say to the model, its scale
+    estimated by that model."""
+    return read_strokes(json.loads(strokes_json), _model)
+

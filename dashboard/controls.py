@@ -27,7 +27,7 @@ def line_source(loaded: LoadedModel, key: str, default: str | None = "sample:1")
                       label_visibility="collapsed")
     if source == FROM_LIBRARY:
         return example_picker(loaded, "Example", f"{key}_example", default).rows
-    return pen.written_line(key)
+    return pen.written_line(key, loaded)
 
 
 def limit_points(rows: np.ndarray, limit: int = MAX_FIGURE_POINTS) -> tuple[np.ndarray, str | None]:

@@ -1,63 +1,131 @@
-"""Pen input: a canvas to write on, what to tell the writer about their drawing,
-and a written line with its Clear and Save buttons.
+"""Pen input: the pen surface every page writes on, what to tell the writer about
+their writing, and a written line with its Clear and Save buttons.
 
-Pages call only :func:`canvas_writing`, :func:`clear_canvas`,
-:func:`writing_message` and :func:`written_line`; how the strokes are captured
-stays in here (today streamlit-drawable-canvas, read by
-:func:`inkcore.strokes.canvas_to_rows`)."""
+The surface is a component of inkcore's own (``pen.js``, inline, no build step):
+streamlit-drawable-canvas reports only finished, smoothed strokes without times,
+and the model reads the pen's timing. The surface records pointer events with
+their timestamps, draws the ink, and runs the model's step in the page, so the
+prediction follows the pen with no round trip per move. When the pen lifts it
+hands its strokes to Python, which reads them with :func:`inkcore.pen.read_strokes`
+(the scale estimated by the chosen model) and sends back the scale and speed
+factor; the surface reads its strokes again with them, so the page and the
+engine feed the model the same rows. The weights go to a page once per model
+and session.
+"""
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
+from dashboard import cached
 from dashboard.handwriting import save_controls
-from inkcore.strokes import CanvasWriting, canvas_to_rows
+from dashboard.models import LoadedModel
+from inkcore.pen import PenError, PenReading
+from inkcore.strokes import MAX_CANVAS_ROWS
 
-CANVAS_HEIGHT, CANVAS_WIDTH = 250, 720
-PEN_WIDTH = 3
+SURFACE_HEIGHT, SURFACE_WIDTH = 250, 720
+#: The modes of the surface: a prediction drawn from the pen's tip, the cells' state, or ink alone.
+WRITE, WATCH, PLAIN = "write", "watch", "plain"
 
-
-def canvas_writing(key: str) -> CanvasWriting:
-    """A canvas to write on; what is drawn survives reruns and page switches."""
-    from streamlit_drawable_canvas import st_canvas
-
-    version = st.session_state.get(f"{key}_version", 0)
-    widget_key = f"{key}_canvas_{version}"
-    saved_key = f"{key}_drawing"
-    initial = st.session_state.get(saved_key) if widget_key not in st.session_state else None
-    result = st_canvas(
-        stroke_width=PEN_WIDTH, stroke_color="#1d2330", background_color="#ffffff",
-        height=CANVAS_HEIGHT, width=CANVAS_WIDTH, drawing_mode="freedraw",
-        initial_drawing=initial, key=widget_key,
-    )
-    if result.json_data is not None and result.json_data.get("objects") is not None:
-        st.session_state[saved_key] = result.json_data
-    return canvas_to_rows(st.session_state.get(saved_key))
+_CSS = """
+.inkcore-pen { font: 13px/1.4 var(--st-font, sans-serif); color: var(--st-text-color, #333); }
+.inkcore-pen .stack { position: relative; border: 1px solid #d0d4dc; border-radius: 6px; background: #fff;
+  overflow: hidden; cursor: crosshair; }
+.inkcore-pen .stack canvas { position: absolute; left: 0; top: 0; }
+.inkcore-pen .status { margin: 4px 2px 0; opacity: 0.75; min-height: 1.4em; }
+.inkcore-pen canvas.cells { display: block; margin-top: 6px; border-radius: 4px; }
+"""
+_SURFACE = st.components.v2.component("inkcore_pen", css=_CSS, js=(Path(__file__).with_name("pen.js")).read_text())
 
 
-def clear_canvas(key: str) -> None:
-    st.session_state.pop(f"{key}_drawing", None)
+def _strokes_key(key: str) -> str:
+    return f"{key}_strokes"
+
+
+def _widget_key(key: str) -> str:
+    return f"{key}_pen_{st.session_state.get(f'{key}_version', 0)}"
+
+
+def _take_strokes(key: str) -> None:
+    """The surface's strokes after a pen lift, kept under a key of our own so they
+    outlive a page switch (Streamlit drops the state of widgets it did not draw)."""
+    state = st.session_state.get(_widget_key(key)) or {}
+    strokes = state.get("strokes")
+    if isinstance(strokes, list):
+        st.session_state[_strokes_key(key)] = strokes
+
+
+def _model_data(loaded: LoadedModel | None) -> dict | None:
+    """The model for the page's copy: its weights only the first time this session sends them."""
+    if loaded is None:
+        return None
+    sent = st.session_state.setdefault("_pen_models_sent", set())
+    wanted = (st.session_state.get("_pen_need_model") == loaded.key)
+    info = {"key": loaded.key, "cells": loaded.model.config.cells, "components": loaded.model.config.components,
+            "forget_bias": loaded.model.config.forget_bias}
+    if loaded.key not in sent or wanted:
+        info["weights"] = cached.browser_weights(loaded.model, loaded.key)
+        sent.add(loaded.key)
+        st.session_state.pop("_pen_need_model", None)
+    return info
+
+
+def _asked_for_model(key: str) -> None:
+    state = st.session_state.get(_widget_key(key)) or {}
+    st.session_state["_pen_need_model"] = state.get("need_model")
+
+
+def pen_writing(key: str, loaded: LoadedModel | None = None, mode: str = PLAIN, length: int = 20,
+                variation: float = 0.1, candidates: int = 1) -> PenReading:
+    """A pen surface to write on, and what the writing says to the model. What is
+    written survives reruns and page switches."""
+    strokes = st.session_state.get(_strokes_key(key)) or []
+    try:
+        reading = cached.pen_reading(loaded.model if loaded else None, loaded.key if loaded else "",
+                                     json.dumps(strokes))
+    except PenError as error:
+        st.error(f"Your writing could not be read: {error}")
+        reading = None
+    data = {
+        "mode": mode, "width": SURFACE_WIDTH, "height": SURFACE_HEIGHT, "strokes": strokes,
+        "length": int(length), "variation": float(variation), "candidates": int(candidates),
+        "model": _model_data(loaded) if mode != PLAIN else None,
+        "reading": None if reading is None else {"units_per_pixel": reading.units_per_pixel,
+                                                 "speed_factor": reading.speed_factor, "strokes": len(strokes)},
+    }
+    _SURFACE(data=data, key=_widget_key(key), default={"strokes": None, "need_model": None},
+             on_strokes_change=lambda: _take_strokes(key), on_need_model_change=lambda: _asked_for_model(key))
+    if reading is None:
+        return PenReading(np.zeros((0, 3)), np.zeros(2), 1.0, True, 1.0, 0, 0)
+    return reading
+
+
+def clear_pen(key: str) -> None:
+    st.session_state.pop(_strokes_key(key), None)
     st.session_state[f"{key}_version"] = st.session_state.get(f"{key}_version", 0) + 1
 
 
-def writing_message(writing: CanvasWriting) -> str | None:
-    """What to tell the user about their drawing, if anything."""
+def writing_message(writing: PenReading) -> str | None:
+    """What to tell the user about their writing, if anything."""
     if writing.points == 1:
         return "That is a single dot: write a word or two and the model will read your strokes."
     if len(writing.rows) == 0:
-        return "Write a word or two on the canvas: the model reads your pen strokes."
+        return "Write a word or two on the surface above: the model reads your pen strokes."
     if writing.truncated:
-        return f"Your writing is long: the model reads its last {len(writing.rows):,} points."
+        return f"Your writing is long: the model reads its last {MAX_CANVAS_ROWS:,} points."
     return None
 
 
-def written_line(key: str) -> np.ndarray:
-    """A canvas with Clear and Save to the library under it; the rows written. Stops
-    the page with a hint while there is nothing to read."""
-    writing = canvas_writing(key)
+def written_line(key: str, loaded: LoadedModel | None = None) -> np.ndarray:
+    """A pen surface with Clear and Save to the library under it; the rows written.
+    Stops the page with a hint while there is nothing to read."""
+    writing = pen_writing(key, loaded)
     left, right = st.columns([1, 6])
     if left.button("Clear", key=f"{key}_clear"):
-        clear_canvas(key)
+        clear_pen(key)
         st.rerun()
     with right:
         save_controls(writing.rows, key)

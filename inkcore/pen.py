@@ -104,8 +104,8 @@ def _is_event(event) -> bool:
 def as_strokes(strokes) -> list[np.ndarray]:
     """Validate strokes of pointer events: a list of lists of ``[x, y, t]`` numbers.
 
-    Events that are not three finite numbers are dropped; a stroke's times never
-    run backwards (a late event takes the time of the one before it).
+    Events that are not three finite numbers are dropped, and so are events no later
+    than one before them in their stroke.
     """
     if not isinstance(strokes, (list, tuple)):
         raise PenError('expected a list of strokes, each a list of [x, y, t] events')
@@ -121,8 +121,12 @@ def as_strokes(strokes) -> list[np.ndarray]:
         total += len(array)
         if total > MAX_EVENTS:
             raise PenError(f"more than {MAX_EVENTS:,} pointer events: not one drawing of handwriting")
+        if len(array) and array[:, 2].min() < array[:, 2].max():
+            # Events whose time does not move on add nothing to a time series (a page
+            # drops them as it records); all times equal means a file without timing.
+            later = np.concatenate([[True], array[1:, 2] > np.maximum.accumulate(array[:-1, 2])])
+            array = array[later]
         if len(array):
-            array[:, 2] = np.maximum.accumulate(array[:, 2])
             out.append(array)
     return out
 

@@ -259,3 +259,11 @@ def save_article(path: str | os.PathLike, model: Model, clip: bool = False) -> P
         entries.append(encode(codes) if codes.ndim == 1 else [encode(row) for row in codes])
     _write_atomically(path, json.dumps(entries).encode("ascii"))
     return path
+
+
+def float32_bytes(model: Model) -> bytes:
+    """The model's arrays as little-endian float32, back to back in the order of
+    ``ARRAY_NAMES`` (W_x, W_h, b, W_out, b_out), each row-major: what a page's own
+    copy of the model is built from."""
+    return b"".join(np.ascontiguousarray(getattr(model, name), dtype="<f4").tobytes() for name in ARRAY_NAMES)
+

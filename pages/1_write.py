@@ -7,9 +7,10 @@ from dashboard import cached, frame, handwriting, models, pen
 from inkcore import figures, sampling
 
 frame.page_setup("Write with the model")
-st.caption("Write on the canvas. After each stroke the model reads everything you wrote and "
-           "continues it, in your style. Its prediction is drawn from a copy of its state, "
-           "so predicting never changes what it has read.")
+st.caption("Write on the surface. As the pen moves, the model reads each new point and draws where it "
+           "would go next from the pen's tip, again and again, older guesses fading. Its prediction is "
+           "sampled from a copy of its state, so predicting never changes what it has read. When the pen "
+           "lifts, the continuation below can be played step by step.")
 loaded = models.require_model()
 
 #: Play draws the continuation in about this many frames, this many seconds apart.
@@ -40,11 +41,11 @@ def forget_other_animations(continuation: tuple) -> None:
 
 
 length, variation, candidates = continuation_controls()
-writing = pen.canvas_writing("write")
+writing = pen.pen_writing("write", loaded, pen.WRITE, length, variation, candidates)
 seed = st.session_state.setdefault("write_seed", 0)
 buttons = st.columns([1, 1, 1, 1, 3])
 if buttons[0].button("Clear", icon=":material/delete:", key="write_clear"):
-    pen.clear_canvas("write")
+    pen.clear_pen("write")
     reset_animation()
     st.rerun()
 if buttons[1].button("Re-sample", icon=":material/casino:", key="write_resample"):

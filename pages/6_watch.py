@@ -4,14 +4,15 @@ from dashboard import cached, cell_names, controls, frame, handwriting, models, 
 from inkcore import figures
 
 frame.page_setup("Write and watch")
-st.caption("Write on the canvas: after every stroke, all 500 cells are recomputed for everything you wrote. "
-           "Move along your writing with the step slider; pick a cell, or click the heatmap, to colour "
-           "your strokes by it.")
+st.caption("Write on the surface: under it, all 500 cells follow the pen as it moves (the grid holds cell "
+           "25 × row + column; blue-green positive, brown negative). When the pen lifts, the figures below "
+           "show every cell over everything you wrote: move along it with the step slider; pick a cell, "
+           "or click the heatmap, to colour your strokes by it.")
 loaded = models.require_model()
-writing = pen.canvas_writing("watch")
+writing = pen.pen_writing("watch", loaded, pen.WATCH)
 clear, save = st.columns([1, 6])
 if clear.button("Clear", key="watch_clear"):
-    pen.clear_canvas("watch")
+    pen.clear_pen("watch")
     st.rerun()
 with save:
     handwriting.save_controls(writing.rows, "watch")
