@@ -18,8 +18,10 @@ takes the shared :class:`Context` and returns rows. Add a section by adding a
 pair.
 
 ``--app`` also starts the dashboard and times what a person waits for in a
-browser (first page, sliders, a stroke, a heatmap click): see
-:mod:`inkcore.bench_app`.
+browser (first page, sliders, a stroke, a heatmap click): it runs
+``python -m benchmarks.app`` from the source checkout, as the dashboard is not
+part of the installed package (see ``benchmarks/app.py``). The engine imports
+nothing of the app's side.
 
 BLAS runs on one thread unless ``--blas-threads`` says otherwise, as the
 engine's recurrent loops do (:func:`inkcore.cells.single_blas_thread`): one
@@ -31,7 +33,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -45,6 +49,8 @@ from inkcore.model import Config, LSTMState, Model, expected_shapes, make_model,
 
 #: The article's model, where ../shared sits beside the repository (developers and CI).
 ARTICLE_WEIGHTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "article" / "b64_weights.json"
+#: The source checkout this engine runs from, if it is one: the dashboard's benchmark lives there.
+CHECKOUT = Path(__file__).resolve().parents[1]
 
 ONE_PEN_TARGET_MS = 0.1
 MANY_PENS = 50
@@ -260,7 +266,8 @@ def main(argv=None) -> int:
     parser.add_argument("--weights", help="weights to time (default: the installed model, else the article's)")
     parser.add_argument("--blas-threads", type=int, default=1, help="BLAS threads; 0 for the library's default")
     parser.add_argument("--app", action="store_true",
-                        help="also start the dashboard and time it in headless Chromium (see inkcore.bench_app)")
+                        help="also start the dashboard and time it in headless Chromium (python -m benchmarks.app; "
+                             "needs a source checkout)")
     args = parser.parse_args(argv)
 
     from inkcore.downloads import DownloadError
@@ -274,12 +281,24 @@ def main(argv=None) -> int:
     with threadpool_limits(limits=args.blas_threads or None, user_api="blas"):
         threads = ", ".join(str(pool["num_threads"]) for pool in threadpool_info() if pool["user_api"] == "blas")
         report(model, source, threads)
-        if args.app:
-            from inkcore import bench_app
-
-            bench_app.stop_on_sigterm()
-            bench_app.report(args.weights)
+    if args.app:
+        run_app_benchmark(args.weights, args.blas_threads)
     return 0
+
+
+def run_app_benchmark(weights: str | None, blas_threads: int) -> None:
+    """``python -m benchmarks.app`` in the source checkout, its rows after the engine's;
+    one line instead where this engine is an installed package without it."""
+    if not (CHECKOUT / "benchmarks" / "app.py").is_file() or not (CHECKOUT / "app.py").is_file():
+        print("dashboard: skipped: --app needs a source checkout of inkcore (benchmarks/app.py and app.py); "
+              "this one is installed without the dashboard")
+        return
+    command = [sys.executable, "-m", "benchmarks.app", "--blas-threads", str(blas_threads)]
+    sys.stdout.flush()
+    child = subprocess.Popen(command + (["--weights", weights] if weights else []), cwd=CHECKOUT)
+    # a TERM stops the child first, which stops its server and browser on the way out
+    signal.signal(signal.SIGTERM, lambda signum, frame: child.terminate())
+    child.wait()
 
 
 def report(model: Model, source: str, threads: str) -> int:

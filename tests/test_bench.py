@@ -2,14 +2,20 @@
 it runs and reports sane rows (no timing asserts)."""
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import inkcore.bench as bench
-import inkcore.bench_app as bench_app
+from benchmarks import app as bench_app
 from conftest import SMALL_CONFIG, random_model
+
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def test_measure_times_each_callable_separately():
@@ -99,3 +105,45 @@ def test_slider_presses_go_to_values_not_seen_before():
     assert bench_app.next_key(Slider(40, 0, 40), {40.0}) == "ArrowLeft"  # a step slider at the line's end
     assert bench_app.next_key(Slider(4, 0, 5), {3.0, 4.0}) == "ArrowRight"  # the far end first, else back
     assert bench_app.next_key(Slider(5, 0, 5), {4.0, 5.0}) is None
+
+
+def test_app_benchmark_runs_from_the_checkout_as_its_own_process(monkeypatch):
+    """``python -m inkcore.bench --app`` runs ``python -m benchmarks.app`` in the checkout."""
+    result = subprocess.run([sys.executable, "-m", "benchmarks.app", "--help"], cwd=REPOSITORY,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "how long a person waits for the dashboard" in result.stdout
+    started = []
+
+    class Child:
+        def __init__(self, command, cwd):
+            started.append((command, cwd))
+
+        def wait(self):
+            return 0
+
+    monkeypatch.setattr(bench.subprocess, "Popen", Child)
+    monkeypatch.setattr(bench.signal, "signal", lambda *args: None)
+    bench.run_app_benchmark("some.npz", 1)
+    assert started == [([sys.executable, "-m", "benchmarks.app", "--blas-threads", "1", "--weights", "some.npz"],
+                        REPOSITORY)]
+
+
+def test_app_benchmark_outside_a_checkout_says_so_in_one_line(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(bench, "CHECKOUT", tmp_path)  # an installed package: no benchmarks/ beside it
+    bench.run_app_benchmark(None, 1)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and "needs a source checkout" in out[0]
+
+
+def test_the_engine_imports_nothing_of_the_app_side():
+    app_side = {"streamlit", "streamlit_drawable_canvas", "dashboard", "benchmarks", "playwright"}
+    for path in sorted((REPOSITORY / "inkcore").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            assert not {name.split(".")[0] for name in names} & app_side, (path.name, names)
+

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inkcore import bench_app
+from benchmarks import app as bench_app
 from inkcore.library import DATABASE_NAME, HandwritingStore
 from inkcore.strokes import canvas_to_rows
 

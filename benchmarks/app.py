@@ -1,4 +1,7 @@
-"""``python -m inkcore.bench --app``: how long a person waits for the dashboard.
+"""``python -m benchmarks.app``: how long a person waits for the dashboard.
+
+``python -m inkcore.bench --app`` runs it after the engine's rows, from a source
+checkout (the dashboard and this benchmark are not part of the installed package).
 
 The benchmark starts the dashboard itself (``streamlit run app.py`` on a free
 loopback port, with empty data and cache folders of its own), drives it in
@@ -29,6 +32,7 @@ one line says so and only the server's rows are printed.
 """
 from __future__ import annotations
 
+import argparse
 import itertools
 import math
 import os
@@ -47,6 +51,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from inkcore.bench import Row, Timing, format_row
 
@@ -54,7 +59,6 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 #: The article's files beside the repository (developers and CI); the app reads them instead of downloading.
 ARTICLE_DIR = ROOT.parent / "shared" / "data" / "article"
-ARTICLE_DIR_ENV = "INKCORE_ARTICLE_DIR"  # read by dashboard.article_dir
 
 FIRST_PAGE_TARGET_S = 4.0
 SLIDER_TARGET_S = 0.5
@@ -151,12 +155,12 @@ def free_port() -> int:
 def app_environment(folder: Path, weights: str | os.PathLike | None = None) -> dict[str, str]:
     """The environment of a dashboard with empty data and cache folders under ``folder``."""
     from inkcore.cli import WEIGHTS_ENV
-    from inkcore.downloads import CACHE_ENV
+    from inkcore.downloads import CACHE_ENV, LOCAL_DIR_ENV
     from inkcore.library import DATA_ENV
 
     env = dict(os.environ, **{DATA_ENV: str(folder / "data"), CACHE_ENV: str(folder / "cache")})
     if ARTICLE_DIR.is_dir():
-        env[ARTICLE_DIR_ENV] = str(ARTICLE_DIR)
+        env[LOCAL_DIR_ENV] = str(ARTICLE_DIR)
     if weights:
         env[WEIGHTS_ENV] = str(weights)
     return env
@@ -536,9 +540,6 @@ def report(weights: str | os.PathLike | None) -> int:
           "(first column: the worst wait, since every one counts)")
     print(f"  {'':44s}{'worst ms':>10s} {'median ms':>10s} {'':10s} {'':8s}  target")
     path = Path(weights) if weights else default_weights()
-    if not APP.exists():
-        print(f"  skipped: {APP} is not here (the dashboard ships with the repository, not the package)")
-        return 0
     if not path.exists():
         print(f"  skipped: no model at {path}; the dashboard's pages need one")
         return 0
@@ -571,3 +572,25 @@ def report(weights: str | os.PathLike | None) -> int:
 def stop_on_sigterm() -> None:
     """Let ``kill`` unwind the benchmark, so its ``finally`` clauses stop the server and the browser."""
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+def main(argv=None) -> int:
+    from inkcore.downloads import DownloadError, named_weights
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.app", description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", help="the model the dashboard runs on (default: the installed model); "
+                                          "'article' for the article's")
+    parser.add_argument("--blas-threads", type=int, default=1,
+                        help="BLAS threads for the server's work timed in this process; 0 for the library's default")
+    args = parser.parse_args(argv)
+    try:
+        weights = named_weights(args.weights)
+    except DownloadError as error:
+        parser.exit(1, f"error: {error}\n")
+    stop_on_sigterm()
+    with threadpool_limits(limits=args.blas_threads or None, user_api="blas"):
+        return report(weights)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
