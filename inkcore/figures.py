@@ -82,19 +82,31 @@ def continuation_figure(
     rows: np.ndarray, continuations: np.ndarray, shown_steps: int | None = None, height: int = 300
 ) -> go.Figure:
     """The writer's rows in ink and each candidate continuation (C, S, 3) in colour,
-    starting where the writing ends; ``shown_steps`` draws only their first steps."""
-    fig = go.Figure(strokes_trace(rows, name="your writing"))
+    starting where the writing ends; ``shown_steps`` draws only their first steps.
+
+    Several candidates are drawn one under another, each after its own copy of the
+    writing, so that candidates that differ little (at a low variation) are not one
+    scribble."""
+    fig = go.Figure()
     end = to_absolute(rows)[-1] if len(rows) else np.zeros(2)
+    path = path_points(rows) if len(rows) else np.zeros((1, 2))
+    gap = max(float(np.ptp(path[:, 1])) * 1.4, 6.0) if len(continuations) > 1 else 0.0
+    lifted = len(rows) > 0 and rows[-1, 2] > 0.5
     for index, candidate in enumerate(continuations):
+        shift = np.array([0.0, index * gap])
+        writing = strokes_trace(rows, shift, name="your writing" if index == 0 else f"your writing ({index + 1})",
+                                opacity=1.0 if index == 0 else 0.55)
+        fig.add_trace(writing)
         part = candidate if shown_steps is None else candidate[:shown_steps]
-        # the continuation begins with a pen-up jump when the writer just lifted the pen
-        lifted = len(rows) > 0 and rows[-1, 2] > 0.5
-        fig.add_trace(strokes_trace(part, end, CONTINUATION_COLOURS[index % len(CONTINUATION_COLOURS)],
+        fig.add_trace(strokes_trace(part, end + shift, CONTINUATION_COLOURS[index % len(CONTINUATION_COLOURS)],
                                     name=f"continuation {index + 1}"))
+        # the continuation begins with a pen-up jump when the writer just lifted the pen
         if lifted and len(part):
             fig.data[-1].x = fig.data[-1].x[1:]
             fig.data[-1].y = fig.data[-1].y[1:]
-    return _ink_layout(fig, height)
+    if not len(continuations):
+        fig.add_trace(strokes_trace(rows, name="your writing"))
+    return _ink_layout(fig, height if len(continuations) < 2 else int(height * (0.55 + 0.45 * len(continuations))))
 
 
 def possibility_figure(

@@ -182,15 +182,30 @@ def test_continuation_figure_has_the_ink_and_one_trace_per_candidate(rows, rng):
     candidates = rng.normal(0.0, 0.5, (4, 12, 3))
     candidates[..., 2] = 0
     fig = continuation_figure(rows, candidates)
-    assert len(fig.data) == 1 + len(candidates)
-    assert segments(fig.data[0]) == expected_segments(rows)
+    assert len(fig.data) == 2 * len(candidates)  # each candidate after its own copy of the writing
     end = to_absolute(rows)[-1]
+    shifts = []
     for index, candidate in enumerate(candidates):
-        trace = fig.data[1 + index]
+        writing, trace = fig.data[2 * index], fig.data[2 * index + 1]
+        assert trace.name == f"continuation {index + 1}"
         assert trace.line.color == CONTINUATION_COLOURS[index]
+        shift = xy(writing)[0] - xy(fig.data[0])[0]
+        assert shift[0] == 0
+        np.testing.assert_allclose(xy(writing)[:-1] - shift, xy(fig.data[0])[:-1])  # the same writing, moved down
         points = xy(trace)
-        np.testing.assert_allclose(points[0], end)  # carries straight on from the pen
-        np.testing.assert_allclose(points[-2], end + candidate[:, :2].sum(axis=0))
+        np.testing.assert_allclose(points[0], end + shift)  # carries straight on from the pen
+        np.testing.assert_allclose(points[-2], end + shift + candidate[:, :2].sum(axis=0))
+        shifts.append(shift[1])
+    assert segments(fig.data[0]) == expected_segments(rows)
+    # candidates are told apart: each copy sits below the last, further than the writing is tall
+    height = np.ptp(np.array([p for p in xy(fig.data[0]) if np.all(np.isfinite(p))])[:, 1])
+    assert np.all(np.diff(shifts) > height)
+
+
+def test_one_candidate_is_drawn_after_the_writing_itself(rows, rng):
+    candidates = rng.normal(0.0, 0.5, (1, 5, 3))
+    fig = continuation_figure(rows, candidates)
+    assert [trace.name for trace in fig.data] == ["your writing", "continuation 1"]
 
 
 def test_a_continuation_after_a_pen_lift_does_not_join_the_writing(rows, rng):
@@ -202,19 +217,21 @@ def test_a_continuation_after_a_pen_lift_does_not_join_the_writing(rows, rng):
     fig = continuation_figure(rows, candidates, shown_steps=4)
     end = to_absolute(rows)[-1]
     for index, candidate in enumerate(candidates):
-        points = xy(fig.data[1 + index])
-        np.testing.assert_allclose(points[0], end + candidate[0, :2])
+        shift = xy(fig.data[2 * index])[0] - xy(fig.data[0])[0]
+        points = xy(fig.data[2 * index + 1])
+        np.testing.assert_allclose(points[0], end + shift + candidate[0, :2])
         finite = points[np.isfinite(points).all(axis=1)]
         assert len(finite) == 4  # shown_steps points, the jump's start left out
-        assert not any(np.allclose(a, end) for a in finite)
+        assert not any(np.allclose(a, end + shift) for a in finite)
 
 
 def test_continuation_figure_without_writing_starts_at_the_origin(rng):
     candidates = rng.normal(0.0, 0.5, (2, 5, 3))
     candidates[..., 2] = 0
     fig = continuation_figure(np.zeros((0, 3)), candidates)
-    assert len(fig.data) == 3
+    assert len(fig.data) == 4
     np.testing.assert_allclose(xy(fig.data[1])[0], [0.0, 0.0])
+    assert xy(fig.data[3])[0][1] > 0  # the second candidate below the first
 
 
 # --- possibility space -------------------------------------------------------------------
