@@ -154,6 +154,13 @@ def test_every_page_opens(page, app_url, path, heading):
     shoot(page, f"page-{path or 'home'}")
 
 
+def test_visitors_see_no_deploy_button(page, app_url):
+    """.streamlit/config.toml's client.toolbarMode = "viewer": the menu, without Deploy."""
+    open_page(page, app_url, "", "inkcore")
+    page.locator("[data-testid=stMainMenu]").wait_for()
+    assert page.locator("[data-testid=stAppDeployButton]").count() == 0
+
+
 CONTINUATION_POINTS = """() => Math.max(0, ...Array.from(document.querySelectorAll('.js-plotly-plot'))
     .flatMap(p => (p.data || []).filter(t => t.name === 'continuation 1'))
     .map(t => (t.x || []).filter(v => v !== null).length))"""
