@@ -50,12 +50,25 @@ export function stepMany(model, xs, states) {
     }
     return z;
   });
-  for (let i = 0; i < n; i++) {
+  // z += h W_h, eight rows of W_h at a time: each pass over z then does eight
+  // multiply-adds per load and store, about three times faster than one.
+  let i = 0;
+  for (; i + 7 < n; i += 8) {
     const o = i * g;
     for (let p = 0; p < states.length; p++) {
-      const hi = states[p].h[i];
-      if (hi === 0) continue;
-      const z = zs[p];
+      const h = states[p].h, z = zs[p];
+      const h0 = h[i], h1 = h[i + 1], h2 = h[i + 2], h3 = h[i + 3];
+      const h4 = h[i + 4], h5 = h[i + 5], h6 = h[i + 6], h7 = h[i + 7];
+      for (let j = 0; j < g; j++) {
+        z[j] += h0 * Wh[o + j] + h1 * Wh[o + g + j] + h2 * Wh[o + 2 * g + j] + h3 * Wh[o + 3 * g + j]
+          + h4 * Wh[o + 4 * g + j] + h5 * Wh[o + 5 * g + j] + h6 * Wh[o + 6 * g + j] + h7 * Wh[o + 7 * g + j];
+      }
+    }
+  }
+  for (; i < n; i++) {
+    const o = i * g;
+    for (let p = 0; p < states.length; p++) {
+      const hi = states[p].h[i], z = zs[p];
       for (let j = 0; j < g; j++) z[j] += hi * Wh[o + j];
     }
   }
@@ -388,7 +401,7 @@ function attach(surface, view, setStateValue) {
     if (e.button !== 0 && e.pointerType === "mouse") return;
     el.setPointerCapture(e.pointerId);
     surface.current = [position(e)];
-    surface.moveStamp = performance.now();
+    surface.moveStamp = e.timeStamp;
     drawInk(view, surface);
     schedule(surface, view);
   });
@@ -396,9 +409,14 @@ function attach(surface, view, setStateValue) {
     if (!surface.current) return;
     const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
     for (const one of events.length ? events : [e]) record(surface.current, position(one));
-    surface.moveStamp = performance.now();
+    surface.moveStamp = e.timeStamp;
     drawInk(view, surface);
-    schedule(surface, view);
+    // Read, step and predict at once: waiting for the next frame would add up to 16 ms.
+    catchUp(surface, 30);
+    drawCells(view, surface.state && surface.state.c);
+    if (surface.upToDate) predict(surface, view);
+    else schedule(surface, view);
+    describe(surface, view);
   });
   const finish = (e) => {
     if (!surface.current) return;
