@@ -44,7 +44,7 @@ from torch import nn
 from inkcore import weights as weight_files
 from inkcore.data import load_lines
 from inkcore.model import Config, make_model, output_layout
-from inkcore.strokes import model_inputs
+from inkcore.strokes import from_points, model_inputs
 
 #: PyTorch's LSTM stacks its gates as i, f, g, o; the article's order is i, g, f, o.
 TORCH_TO_ARTICLE_GATES = (0, 2, 1, 3)
@@ -144,36 +144,68 @@ def to_numpy_model(net: HandwritingNet):
 
 
 class Streams:
-    """``batch`` readers, each reading one training line at a time in windows."""
+    """``batch`` readers, each reading one training line at a time in windows.
 
-    def __init__(self, lines: list[np.ndarray], batch: int, window: int, rng: np.random.Generator):
-        self.lines = lines
+    With ``pen_lines`` (each a line's points and times) and ``pen_share`` > 0, that
+    share of the lines read is first half pen input, second half as recorded: the
+    line up to a pen lift near its middle is replayed as a mouse or a pen would
+    report it (:func:`inkcore.fidelity.replay`, at a random size) and read by
+    :func:`inkcore.pen.read_strokes` at its true scale, and the rest follows as
+    recorded. The model learns to carry a writer's hand from what a page gives it
+    into what comes next.
+    """
+
+    def __init__(self, lines: list[np.ndarray], batch: int, window: int, rng: np.random.Generator,
+                 pen_lines: list[tuple[np.ndarray, np.ndarray]] | None = None, pen_share: float = 0.0):
+        self.lines = list(lines)
         self.inputs = [model_inputs(rows).astype(np.float32) for rows in lines]
         self.window = window
         self.rng = rng
+        self.pen_lines = pen_lines or []
+        self.pen_share = pen_share if self.pen_lines else 0.0
         self.queue: list[int] = []
-        self.line = [self._next_line() for _ in range(batch)]
+        self.current: list[tuple[np.ndarray, np.ndarray]] = [self._next_line() for _ in range(batch)]
         self.position = [0] * batch
 
-    def _next_line(self) -> int:
+    def _next_line(self) -> tuple[np.ndarray, np.ndarray]:
         if not self.queue:
             self.queue = list(self.rng.permutation(len(self.lines)))
-        return int(self.queue.pop())
+        index = int(self.queue.pop())
+        if self.pen_share and self.rng.random() < self.pen_share:
+            rows = self._pen_first_half(*self.pen_lines[index])
+            if rows is not None:
+                return rows, model_inputs(rows).astype(np.float32)
+        return self.lines[index], self.inputs[index]
+
+    def _pen_first_half(self, points: np.ndarray, t_ms: np.ndarray) -> np.ndarray | None:
+        from inkcore.fidelity import DEVICES, replay, split_at_lift
+        from inkcore.pen import read_strokes
+
+        try:
+            half = split_at_lift(points)
+        except ValueError:
+            return None
+        size = float(np.exp(self.rng.uniform(np.log(2.0), np.log(8.0))))
+        device = DEVICES[int(self.rng.integers(len(DEVICES)))]
+        read = read_strokes(replay(points[:half], t_ms[:half], size, device, self.rng), units_per_pixel=size).rows
+        rest = from_points(points)[half - 1:]
+        return np.concatenate([read, rest]).astype(np.float64)
 
     def next_window(self):
-        batch = len(self.line)
+        batch = len(self.current)
         x = np.zeros((batch, self.window, 3), np.float32)
         y = np.zeros((batch, self.window, 3), np.float32)
         mask = np.zeros((batch, self.window), np.float32)
         fresh = np.zeros(batch, bool)
         for b in range(batch):
-            if self.position[b] >= len(self.lines[self.line[b]]):
-                self.line[b] = self._next_line()
+            if self.position[b] >= len(self.current[b][0]):
+                self.current[b] = self._next_line()
                 self.position[b] = 0
             fresh[b] = self.position[b] == 0
             start = self.position[b]
-            rows = self.lines[self.line[b]][start : start + self.window]
-            x[b, : len(rows)] = self.inputs[self.line[b]][start : start + len(rows)]
+            line, inputs = self.current[b]
+            rows = line[start : start + self.window]
+            x[b, : len(rows)] = inputs[start : start + len(rows)]
             y[b, : len(rows)] = rows
             mask[b, : len(rows)] = 1
             self.position[b] += len(rows)
@@ -305,6 +337,10 @@ def parse_args(argv=None):
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pen-share", type=float, default=0.0, metavar="P",
+                        help="share of lines whose first half is read as pen input (inkcore.pen), the rest as recorded")
+    parser.add_argument("--export-last", default=None, metavar="PATH",
+                        help="also export the model at every evaluation, best or not")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--zero-dy-component", type=int, default=None, metavar="K",
                         help="make mixture component K a point mass at dy = 0 (module docstring)")
@@ -347,7 +383,12 @@ def main(argv=None) -> int:
         print(f"component {args.zero_dy_component} is a point mass at dy = 0", flush=True)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    streams = Streams(train_lines, args.batch, args.window, rng)
+    pen_lines = None
+    if args.pen_share > 0:
+        indices = data.indices("train")
+        pen_lines = [(data.line_points(i), data.t_ms[data.starts[i]:data.starts[i + 1]]) for i in indices]
+        print(f"{args.pen_share:.0%} of lines read as pen input in their first half", flush=True)
+    streams = Streams(train_lines, args.batch, args.window, rng, pen_lines, args.pen_share)
     state = None
     started = time.monotonic() - elapsed
     last_checkpoint = time.monotonic()
@@ -385,6 +426,11 @@ def main(argv=None) -> int:
             log(log_path, record)
             print(json.dumps(record), flush=True)
             window_loss, window_points = 0.0, 0.0
+            if args.export_last:
+                weight_files.save_npz(args.export_last, to_numpy_model(net),
+                                      provenance={"trained_by": "inkcore.train", "steps": step,
+                                                  "pen_share": args.pen_share},
+                                      metrics={"article_validation": scores})
             if scores["nll_per_point"] < best:
                 best = scores["nll_per_point"]
                 weight_files.save_npz(
