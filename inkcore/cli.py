@@ -18,7 +18,7 @@ from inkcore import downloads, render
 from inkcore.data import DataError, read_article_lines, read_stroke_json, rows_from_json
 from inkcore.evaluate import MOTION_KINDS, score, score_by_motion
 from inkcore.model import mixture, run
-from inkcore.sampling import SAMPLE_VARIATION, generate
+from inkcore.sampling import SAMPLE_VARIATION, generate_seeded
 from inkcore.weights import WeightsError, load, shipped_weights
 
 #: The model the app and the CLI load unless told otherwise (see inkcore.weights.shipped_weights).
@@ -108,10 +108,14 @@ def write_cells_csv(path: Path, arrays: dict) -> None:
 def cmd_sample(args) -> None:
     if args.n < 1 or args.steps < 1 or not 0 <= args.variation < math.inf:
         raise CommandError("--n and --steps must be at least 1 and --variation a number of at least 0")
+    if args.seed < 0:
+        raise CommandError(f"--seed must be a whole number of at least 0, not {args.seed}")
     if Path(args.out).suffix not in (".svg", ".png", ".json"):  # before minutes of sampling, not after
         raise CommandError(f"{args.out}: the output must end in .svg, .png or .json")
     model, _ = load_model(args.weights)
-    rows = generate(model, args.steps, np.random.default_rng(args.seed), args.variation, count=args.n)
+    # line k is the line seed + k writes alone, as the Samples page labels it
+    lines = generate_seeded(model, args.steps, range(args.seed, args.seed + args.n), args.variation)
+    rows = [line.rows for line in lines]
     path = Path(args.out)
     if path.suffix == ".svg":
         path.write_text(render.to_svg(list(rows)))
@@ -240,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=4)
     p.add_argument("--steps", type=int, default=700)
     p.add_argument("--variation", type=float, default=SAMPLE_VARIATION)
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, help="line k (from 0) is the line seed + k writes alone")
     p.add_argument("--out", required=True, help=".svg, .png or .json")
     p.set_defaults(run=cmd_sample)
 

@@ -293,6 +293,31 @@ def mixture(model: Model, h: np.ndarray) -> Mixture:
     return split_output(network_output(model, np.asarray(h, model.dtype)), model.config.components)
 
 
+def _each_row_product(a: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``a (..., n) @ weights (n, m)``, one vector-matrix product per row of ``a``."""
+    flat = a.reshape(-1, a.shape[-1])
+    out = np.empty((len(flat), weights.shape[1]), np.result_type(a, weights))
+    for k, row in enumerate(flat):
+        np.matmul(row, weights, out=out[k])
+    return out.reshape(a.shape[:-1] + (weights.shape[1],))
+
+
+def step_each_row(model: Model, x: np.ndarray, state: LSTMState) -> LSTMState:
+    """:func:`step`, with each row's products computed on their own: a row's new state
+    is the same bits whatever rows share its batch (a batched matrix product may
+    round differently from a single row's in the last bit)."""
+    z = _each_row_product(np.asarray(state.h, model.dtype), model.W_h)
+    z += _each_row_product(np.asarray(x, model.dtype), model.W_x)
+    z += model.b
+    return _cell(model, z, state.c)
+
+
+def mixture_each_row(model: Model, h: np.ndarray) -> Mixture:
+    """:func:`mixture`, with each row's product computed on its own."""
+    return split_output(_each_row_product(np.asarray(h, model.dtype), model.W_out) + model.b_out,
+                        model.config.components)
+
+
 class LogLikelihood(NamedTuple):
     gauss: np.ndarray  # (...,) log density of (dx, dy) under the mixture
     eos: np.ndarray  # (...,) log probability of the observed pen bit

@@ -13,7 +13,9 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from inkcore.evaluate import line_states
-from inkcore.model import LSTMState, Mixture, Model, blas_threads_for, mixture, run, step, zero_state
+from inkcore.model import (
+    LSTMState, Mixture, Model, blas_threads_for, mixture, mixture_each_row, run, step, step_each_row, zero_state,
+)
 from inkcore.strokes import model_inputs
 
 #: The article's defaults: continuing a reader's writing, and everything else.
@@ -65,16 +67,24 @@ def continue_from(
     steps: int,
     rng: np.random.Generator,
     variation: float = SAMPLE_VARIATION,
+    each_row: bool = False,
 ) -> Continuation:
     """Sample ``steps`` rows after the state that has read everything before
-    ``last_row``; ``last_row`` (..., 3) is read first. ``state`` is not changed."""
+    ``last_row``; ``last_row`` (..., 3) is read first. ``state`` is not changed.
+
+    ``each_row`` multiplies every pen's row by the weights on its own (on one BLAS
+    thread), so each pen's arithmetic is the same whatever pens share its batch:
+    a batched matrix product may round differently from a single row's in the
+    last bit, and sampling turns a last bit into a different line. For a few
+    pens it costs no more than the batched product."""
     x = np.array(last_row, dtype=np.float64)
     rows = np.empty(x.shape[:-1] + (steps, 3))
     eos = np.empty(x.shape[:-1] + (steps,))
-    with blas_threads_for(int(np.prod(x.shape[:-1]))):
+    next_state, next_mixture = (step_each_row, mixture_each_row) if each_row else (step, mixture)
+    with blas_threads_for(1 if each_row else int(np.prod(x.shape[:-1]))):
         for t in range(steps):
-            state = step(model, x, state)
-            mix = mixture(model, state.h)
+            state = next_state(model, x, state)
+            mix = next_mixture(model, state.h)
             x = sample(mix, rng, variation)
             rows[..., t, :] = x
             eos[..., t] = mix.eos
@@ -92,7 +102,7 @@ def generate(
     (count, steps, 3) for ``count`` lines drawn side by side."""
     batch = () if count is None else (count,)
     state = zero_state(model, batch)
-    return continue_from(model, state, np.zeros(batch + (3,)), steps, rng, variation).rows
+    return continue_from(model, state, np.zeros(batch + (3,)), steps, rng, variation, each_row=True).rows
 
 
 class PenStreams:
@@ -125,8 +135,8 @@ class SeededLine(NamedTuple):
 def generate_seeded(model: Model, steps: int, seeds, variation: float = SAMPLE_VARIATION,
                     begun: list[SeededLine | None] | None = None) -> list[SeededLine]:
     """Lines written side by side in one batch, line ``i`` the line :func:`generate`
-    writes alone from ``default_rng(seeds[i])`` (up to the last bits of the batched
-    matrix products). ``begun[i]``, a line the same seed wrote at the same variation,
+    writes alone from ``default_rng(seeds[i])``, bit for bit: each line's products
+    are its own (``each_row`` in :func:`continue_from`). ``begun[i]``, a line the same seed wrote at the same variation,
     is written on rather than written again; one that is already ``steps`` long or
     longer comes back as it is, so lines have at least ``steps`` rows."""
     seeds = list(seeds)
@@ -150,7 +160,7 @@ def generate_seeded(model: Model, steps: int, seeds, variation: float = SAMPLE_V
             last = np.stack([begun[i].rows[-1] for i in members])
         else:
             state, last = zero_state(model, (len(members),)), np.zeros((len(members), 3))
-        written = continue_from(model, state, last, steps - have, PenStreams(generators), variation)
+        written = continue_from(model, state, last, steps - have, PenStreams(generators), variation, each_row=True)
         for k, i in enumerate(members):
             rows = written.rows[k] if not have else np.vstack([begun[i].rows, written.rows[k]])
             done[i] = SeededLine(rows, written.state.h[k], written.state.c[k], generators[k].bit_generator.state)

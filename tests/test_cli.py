@@ -131,6 +131,26 @@ def test_sample(tmp_path, weights, suffix):
         assert json.loads(again.read_text()) == lines
 
 
+def test_sample_writes_the_lines_each_seed_writes_alone(tmp_path, weights):
+    def written(n: int, seed: int) -> list:
+        out = tmp_path / f"n{n}-seed{seed}.json"
+        result = inkcore("sample", "--n", str(n), "--steps", "120", "--seed", str(seed), "--out", str(out),
+                         "--weights", str(weights))
+        assert result.returncode == 0, result.stderr
+        return json.loads(out.read_text())
+
+    together = written(3, 5)
+    assert len(together) == 3
+    for k, seed in enumerate([5, 6, 7]):
+        assert together[k] == written(1, seed)[0], f"line {k} of --n 3 --seed 5 is not what --seed {seed} writes"
+    assert together[0] != together[1]
+
+
+def test_sample_refuses_a_negative_seed(tmp_path, weights):
+    result = inkcore("sample", "--seed", "-2", "--out", str(tmp_path / "x.json"), "--weights", str(weights))
+    assert "at least 0" in assert_one_line_failure(result, "--seed")
+
+
 def test_info_prints_the_metadata(weights):
     result = inkcore("info", "--weights", str(weights))
     assert result.returncode == 0, result.stderr
