@@ -1,16 +1,44 @@
 """The user's saved handwriting (SQLite, in ``INKCORE_DATA``): saving a drawing,
-importing stroke files, renaming and deleting entries, each failure shown
-where it happened."""
+importing stroke files, looking at, downloading, renaming and deleting entries,
+each failure shown where it happened.
+
+Names are shown as typed: in widgets that do not read Markdown (a table, a
+dropdown), and in messages as code spans (:func:`as_typed`), so ``**bold**``,
+links and ``:material/home:`` stay text."""
 from __future__ import annotations
 
+import datetime
+import json
+import re
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from dashboard import cached
+from inkcore import figures, render
 from inkcore.data import DataError, parse_stroke_json, rows_from_json
-from inkcore.library import HandwritingStore, StoreError, data_folder
+from inkcore.library import HandwritingStore, SavedEntry, StoreError, data_folder
+
+
+def as_typed(text: str) -> str:
+    """``text`` as a Markdown code span: Streamlit shows it character for character.
+    The fence is one backtick longer than any run of backticks in the text."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}"
+
+
+def named_message(name: str, message: str) -> str:
+    """A message that begins with a file's name, with the name shown as typed."""
+    reason = message.removeprefix(f"{name}: ")
+    return f"{as_typed(name)}: {reason}" if reason != message else message
+
+
+def points(n: int) -> str:
+    return "one point" if n == 1 else f"{n:,} points"
 
 
 def store() -> HandwritingStore | None:
@@ -40,7 +68,7 @@ def save_controls(rows: np.ndarray, key: str) -> None:
             if handwriting is not None:
                 try:
                     handwriting.save(name, rows)
-                    st.success(f"Saved as “{' '.join(name.split())}”.")
+                    st.success(f"Saved as {as_typed(' '.join(name.split()))}.")
                 except (StoreError, ValueError) as error:
                     st.error(str(error))
 
@@ -60,7 +88,8 @@ def stroke_file_rows(name: str, data: bytes) -> np.ndarray:
     units, as ``sample`` and the samples page write); a DataError says what is wrong."""
     rows = rows_from_json(parse_stroke_json(data, name), name)
     if len(rows) < 2:
-        raise DataError(f"{name}: holds {len(rows)} rows; a line needs at least two")
+        held = "no points" if len(rows) == 0 else "only one point"
+        raise DataError(f"{name}: holds {held}; a line needs at least two")
     return rows
 
 
@@ -75,12 +104,62 @@ def import_controls(handwriting: HandwritingStore | None) -> None:
         if upload.file_id not in done:
             try:
                 rows = stroke_file_rows(upload.name, upload.getvalue())
-                entry = handwriting.save(Path(upload.name).stem, rows)
-                done[upload.file_id] = (True, f"Imported {upload.name}: {len(rows):,} rows (entry {entry}).")
+                handwriting.save(Path(upload.name).stem, rows)
+                done[upload.file_id] = (True, f"Imported {as_typed(upload.name)}: {points(len(rows))}.")
             except (DataError, StoreError) as error:
-                done[upload.file_id] = (False, str(error))
+                done[upload.file_id] = (False, named_message(upload.name, str(error)))
         ok, message = done[upload.file_id]
         (st.success if ok else st.error)(message)
+
+
+def saved_on(entry: SavedEntry) -> str:
+    return datetime.datetime.fromtimestamp(entry.created).strftime("%Y-%m-%d %H:%M")
+
+
+def entry_table(entries: list[SavedEntry]) -> None:
+    """Every saved entry in a table, which shows names as text."""
+    table = pd.DataFrame({"Name": [e.name for e in entries], "Points": [e.points for e in entries],
+                          "Saved": [saved_on(e) for e in entries]})
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def entry_picker(entries: list[SavedEntry]) -> SavedEntry:
+    by_id = {entry.id: entry for entry in entries}
+    if st.session_state.get("library_entry") not in by_id:  # e.g. just deleted
+        st.session_state.pop("library_entry", None)
+    chosen = st.selectbox("Entry", list(by_id), key="library_entry",
+                          format_func=lambda i: f"{by_id[i].name} · {points(by_id[i].points)} · {saved_on(by_id[i])}")
+    return by_id[chosen]
+
+
+def file_stem(name: str) -> str:
+    """A file name from an entry's name: letters, digits, dots and dashes."""
+    return re.sub(r"[^\w.-]+", "-", name).strip("-.")[:60] or "handwriting"
+
+
+def entry_view(handwriting: HandwritingStore, entry: SavedEntry) -> None:
+    """One entry drawn, its downloads (JSON rows, SVG), renaming and deleting, which asks first."""
+    try:
+        rows = handwriting.load(entry.id).rows
+    except StoreError as error:
+        st.error(str(error))
+        return
+    st.plotly_chart(figures.handwriting_figure(rows), key="library_preview")
+    stem = file_stem(entry.name)
+    data, svg, rename, delete = st.columns(4)
+    data.download_button("JSON rows", partial(json.dumps, np.round(rows, 5).tolist()), f"{stem}.json",
+                         "application/json", key="library_json")
+    svg.download_button("SVG", partial(render.to_svg, [rows]), f"{stem}.svg", "image/svg+xml", key="library_svg")
+    with rename.popover("Rename"):
+        new_name = st.text_input("New name", entry.name, key=f"rename_text_{entry.id}")
+        if st.button("Rename", key=f"rename_{entry.id}"):
+            rename_entry(handwriting, entry.id, new_name)
+            st.rerun()
+    with delete.popover("Delete"):
+        st.write("Delete this entry from the library? This cannot be undone.")
+        if st.button("Delete it", key=f"delete_{entry.id}", type="primary"):
+            delete_entry(handwriting, entry.id)
+            st.rerun()
 
 
 def rename_entry(handwriting: HandwritingStore, entry_id: int, name: str) -> None:

@@ -3,7 +3,9 @@ user's saved handwriting, the article's validation lines and the user's
 IAM-OnDB copy; and pattern search across it."""
 from __future__ import annotations
 
+import json
 import os
+from functools import partial
 
 import numpy as np
 import streamlit as st
@@ -11,7 +13,7 @@ import streamlit as st
 from dashboard import article, cached, handwriting, sampled
 from dashboard.frame import remembered
 from dashboard.models import LoadedModel
-from inkcore import cells, downloads, sampling
+from inkcore import cells, downloads, figures, sampling
 from inkcore.data import DataError
 from inkcore.library import Example, StoreError, read_settings
 
@@ -61,6 +63,23 @@ def example_keys(loaded: LoadedModel) -> dict[str, str]:
     for line_id, (label, _) in iam_lines().items():
         options[f"iam:{line_id}"] = f"IAM-OnDB {label}"
     return options
+
+
+def article_browser(folder) -> None:
+    """The article's validation lines, one at a time: drawn, with their size and a download."""
+    try:
+        lines = cached.article_lines(str(folder))
+    except DataError as error:
+        st.warning(str(error))
+        return
+    featured = set(article.featured())
+    k = st.selectbox(f"Line (of {len(lines)})", sorted(lines), key="library_article_line",
+                     format_func=lambda k: f"validation {k}" + (" ★ featured in the article" if k in featured else ""))
+    rows = lines[k]
+    st.plotly_chart(figures.handwriting_figure(rows), key="library_article_preview")
+    st.caption(f"{len(rows):,} points, {int(rows[:, 2].sum()):,} strokes")
+    st.download_button("JSON rows (model units)", partial(json.dumps, np.round(rows, 5).tolist()),
+                       f"article-validation-{k}.json", "application/json", key="library_article_json")
 
 
 def load_example(loaded: LoadedModel, key: str) -> Example:

@@ -110,6 +110,14 @@ def read_stroke_json(path: str | os.PathLike) -> list:
 
 def rows_from_json(values, source: str) -> np.ndarray:
     """Validated [dx, dy, pen] rows from a parsed stroke file; ``source`` names it in errors."""
+    if not isinstance(values, list):
+        kind = {dict: "a JSON object", str: "a string", bool: "true or false", type(None): "null"}.get(
+            type(values), "a single number")
+        raise DataError(f"{source}: holds {kind}, not a list of [dx, dy, pen] rows")
+    if not values:
+        raise DataError(f"{source}: holds an empty list, no rows")
+    if not any(isinstance(value, list) for value in values):
+        raise DataError(f"{source}: holds a list of single values, not a list of [dx, dy, pen] rows")
     try:
         return as_rows(values)
     except (ValueError, TypeError) as error:

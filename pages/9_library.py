@@ -1,4 +1,3 @@
-import datetime
 import os
 
 import streamlit as st
@@ -18,19 +17,10 @@ store = handwriting.store_or_message()
 handwriting.import_controls(store)
 entries = handwriting.saved_entries(store)
 if not entries:
-    st.info("Nothing saved yet. Write on any canvas and use “Save to the library”.")
-for entry in entries:
-    when = datetime.datetime.fromtimestamp(entry.created).strftime("%Y-%m-%d %H:%M")
-    name, rename, delete = st.columns([4, 1, 1])
-    name.markdown(f"**{entry.name}** · {entry.points} points · {when}")
-    with rename.popover("Rename"):
-        new_name = st.text_input("New name", entry.name, key=f"rename_text_{entry.id}")
-        if st.button("Rename", key=f"rename_{entry.id}"):
-            handwriting.rename_entry(store, entry.id, new_name)
-            st.rerun()
-    if delete.button("Delete", key=f"delete_{entry.id}"):
-        handwriting.delete_entry(store, entry.id)
-        st.rerun()
+    st.info("Nothing saved yet. Write on any page that takes handwriting and use “Save to the library”.")
+else:
+    handwriting.entry_table(entries)
+    handwriting.entry_view(store, handwriting.entry_picker(entries))
 
 st.subheader("The article's validation lines")
 if problem := article.article_dir_problem():
@@ -40,7 +30,8 @@ if folder is None:
     st.write("200 held-out IAM-OnDB lines, as the article used them, downloaded from its public repository.")
     article.validation_download_controls()
 else:
-    st.write(f"Read from `{folder}`.")
+    st.caption(f"Read from {handwriting.as_typed(str(folder))}.")
+    library.article_browser(folder)
 
 st.subheader("Your IAM-OnDB copy")
 st.write("IAM-OnDB is free for non-commercial research from its owners. Point inkcore at your copy "

@@ -264,7 +264,7 @@ def test_saving_from_the_canvas_reaches_the_library():
     at.button(key="write_save").click().run()
     no_errors(at)
     at.switch_page(SCRIPTS["library"]).run()
-    assert any("my loops" in m.value for m in at.markdown)
+    assert list(at.dataframe[0].value["Name"]) == ["my loops"]
 
 
 def test_the_article_model_is_downloaded_on_request(monkeypatch, tmp_path):

@@ -1,7 +1,7 @@
 """The pages' controls under Streamlit's AppTest, each checked against what the page
 then shows: the Write page's variation, Clear and Play/Pause; the possibility space's
 variation; the samples' seed, length and downloads; the surprise view's example;
-renaming and deleting in the library; and the article's featured lines in the picker.
+and the article's featured lines in the picker (the library's page: tests/test_app_library.py).
 Canvas drawings are injected through session_state as tests/test_app.py does."""
 from __future__ import annotations
 
@@ -269,36 +269,3 @@ def test_the_articles_featured_lines_come_first_in_order(with_article):
     assert numbers[:16] == featured
     assert all(label.endswith("★") for label in labels[:16])
     assert not any("★" in label for label in labels[16:])
-
-
-# --- The example library --------------------------------------------------------------------
-
-
-def test_library_renames_and_deletes_a_saved_entry(monkeypatch, tmp_path, rng):
-    from conftest import random_rows
-    from inkcore.library import DATABASE_NAME, HandwritingStore
-
-    folder = tmp_path / "library"
-    monkeypatch.setenv("INKCORE_DATA", str(folder))
-    folder.mkdir()
-    store = HandwritingStore(folder / DATABASE_NAME)
-    kept = store.save("kept line", random_rows(rng, 30))
-    entry = store.save("first try", random_rows(rng, 40))
-
-    at = page("library").run()
-    no_errors(at)
-    listed = " ".join(m.value for m in at.markdown)
-    assert "first try" in listed and "kept line" in listed
-
-    at.text_input(key=f"rename_text_{entry}").input("my signature").run()
-    at.button(key=f"rename_{entry}").click().run()
-    no_errors(at)
-    listed = " ".join(m.value for m in at.markdown)
-    assert "my signature" in listed and "first try" not in listed
-    assert {e.name for e in store.entries()} == {"my signature", "kept line"}
-
-    at.button(key=f"delete_{entry}").click().run()
-    no_errors(at)
-    listed = " ".join(m.value for m in at.markdown)
-    assert "my signature" not in listed and "kept line" in listed
-    assert [e.id for e in store.entries()] == [kept]
