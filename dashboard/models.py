@@ -126,7 +126,8 @@ def other_model(loaded: LoadedModel) -> LoadedModel | None:
 
 
 def model_summary(loaded: LoadedModel) -> str:
-    """The model card's figures as Markdown lines."""
+    """The model card's figures as Markdown lines. The article's model carries no scores of
+    its own: its table is the one inkcore's model card measured for both on the same lines."""
     meta = loaded.metadata
     config = loaded.model.config
     lines = [f"- {config.cells} LSTM cells, {config.components} mixture components, inputs in {config.units}"]
@@ -136,14 +137,22 @@ def model_summary(loaded: LoadedModel) -> str:
                      f"on {provenance.get('data', 'IAM-OnDB')}")
     elif "source" in provenance:
         lines.append(f"- from {provenance['source']}")
-    metrics = meta.get("metrics", {})
+    metrics, is_article = meta.get("metrics", {}), loaded.label == ARTICLE
+    if is_article:
+        ours = other_model(loaded)
+        metrics = ours.metadata.get("metrics", {}) if ours is not None else {}
     names = {"article_validation": "the article's 200 validation lines", "test_split": "IAM-OnDB test split"}
     scored = [(names.get(k, k.replace("_", " ")), v, metrics.get(f"{k}_article_model")) for k, v in metrics.items()
               if isinstance(v, dict) and "nll_per_point" in v and not k.endswith("_article_model")]
+    if is_article:  # this model is the article's: its column first, inkcore's beside it
+        scored = [(label, theirs, ours) for label, ours, theirs in scored if theirs]
     if scored:
+        other = "inkcore's own model" if is_article else "the article's model"
         lines += ["", "Negative log-likelihood per point, in nats (lower is better):", "",
-                  "| lines | points | this model | the article's model |", "| --- | ---: | ---: | ---: |"]
-        for label, ours, theirs in scored:
-            lines.append(f"| {label} | {ours['points']:,} | **{ours['nll_per_point']:.3f}** | "
-                         + (f"{theirs['nll_per_point']:.3f}" if theirs else "not measured") + " |")
+                  f"| lines | points | this model | {other} |", "| --- | ---: | ---: | ---: |"]
+        for label, mine, rival in scored:
+            lines.append(f"| {label} | {mine['points']:,} | **{mine['nll_per_point']:.3f}** | "
+                         + (f"{rival['nll_per_point']:.3f}" if rival else "not measured") + " |")
+        if is_article:
+            lines += ["", "Measured by inkcore's model card, the same protocol for both models."]
     return "\n".join(lines)

@@ -29,6 +29,13 @@ CIRCLES_HALF_WIDTH = 3 * FOLLOW_HALF_WIDTH
 MAX_CLICK_COLUMNS = 150
 #: Colour levels either side of zero in a heatmap.
 HEAT_LEVELS = 127
+#: The width in pixels a full-width figure is sized for (Streamlit's wide layout on a laptop).
+FULL_WIDTH_PX = 1100
+#: A line whose width is more than this many times its height is folded into rows,
+#: so each row is drawn larger than one thin strip across the page would be.
+FOLD_ASPECT = 3.0
+#: A folded line's rows are this many times the line's height apart.
+ROW_SPACING = 1.35
 
 
 def _ink_layout(fig: go.Figure, height: int) -> go.Figure:
@@ -68,14 +75,75 @@ def strokes_trace(rows, start=(0.0, 0.0), colour=INK, width=2.2, name="ink", opa
     )
 
 
+def _fit_ranges(fig: go.Figure, points: np.ndarray, pad: float = 1.0) -> go.Figure:
+    """Axis ranges that hold every point: with one scale for x and y, the axis with room
+    to spare shrinks its domain rather than either one cutting the line off."""
+    points = points[np.isfinite(points).all(axis=1)]
+    if len(points) == 0:
+        return fig
+    low, high = points.min(axis=0) - pad, points.max(axis=0) + pad
+    fig.update_xaxes(range=[float(low[0]), float(high[0])], autorange=False, constrain="domain")
+    fig.update_yaxes(range=[float(high[1]), float(low[1])], autorange=False, constrain="domain")  # y down
+    return fig
+
+
 def handwriting_figure(rows: np.ndarray, height: int = 220, title: str | None = None) -> go.Figure:
     """A whole line in ink, at one scale for x and y, shrunk to fit rather than cut off."""
     fig = go.Figure(strokes_trace(rows))
     if title:
         fig.update_layout(title=dict(text=title, font=dict(size=13)))
     fig = _ink_layout(fig, height)
-    fig.update_yaxes(constrain="domain")  # a long line shrinks to the figure's width; its end stays in view
-    return fig
+    return _fit_ranges(fig, path_points(rows)) if len(rows) else fig
+
+
+def fold_points(rows: np.ndarray, parts: int) -> tuple[np.ndarray, np.ndarray]:
+    """The line's points (T, 2) after each row, folded into ``parts`` rows of about equal
+    width, each one under the last, and the index of the first point of each row.
+
+    Each cut is made at the pen lift nearest the even split, where there is one within a
+    tenth of the line; each later row is shifted left to start where the first does, and
+    down by :data:`ROW_SPACING` times the line's height per row."""
+    path = path_points(rows)[1:]
+    starts = [0]
+    if parts > 1 and len(path) > parts:
+        lifts = np.flatnonzero(rows[:, 2] > 0.5) + 1  # a new stroke starts at these points
+        lifts = lifts[lifts < len(path)]
+        x = path[:, 0]
+        for k in range(1, parts):
+            even = int(np.searchsorted(np.maximum.accumulate(x), x.min() + np.ptp(x) * k / parts))
+            near = lifts[np.abs(lifts - even) <= len(path) // 10] if len(lifts) else lifts
+            cut = int(near[np.argmin(np.abs(near - even))]) if len(near) else even
+            if starts[-1] < cut < len(path):
+                starts.append(cut)
+    starts = np.asarray(starts)
+    row_height = max(float(np.ptp(path[:, 1])) if len(path) else 0.0, 1.0) * ROW_SPACING
+    folded = path.copy()
+    bounds = list(zip(starts, list(starts[1:]) + [len(path)]))
+    left = path[bounds[0][0]:bounds[0][1], 0].min() if len(path) else 0.0
+    for k, (lo, hi) in enumerate(bounds[1:], start=1):  # the first row stays where it is
+        folded[lo:hi, 0] += left - path[lo:hi, 0].min()
+        folded[lo:hi, 1] += k * row_height
+    return folded, starts
+
+
+def folds_for(rows: np.ndarray) -> int:
+    """How many rows a line is folded into: one while it is at most :data:`FOLD_ASPECT`
+    times wider than tall, and up to four, so that the rows together are about that shape."""
+    if len(rows) < 2:
+        return 1
+    path = path_points(rows)
+    width, tall = np.ptp(path[:, 0]), max(float(np.ptp(path[:, 1])), 1.0)
+    return int(np.clip(np.floor(np.sqrt(width / (tall * ROW_SPACING * FOLD_ASPECT))), 1, 4))
+
+
+def fitted_height(points: np.ndarray, width_px: int = FULL_WIDTH_PX, low: int = 220, high: int = 900,
+                  margin_px: int = 60) -> int:
+    """The height in pixels at which ink of these points fills a figure ``width_px`` wide."""
+    points = points[np.isfinite(points).all(axis=1)]
+    if len(points) < 2:
+        return low
+    span = np.maximum(np.ptp(points, axis=0), 1.0) + 2.0
+    return int(np.clip(width_px * span[1] / span[0] + margin_px, low, high))
 
 
 def continuation_figure(
@@ -257,11 +325,27 @@ def coloured_path_figure(
     label: str,
     midpoint: float | None = None,
     marker_at: int | None = None,
-    height: int = 300,
+    height: int | None = None,
+    folds: int | None = None,
 ) -> go.Figure:
-    """Handwriting with each point coloured by a value (an activation, a surprise)."""
-    path = path_points(rows)[1:]
-    fig = go.Figure(strokes_trace(rows, colour="#c9ccd3", width=1.2))
+    """Handwriting with each point coloured by a value (an activation, a surprise).
+
+    A long line is folded into rows (``folds``, by default :func:`folds_for`) and the
+    figure is as tall as the rows need at :data:`FULL_WIDTH_PX` (``height`` overrides),
+    so the ink gets the room rather than a thin strip across a short chart."""
+    rows = np.asarray(rows, dtype=np.float64)
+    path, starts = fold_points(rows, folds_for(rows) if folds is None else folds)
+    xs: list = []
+    ys: list = []
+    ends = set(np.flatnonzero(rows[:, 2] > 0.5).tolist()) | {int(k) - 1 for k in starts[1:]}
+    for t, (x, y) in enumerate(path):  # the ink: broken at pen lifts and at the folds
+        xs.append(float(x))
+        ys.append(float(y))
+        if t in ends:
+            xs.append(None)
+            ys.append(None)
+    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#c9ccd3", width=1.2), name="ink",
+                               hoverinfo="skip"))
     marker = dict(size=6, color=values, colorscale=colorscale, showscale=True,
                   colorbar=dict(title=label, thickness=12, len=0.8))
     if midpoint is not None:
@@ -282,7 +366,8 @@ def coloured_path_figure(
         fig.add_trace(go.Scatter(x=[path[marker_at, 0]], y=[path[marker_at, 1]], mode="markers",
                                  marker=dict(size=14, color="rgba(0,0,0,0)", line=dict(color="#d1495b", width=2.5)),
                                  hoverinfo="skip"))
-    return _ink_layout(fig, height)
+    fig = _ink_layout(fig, fitted_height(path) if height is None else height)
+    return _fit_ranges(fig, path, pad=0.6)
 
 
 def cell_heatmap(

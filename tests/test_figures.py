@@ -8,6 +8,7 @@ import pytest
 
 from conftest import random_rows
 from inkcore.figures import (
+    FULL_WIDTH_PX,
     CONTINUATION_COLOURS,
     LEFT_COLOUR,
     HEAT_LEVELS,
@@ -83,7 +84,8 @@ def same(a, b) -> bool:
 
 def assert_ink_axes(fig: go.Figure) -> None:
     """Handwriting is drawn with y growing downward at one-to-one aspect."""
-    assert fig.layout.yaxis.autorange == "reversed"
+    y = fig.layout.yaxis
+    assert y.autorange == "reversed" or (y.autorange is False and y.range[0] > y.range[1])
     assert fig.layout.yaxis.scaleanchor == "x"
     assert fig.layout.yaxis.scaleratio == 1
 
@@ -407,7 +409,7 @@ def test_mixture_figure_always_shows_the_pen_lift_probability(mix, title):
 def test_coloured_path_figure_centres_the_colour_scale_on_the_midpoint(rows, rng):
     values = rng.normal(0.3, 2.0, len(rows))
     values[5] = np.nan
-    fig = coloured_path_figure(rows, values, "BrBG", "cell", midpoint=0.0)
+    fig = coloured_path_figure(rows, values, "BrBG", "cell", midpoint=0.0, folds=1)
     marker = fig.data[1].marker
     limit = np.nanmax(np.abs(values))
     assert marker.cmid == 0.0
@@ -430,7 +432,59 @@ def test_coloured_path_figure_rings_the_chosen_point(rows, marker_at, rings):
     fig = coloured_path_figure(rows, np.arange(len(rows), dtype=float), "BrBG", "cell", marker_at=marker_at)
     assert len(fig.data) == 2 + rings
     if rings:
-        np.testing.assert_allclose(xy(fig.data[2])[0], path_points(rows)[marker_at + 1])
+        np.testing.assert_allclose(xy(fig.data[2])[0], xy(fig.data[1])[marker_at])  # on the point, folded or not
+    unfolded = coloured_path_figure(rows, np.arange(len(rows), dtype=float), "BrBG", "cell", marker_at=marker_at,
+                                    folds=1)
+    if rings:
+        np.testing.assert_allclose(xy(unfolded.data[2])[0], path_points(rows)[marker_at + 1])
+
+
+def long_line(rng, points: int = 600) -> np.ndarray:
+    """A line like IAM-OnDB's: about 150 model units wide and 10 tall, a pen lift every 25 points."""
+    rows = np.column_stack([np.full(points, 0.25), rng.normal(0.0, 0.4, points), np.zeros(points)])
+    rows[24::25, 2] = 1
+    rows[:, 1] -= rows[:, 1].mean()
+    return rows
+
+
+def test_a_long_coloured_line_is_folded_into_rows_and_given_the_height_it_needs(rng):
+    rows = long_line(rng)
+    values = rng.normal(size=len(rows))
+    strip = coloured_path_figure(rows, values, "BrBG", "cell", folds=1)
+    folded = coloured_path_figure(rows, values, "BrBG", "cell")
+    flat, rowed = xy(strip.data[1]), xy(folded.data[1])
+    assert len(rowed) == len(rows)  # every point, in order: step t is still marker t
+    assert np.ptp(rowed[:, 0]) < 0.6 * np.ptp(flat[:, 0])  # rows narrower than the line...
+    assert np.ptp(rowed[:, 1]) > 1.8 * np.ptp(flat[:, 1])  # ...stacked one under another
+    assert folded.layout.height > strip.layout.height >= 220
+    # at the width it is sized for, a row's ink is drawn at least twice as large as the strip's
+    def drawn_scale(fig, points):  # pixels per model unit when the ink fills the figure one way or the other
+        return min(FULL_WIDTH_PX / np.ptp(points[:, 0]), (fig.layout.height - 60) / np.ptp(points[:, 1]))
+
+    assert drawn_scale(folded, rowed) > 2 * drawn_scale(strip, flat)
+    # the grey ink breaks at every pen lift and at each fold, never joining two rows
+    ink = xy(folded.data[0])
+    for a, b in zip(ink[:-1], ink[1:]):
+        if np.isfinite(a).all() and np.isfinite(b).all():
+            assert abs(b[1] - a[1]) < 4 and abs(b[0] - a[0]) < 1
+
+
+def test_a_short_line_is_not_folded(rows):
+    values = np.arange(len(rows), dtype=float)
+    np.testing.assert_allclose(xy(coloured_path_figure(rows, values, "BrBG", "cell").data[1]), path_points(rows)[1:])
+
+
+@pytest.mark.parametrize("build", [lambda rows: handwriting_figure(rows, height=170),
+                                   lambda rows: coloured_path_figure(rows, np.zeros(len(rows)), "BrBG", "c")])
+def test_the_axes_hold_the_whole_line_so_nothing_is_cut_at_the_edge(build, rng):
+    rows = long_line(rng)
+    fig = build(rows)
+    ink = xy(fig.data[-1] if len(fig.data) == 1 else fig.data[1])
+    ink = ink[np.isfinite(ink).all(axis=1)]
+    (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range
+    assert x0 < ink[:, 0].min() and ink[:, 0].max() < x1
+    assert y1 < ink[:, 1].min() and ink[:, 1].max() < y0  # reversed: y grows downward
+    assert fig.layout.xaxis.constrain == "domain" and fig.layout.yaxis.constrain == "domain"
 
 
 # --- cell heatmaps ------------------------------------------------------------------------
