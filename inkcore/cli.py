@@ -1,4 +1,5 @@
-"""``inkcore`` (or ``python -m inkcore``): evaluate, record cells, sample, probe, inspect models, fetch the article's.
+"""``inkcore`` (or ``python -m inkcore``): evaluate, score, record cells, sample, probe, inspect models,
+fetch the article's, read pen input.
 
 Every failure is one line on stderr and a non-zero exit status.
 """
@@ -14,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inkcore import downloads, render
-from inkcore.data import DataError, read_article_lines, read_stroke_json, rows_from_json
+from inkcore import downloads, pen, render
+from inkcore.data import DataError, lines_from_json, read_article_lines, read_stroke_json
 from inkcore.evaluate import MOTION_KINDS, score, score_by_motion
 from inkcore.model import mixture, run
 from inkcore.sampling import SAMPLE_VARIATION, generate_seeded
@@ -24,6 +25,8 @@ from inkcore.weights import WeightsError, load, shipped_weights
 #: The model the app and the CLI load unless told otherwise (see inkcore.weights.shipped_weights).
 DEFAULT_WEIGHTS = shipped_weights()
 WEIGHTS_ENV = "INKCORE_WEIGHTS"
+#: An events file larger than this is refused before it is read (pen.MAX_EVENTS events take a few MB).
+MAX_EVENTS_JSON_BYTES = 32 * 2**20
 
 
 class CommandError(Exception):
@@ -45,8 +48,14 @@ def load_model(path: str | None):
     return load(path)
 
 
-def read_rows(path: str) -> np.ndarray:
-    return rows_from_json(read_stroke_json(path), path)
+def read_line(path: str, line: int | None = None, pick: str = "pass --line N to pick one") -> np.ndarray:
+    """One line of a stroke file: its rows, or line ``line`` (from 1) of a file of several."""
+    lines = lines_from_json(read_stroke_json(path), path)
+    if line is None and len(lines) > 1:
+        raise CommandError(f"{path}: holds {len(lines)} lines (as sample --n {len(lines)} writes): {pick}")
+    if line is not None and not 1 <= line <= len(lines):
+        raise CommandError(f"{path}: has no line {line}; it holds {len(lines)}")
+    return lines[0 if line is None else line - 1]
 
 
 def cmd_evaluate(args) -> None:
@@ -67,12 +76,59 @@ def cmd_evaluate(args) -> None:
             print(f"{key:16s} {value:.4f}" if isinstance(value, float) else f"{key:16s} {value}")
 
 
+def cmd_score(args) -> None:
+    """The evaluation protocol on the lines of one stroke file, each read after --prime's rows."""
+    lines = lines_from_json(read_stroke_json(args.strokes), args.strokes)
+    if not any(len(rows) for rows in lines):
+        raise CommandError(f"{args.strokes}: holds no rows to score")
+    prime = read_line(args.prime, pick="a prime is one line") if args.prime else np.zeros((0, 3))
+    model, _ = load_model(args.weights)
+    result = score(model, lines, primes=[prime] * len(lines)).to_dict()
+    if args.json:
+        print(json.dumps(result))
+        return
+    for key, value in result.items():
+        print(f"{key:16s} {value:.4f}" if isinstance(value, float) else f"{key:16s} {value}")
+    if args.prime:
+        print(f"(after reading {len(prime)} rows of {args.prime}, which are not scored)")
+
+
+def cmd_read_pen(args) -> None:
+    """Pointer events to the rows the pages feed the model (inkcore.pen.read_strokes)."""
+    given = args.units_per_pixel
+    if given is not None and not (math.isfinite(given) and given > 0):
+        raise CommandError(f"--units-per-pixel must be a positive number of whiteboard units per CSS pixel, not {given}")
+    if Path(args.out).suffix != ".json":
+        raise CommandError(f"{args.out}: the output must end in .json (a stroke file)")
+    events = args.events
+    if Path(events).stat().st_size > MAX_EVENTS_JSON_BYTES:
+        raise CommandError(f"{events}: larger than {MAX_EVENTS_JSON_BYTES // 2**20} MB, not one drawing")
+    strokes = pen.read_events_json(Path(events).read_bytes(), events)
+    model = load_model(args.weights)[0] if given is None else None  # the model estimates the scale
+    try:
+        reading = pen.read_strokes(strokes, model, units_per_pixel=given)
+    except pen.PenError as error:
+        raise CommandError(f"{events}: {error}") from None
+    if reading.points == 0:
+        raise CommandError(f"{events}: holds no pointer events")
+    if reading.points == 1:
+        raise CommandError(f"{events}: a single dot (one pen position) gives the model no rows; write a word or two")
+    Path(args.out).write_text(json.dumps([[dx, dy, int(lift)] for dx, dy, lift in reading.rows.tolist()]))
+    how = "estimated by the model" if reading.estimated else "given"
+    print(f"{len(reading.rows)} rows from {reading.points} pen positions; scale {reading.units_per_pixel:.3f} "
+          f"whiteboard units per CSS pixel ({how}); pen time stretched x{reading.speed_factor:.2f}", file=sys.stderr)
+    if reading.truncated:
+        print(f"the first {reading.truncated} rows were dropped: the model reads the last {len(reading.rows)}",
+              file=sys.stderr)
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
 def cmd_cells(args) -> None:
     if Path(args.out).suffix not in (".npz", ".csv"):
         # np.savez would quietly write "<out>.npz" instead
         raise CommandError(f"{args.out}: the output must end in .npz or .csv")
     model, _ = load_model(args.weights)
-    rows = read_rows(args.strokes)
+    rows = read_line(args.strokes, args.line)
     if len(rows) == 0:
         raise CommandError(f"{args.strokes}: holds no rows")
     recording = run(model, rows[:, None, :])
@@ -237,8 +293,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_weights(commands.add_parser("cells", help="record the state after every row of a stroke file"))
     p.add_argument("--strokes", required=True, help="JSON list of [dx, dy, pen] rows in model units")
+    p.add_argument("--line", type=int, help="in a file of several lines (sample --n 4 writes four), which one, from 1")
     p.add_argument("--out", required=True, help=".npz or .csv")
     p.set_defaults(run=cmd_cells)
+
+    p = with_weights(commands.add_parser("score", help="NLL per point of a stroke file, optionally after a prime"))
+    p.add_argument("--strokes", required=True,
+                   help="JSON list of [dx, dy, pen] rows in model units (or a list of such lines, as sample writes)")
+    p.add_argument("--prime", help="a stroke file the model reads first; its rows are not scored")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_score)
+
+    p = with_weights(commands.add_parser("read-pen", help="pointer events to the rows the pages feed the model"))
+    p.add_argument("events", help='JSON {"strokes": [[[x, y, t], ...], ...]}: CSS pixels, y down, ms')
+    p.add_argument("--out", required=True, help="stroke file (.json) of [dx, dy, pen] rows in model units")
+    p.add_argument("--units-per-pixel", type=float, metavar="K",
+                   help="whiteboard units per CSS pixel; by default the model estimates the scale")
+    p.set_defaults(run=cmd_read_pen)
 
     p = with_weights(commands.add_parser("sample", help="lines the model writes by itself"))
     p.add_argument("--n", type=int, default=4)

@@ -124,6 +124,16 @@ def rows_from_json(values, source: str) -> np.ndarray:
         raise DataError(f"{source}: {error}") from None
 
 
+def lines_from_json(values, source: str) -> list[np.ndarray]:
+    """The lines of a parsed stroke file: one line of [dx, dy, pen] rows, or a list of
+    such lines, as ``python -m inkcore sample --out F.json`` writes them."""
+    holds_lines = (isinstance(values, list) and len(values) > 0 and isinstance(values[0], list)
+                   and len(values[0]) > 0 and isinstance(values[0][0], list))
+    if not holds_lines:
+        return [rows_from_json(values, source)]
+    return [rows_from_json(line, f"{source}, line {k + 1}") for k, line in enumerate(values)]
+
+
 def parse_stroke_json(data: bytes, source: str) -> list:
     """The JSON value in ``data`` (a file's bytes); ``source`` names it in errors."""
     if len(data) > MAX_STROKE_JSON_BYTES:

@@ -5,11 +5,15 @@ For each line of model rows (see :func:`inkcore.strokes.from_article_file` and
 row and then every row but the last; score every row. Report the mean
 negative log-likelihood per point in nats, split into the Gaussian part
 (offsets, a density in model units) and the end-of-stroke part.
+
+A line may be *primed*: the model reads the zero row, the prime's rows and
+then the line's, and only the line's rows are scored. With an empty prime
+this is the protocol above.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -49,17 +53,23 @@ def line_log_likelihood(model: Model, rows: np.ndarray) -> LogLikelihood:
     return log_likelihood(mixture(model, prediction_states(model, rows)), rows)
 
 
-def batch_log_likelihood(model: Model, lines: list[np.ndarray]) -> list[LogLikelihood]:
-    """Per-point log-likelihoods of several lines, read side by side in one run."""
-    longest = max(len(rows) for rows in lines)
-    inputs = np.zeros((longest, len(lines), 3))
-    targets = np.zeros((longest, len(lines), 3))
-    for b, rows in enumerate(lines):
+def batch_log_likelihood(model: Model, lines: list[np.ndarray],
+                         primes: Sequence[np.ndarray] | None = None) -> list[LogLikelihood]:
+    """Per-point log-likelihoods of several lines, read side by side in one run; with
+    ``primes``, line ``b`` is read after ``primes[b]`` and only its own rows are scored."""
+    if primes is None:
+        primes = [np.zeros((0, 3))] * len(lines)
+    read = [np.concatenate([np.reshape(prime, (-1, 3)), rows]) for prime, rows in zip(primes, lines)]
+    longest = max(len(rows) for rows in read)
+    inputs = np.zeros((longest, len(read), 3))
+    targets = np.zeros((longest, len(read), 3))
+    for b, rows in enumerate(read):
         inputs[: len(rows), b] = model_inputs(rows)
         targets[: len(rows), b] = rows
     recording = run(model, inputs)
     ll = log_likelihood(mixture(model, recording.h), targets)
-    return [LogLikelihood(ll.gauss[: len(r), b], ll.eos[: len(r), b]) for b, r in enumerate(lines)]
+    return [LogLikelihood(ll.gauss[len(r) - len(line) : len(r), b], ll.eos[len(r) - len(line) : len(r), b])
+            for b, (r, line) in enumerate(zip(read, lines))]
 
 
 #: Kinds of point by their offset. Offsets lie on a grid (whiteboard units are
@@ -97,17 +107,22 @@ def score_by_motion(model: Model, lines: Iterable[np.ndarray]) -> dict[str, dict
     return result
 
 
-def score(model: Model, lines: Iterable[np.ndarray]) -> Score:
-    """Mean negative log-likelihood per point over ``lines`` (each (T, 3) model rows)."""
-    lines = [np.asarray(rows) for rows in lines if len(rows)]
-    if not lines:
+def score(model: Model, lines: Iterable[np.ndarray], primes: Iterable[np.ndarray] | None = None) -> Score:
+    """Mean negative log-likelihood per point over ``lines`` (each (T, 3) model rows),
+    each read after its prime where ``primes`` are given (one per line)."""
+    lines = [np.asarray(rows) for rows in lines]
+    primes = [np.zeros((0, 3))] * len(lines) if primes is None else [np.reshape(p, (-1, 3)) for p in primes]
+    if len(primes) != len(lines):
+        raise ValueError(f"{len(primes)} primes for {len(lines)} lines")
+    pairs = [(prime, rows) for prime, rows in zip(primes, lines) if len(rows)]
+    if not pairs:
         raise ValueError("no lines to score")
     gauss = eos = 0.0
     points = 0
-    order = sorted(range(len(lines)), key=lambda i: len(lines[i]))  # similar lengths pad less
-    for start in range(0, len(order), BATCH_LINES):
-        batch = [lines[i] for i in order[start : start + BATCH_LINES]]
-        for ll in batch_log_likelihood(model, batch):
+    pairs.sort(key=lambda pair: len(pair[0]) + len(pair[1]))  # similar lengths pad less
+    for start in range(0, len(pairs), BATCH_LINES):
+        batch_primes, batch = zip(*pairs[start : start + BATCH_LINES])
+        for ll in batch_log_likelihood(model, list(batch), batch_primes):
             gauss += float(ll.gauss.sum())
             eos += float(ll.eos.sum())
             points += len(ll.gauss)
@@ -116,5 +131,5 @@ def score(model: Model, lines: Iterable[np.ndarray]) -> Score:
         gauss_per_point=-gauss / points,
         eos_per_point=-eos / points,
         points=points,
-        sequences=len(lines),
+        sequences=len(pairs),
     )

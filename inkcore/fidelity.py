@@ -19,13 +19,15 @@ units per CSS pixel.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from inkcore.model import Model, log_likelihood, mixture, run
+from inkcore.evaluate import score
+from inkcore.model import Model
+from inkcore.data import LineSet
 from inkcore.pen import read_strokes
-from inkcore.strokes import from_points
+from inkcore.strokes import CANVAS_UNITS_PER_PIXEL, from_points, strokes_to_points
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,30 @@ def replay(points: np.ndarray, t_ms: np.ndarray, units_per_pixel: float, device:
     return strokes
 
 
+def held_out_lines(line_set: LineSet, count: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``count`` lines (points, t_ms) of a line set's ``val`` and ``test`` splits, never
+    ``train``, chosen with ``seed``; lines with no pen lift to split at are passed over."""
+    candidates = [i for i in np.flatnonzero(np.isin(line_set.split, ("val", "test")))
+                  if (line_set.line_points(i)[:-1, 2] > 0).any()]
+    chosen = np.random.default_rng(seed).permutation(candidates)[:count]
+    return [(line_set.line_points(i), line_set.t_ms[line_set.starts[i]:line_set.starts[i + 1]])
+            for i in sorted(chosen)]
+
+
+class _Rows(NamedTuple):
+    rows: np.ndarray
+
+
+def fixed_spacing_reading(strokes: Sequence[np.ndarray], model: Model | None = None,
+                          units_per_pixel: float | None = None) -> _Rows:
+    """The canvas reading inkcore had before the pen reading, for comparison: every
+    stroke resampled every 19.5 whiteboard units along its length, timing ignored, at
+    ``units_per_pixel`` or else the fixed 3.2 it assumed (``strokes.strokes_to_points``)."""
+    scale = CANVAS_UNITS_PER_PIXEL if units_per_pixel is None else units_per_pixel
+    points = strokes_to_points([np.asarray(stroke)[:, :2] for stroke in strokes], scale)
+    return _Rows(from_points(points) if len(points) > 1 else np.zeros((0, 3)))
+
+
 def split_at_lift(points: np.ndarray) -> int:
     """The number of points in a line's first half: up to the pen lift nearest its middle."""
     ends = np.flatnonzero(np.asarray(points)[:-1, 2] > 0.5) + 1
@@ -74,19 +100,8 @@ def split_at_lift(points: np.ndarray) -> int:
 
 def primed_nll(model: Model, primes: Sequence[np.ndarray], targets: Sequence[np.ndarray]) -> float:
     """Mean NLL per point of every target's rows after the model has read a zero row and
-    its prime (the evaluation protocol, with only the target's rows scored)."""
-    lengths = [len(p) + len(t) for p, t in zip(primes, targets)]
-    inputs = np.zeros((max(lengths), len(targets), 3))
-    rows = np.zeros_like(inputs)
-    scored = np.zeros(inputs.shape[:2], bool)
-    for b, (prime, target) in enumerate(zip(primes, targets)):
-        line = np.concatenate([prime, target])
-        inputs[1:len(line), b] = line[:-1]
-        rows[:len(line), b] = line
-        scored[len(prime):len(line), b] = True
-    recording = run(model, inputs)
-    likelihood = log_likelihood(mixture(model, recording.h), rows).total
-    return float(-likelihood[scored].mean())
+    its prime: the evaluation protocol with a prime (:func:`inkcore.evaluate.score`)."""
+    return score(model, targets, primes=primes).nll_per_point
 
 
 @dataclass(frozen=True)

@@ -306,3 +306,181 @@ def test_export_refuses_to_clip_a_model_silently(tmp_path):
     assert result.returncode == 0, result.stderr
     back, _ = load(out)
     assert np.isclose(back.W_h[0, 0], 0.8 * 128 / 127)  # saturated at the largest byte
+
+
+# --- read-pen and score ----------------------------------------------------------------
+
+
+def events_file(path: Path, strokes) -> Path:
+    path.write_text(json.dumps({"strokes": strokes}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def handwriting_events(tmp_path_factory) -> tuple[Path, list]:
+    """Three strokes of pointer events (CSS px, ms), the last far to the right."""
+    t = np.linspace(0.0, 400.0, 40)
+    strokes = [
+        np.column_stack([20 + 0.1 * t, 60 + 25 * np.sin(t / 40), 1000 + t]),
+        np.column_stack([70 + 0.08 * t, 60 + 25 * np.cos(t / 50), 1600 + t]),
+        np.column_stack([900 + 0.1 * t, 55 + 20 * np.sin(t / 30), 2300 + t]),
+    ]
+    strokes = [np.round(s, 2).tolist() for s in strokes]
+    return events_file(tmp_path_factory.mktemp("events") / "events.json", strokes), strokes
+
+
+def test_read_pen_writes_what_the_pages_feed_the_model(tmp_path, weights, handwriting_events):
+    from inkcore.pen import read_strokes
+
+    events, strokes = handwriting_events
+    out = tmp_path / "rows.json"
+    result = inkcore("read-pen", str(events), "--out", str(out), "--weights", str(weights))
+    assert result.returncode == 0, result.stderr
+    expected = read_strokes(strokes, load(weights)[0])
+    written = np.array(json.loads(out.read_text()))
+    np.testing.assert_array_equal(written, expected.rows)  # exactly: JSON keeps every float
+    assert f"{expected.units_per_pixel:.3f}" in result.stderr and "estimated" in result.stderr
+    assert f"x{expected.speed_factor:.2f}" in result.stderr and f"{len(expected.rows)} rows" in result.stderr
+    # the default weights are the ones the pages use unless told otherwise
+    again = tmp_path / "again.json"
+    assert inkcore("read-pen", str(events), "--out", str(again), weights=weights).returncode == 0
+    assert json.loads(again.read_text()) == json.loads(out.read_text())
+
+
+def test_read_pen_with_a_given_scale(tmp_path, handwriting_events):
+    from inkcore.pen import read_strokes
+
+    events, strokes = handwriting_events
+    out = tmp_path / "rows.json"
+    missing = tmp_path / "no-model.npz"  # a given scale needs no model
+    result = inkcore("read-pen", str(events), "--out", str(out), "--units-per-pixel", "4", weights=missing)
+    assert result.returncode == 0, result.stderr
+    rows = np.array(json.loads(out.read_text()))
+    np.testing.assert_array_equal(rows, read_strokes(strokes, units_per_pixel=4.0).rows)
+    assert "4.000" in result.stderr and "given" in result.stderr
+    jump = np.flatnonzero(rows[:, 2])[1] + 1  # from the second stroke's end to the third's start
+    assert rows[jump, 0] > 50  # about 790 px at 4 units/px: 79 model units, not clipped
+
+
+@pytest.mark.parametrize("content, words", [
+    pytest.param("{not json", ["not valid JSON"], id="not-json"),
+    pytest.param('[[[0, 0, 0]]]', ['"strokes"'], id="no-strokes-key"),
+    pytest.param('{"strokes": []}', ["no pointer events"], id="no-events"),
+    pytest.param('{"strokes": [[["a", null, 1]]]}', ["no pointer events"], id="events-not-numbers"),
+    pytest.param('{"strokes": [[[10, 20, 5]]]}', ["single dot"], id="a-dot"),
+    pytest.param('{"strokes": "abc"}', ["expected a list of strokes"], id="strokes-not-a-list"),
+])
+def test_read_pen_refuses_bad_events_in_one_line(tmp_path, weights, content, words):
+    events = tmp_path / "drawing.json"
+    events.write_text(content)
+    out = tmp_path / "rows.json"
+    result = inkcore("read-pen", str(events), "--out", str(out), "--weights", str(weights))
+    assert_one_line_failure(result, "drawing.json", *words)
+    assert not out.exists()
+
+
+def test_read_pen_refuses_too_many_events(tmp_path):
+    from inkcore.pen import MAX_EVENTS
+
+    events = events_file(tmp_path / "long.json", [[[k % 500, 0, k] for k in range(MAX_EVENTS + 1)]])
+    result = inkcore("read-pen", str(events), "--out", str(tmp_path / "rows.json"), "--units-per-pixel", "3")
+    assert_one_line_failure(result, "long.json", "more than 200,000 pointer events")
+    assert not (tmp_path / "rows.json").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "nan", "inf"])
+def test_read_pen_refuses_a_scale_that_is_not_positive(tmp_path, handwriting_events, value):
+    events, _ = handwriting_events
+    result = inkcore("read-pen", str(events), "--out", str(tmp_path / "rows.json"), f"--units-per-pixel={value}")
+    assert_one_line_failure(result, "--units-per-pixel", "positive")
+    assert not (tmp_path / "rows.json").exists()
+
+
+def test_read_pen_on_a_file_that_does_not_exist(tmp_path, weights):
+    result = inkcore("read-pen", str(tmp_path / "absent.json"), "--out", str(tmp_path / "rows.json"),
+                     "--weights", str(weights))
+    assert_one_line_failure(result, "absent.json")
+
+
+def test_score_is_the_evaluation_protocol_on_one_line(weights, strokes):
+    result = inkcore("score", "--strokes", str(strokes), "--json", "--weights", str(weights))
+    assert result.returncode == 0, result.stderr
+    reported = json.loads(result.stdout)
+    assert {"nll_per_point", "gauss_per_point", "eos_per_point", "points"} <= set(reported)
+    rows = np.array(json.loads(strokes.read_text()))
+    expected = score(load(weights)[0], [rows]).to_dict()
+    assert reported["points"] == expected["points"] == len(rows)
+    for key in ("nll_per_point", "gauss_per_point", "eos_per_point"):
+        assert reported[key] == pytest.approx(expected[key], abs=1e-9)
+    text = inkcore("score", "--strokes", str(strokes), "--weights", str(weights))
+    assert f"{expected['nll_per_point']:.4f}" in text.stdout
+
+
+def test_score_after_a_prime_scores_only_what_follows_it(tmp_path, weights, strokes):
+    from inkcore.evaluate import line_log_likelihood
+
+    prime = tmp_path / "prime.json"
+    prime_rows = random_rows(np.random.default_rng(9), 25).round(3)
+    prime.write_text(json.dumps(prime_rows.tolist()))
+    result = inkcore("score", "--strokes", str(strokes), "--prime", str(prime), "--json", "--weights", str(weights))
+    assert result.returncode == 0, result.stderr
+    reported = json.loads(result.stdout)
+    rows = np.array(json.loads(strokes.read_text()))
+    whole = line_log_likelihood(load(weights)[0], np.concatenate([prime_rows, rows]))
+    assert reported["points"] == len(rows)
+    # float32 weights: one line alone and in a batch agree to rounding
+    assert reported["nll_per_point"] == pytest.approx(-whole.total[len(prime_rows):].mean(), abs=1e-6)
+    assert reported["gauss_per_point"] == pytest.approx(-whole.gauss[len(prime_rows):].mean(), abs=1e-6)
+    unprimed = json.loads(inkcore("score", "--strokes", str(strokes), "--json", "--weights", str(weights)).stdout)
+    assert abs(reported["nll_per_point"] - unprimed["nll_per_point"]) > 1e-4  # the prime was read
+
+
+@pytest.mark.parametrize("content, words", [
+    pytest.param("{not json", ["not valid JSON"], id="not-json"),
+    pytest.param("[[1, 2, 0.5]]", ["pen column"], id="pen-half"),
+    pytest.param("[[[1, 2, 0]], [[1, 2]]]", ["line 2"], id="a-bad-line"),
+])
+def test_score_refuses_a_bad_strokes_file_in_one_line(tmp_path, weights, content, words):
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    assert_one_line_failure(inkcore("score", "--strokes", str(bad), "--weights", str(weights)), "bad.json", *words)
+
+
+def test_score_refuses_a_missing_file_or_a_prime_of_several_lines(tmp_path, weights, strokes):
+    absent = inkcore("score", "--strokes", str(tmp_path / "absent.json"), "--weights", str(weights))
+    assert_one_line_failure(absent, "absent.json")
+    several = tmp_path / "several.json"
+    several.write_text(json.dumps([json.loads(strokes.read_text())] * 2))
+    primed = inkcore("score", "--strokes", str(strokes), "--prime", str(several), "--weights", str(weights))
+    assert_one_line_failure(primed, "several.json", "2 lines", "a prime is one line")
+
+
+def test_a_line_sample_writes_is_a_stroke_file_score_and_cells_read(tmp_path, weights):
+    one, three = tmp_path / "one.json", tmp_path / "three.json"
+    for out, n in ((one, "1"), (three, "3")):
+        result = inkcore("sample", "--n", n, "--steps", "25", "--seed", "2", "--out", str(out), "--weights", str(weights))
+        assert result.returncode == 0, result.stderr
+    model = load(weights)[0]
+    line = np.array(json.loads(one.read_text())[0])
+    scored = inkcore("score", "--strokes", str(one), "--json", "--weights", str(weights))
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["nll_per_point"] == pytest.approx(score(model, [line]).nll_per_point, abs=1e-9)
+    cells = inkcore("cells", "--strokes", str(one), "--out", str(tmp_path / "one.npz"), "--weights", str(weights))
+    assert cells.returncode == 0, cells.stderr
+    with np.load(tmp_path / "one.npz") as archive:
+        np.testing.assert_allclose(archive["h"], run(model, line[:, None, :]).h[:, 0], rtol=1e-5, atol=1e-6)
+    # a file of several lines: score reads them all, cells the one --line names
+    lines = [np.array(rows) for rows in json.loads(three.read_text())]
+    scored = json.loads(inkcore("score", "--strokes", str(three), "--json", "--weights", str(weights)).stdout)
+    assert scored["sequences"] == 3 and scored["nll_per_point"] == pytest.approx(score(model, lines).nll_per_point,
+                                                                                  abs=1e-9)
+    refused = inkcore("cells", "--strokes", str(three), "--out", str(tmp_path / "c.npz"), "--weights", str(weights))
+    assert_one_line_failure(refused, "three.json", "3 lines", "--line")
+    second = inkcore("cells", "--strokes", str(three), "--line", "2", "--out", str(tmp_path / "c.npz"),
+                     "--weights", str(weights))
+    assert second.returncode == 0, second.stderr
+    with np.load(tmp_path / "c.npz") as archive:
+        np.testing.assert_allclose(archive["h"], run(model, lines[1][:, None, :]).h[:, 0], rtol=1e-5, atol=1e-6)
+    beyond = inkcore("cells", "--strokes", str(three), "--line", "4", "--out", str(tmp_path / "d.npz"),
+                     "--weights", str(weights))
+    assert_one_line_failure(beyond, "no line 4")
