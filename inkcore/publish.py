@@ -14,12 +14,13 @@ import argparse
 import datetime
 import json
 import platform
+from dataclasses import asdict
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from inkcore import render, weights
+from inkcore import fidelity, render, weights
 from inkcore.data import load_lines, read_article_lines
 from inkcore.evaluate import MOTION_KINDS, score, score_by_motion
 from inkcore.sampling import SAMPLE_VARIATION, generate
@@ -27,6 +28,8 @@ from inkcore.sampling import SAMPLE_VARIATION, generate
 SAMPLE_SEEDS = range(1, 9)
 SAMPLE_STEPS = 700
 WEIGHTS_NAME = "inkcore.npz"
+#: Held-out lines on which the card measures how much of a writer's hand survives pen input.
+FIDELITY_LINES = 32
 
 
 def sample_sheet(model, path: Path) -> None:
@@ -76,6 +79,39 @@ def card(metadata: dict, command: str) -> str:
   fixing the width at the article's keeps the two scores comparable. The table below shows
   the scores by kind of point.
 """ if zero_dy is not None else "")
+    tune = provenance.get("pen_fine_tune")
+    pen_tuning = (
+        f"""- Then {tune['updates']:,} updates at a constant learning rate of {tune['lr']:g}, in which
+  {tune['pen_share']:.0%} of the lines read were pen input in their first half: the line up to a pen
+  lift near its middle replayed as a 60 Hz mouse or a 120 Hz pen would report it, at a random size,
+  and read by `inkcore.pen.read_strokes` as the dashboard reads a pen, the rest as recorded
+  (`--pen-share {tune['pen_share']:g}`). The model learns to carry a writer's hand from what a page
+  gives it into what comes next (see "Pen input" below).
+""" if tune else "")
+    pen = metrics.get("pen_fidelity")
+    pen_section = ""
+    if pen:
+        cells = {(r["device"], r["units_per_pixel"], r["scale"]): r["share_kept"] for r in pen["readings"]}
+        devices = list(dict.fromkeys(r["device"] for r in pen["readings"]))
+        sizes = sorted({r["units_per_pixel"] for r in pen["readings"]})
+        lines_ = "\n".join(
+            f"| {device} | " + " | ".join(f"{cells[(device, size, 'given')]:.0%} / {cells[(device, size, 'estimated')]:.0%}"
+                                          for size in sizes) + " |"
+            for device in devices)
+        pen_section = f"""
+## Pen input
+How much of a writer's hand the model keeps when it reads handwriting through the
+dashboard's pen (`inkcore.fidelity`): {pen['lines']} held-out IAM-OnDB lines (`val` and
+`test`) are replayed as pointer events with their own timing; after reading a line's
+first half, the model scores the line's true second half. Reading the original points
+gains {pen['nll_unprimed'] - pen['nll_after_original']:.3f} nats/point over no priming at all
+({pen['nll_unprimed']:.3f} to {pen['nll_after_original']:.3f}); each cell is the share of that gain
+kept with the scale given / estimated by the model:
+
+| device | """ + " | ".join(f"{size:g} units/px" for size in sizes) + f""" |
+| --- | """ + " | ".join("---" for _ in sizes) + f""" |
+{lines_}
+"""
     return f"""# inkcore's own handwriting model
 
 One LSTM layer of 500 cells reading pen offsets `(dx, dy, pen)` in the article's units
@@ -96,7 +132,7 @@ model, trained by inkcore from scratch.
   gradient norm clipped at 10, seed {provenance.get('seed')}.
 - {provenance['wall_hours']:.1f} hours of wall time on {provenance['machine']}
   (across sessions, resumed from checkpoints).
-{point_mass}
+{point_mass}{pen_tuning}
 ## How well it predicts handwriting
 Mean negative log-likelihood per point in nats, lower is better (offsets / pen lifts), by
 the evaluation protocol of `python -m inkcore evaluate`:
@@ -113,6 +149,7 @@ nats; "other" points are where a smooth density must do the work:
 | --- | --- | --- | --- |
 {motion_rows}
 
+{pen_section}
 ## Samples
 `samples.png`: 8 samples of {SAMPLE_STEPS} steps at variation {SAMPLE_VARIATION}, seeds 1-8
 (`python -m inkcore sample --n 1 --steps 700 --variation 0.65 --seed K`).
@@ -146,6 +183,11 @@ def main(argv=None) -> int:
         print(name, json.dumps(metrics[name]), file=sys.stderr)
     metrics["article_validation_by_motion"] = score_by_motion(model, validation)
     metrics["article_validation_by_motion_article_model"] = score_by_motion(article_model, validation)
+    line_set = load_lines(args.data)
+    held_out = fidelity.held_out_lines(line_set, FIDELITY_LINES)
+    measured = fidelity.measure(model.astype(np.float32), held_out)
+    metrics["pen_fidelity"] = {**{k: v for k, v in measured.items() if k != "readings"},
+                               "readings": [asdict(r) for r in measured["readings"]]}
     out = Path(args.out)
     provenance = dict(metadata.get("provenance", {}))
     provenance.setdefault("machine", f"{platform.machine()} CPU")
