@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="torch is not installed: training tests need the train extra (pip install -e .[train])")
+torch = pytest.importorskip("torch", reason="torch is not installed: training tests need the train extra "
+                                           "(pip install -e '.[train]')")
 
 from conftest import SMALL_CONFIG, random_rows  # noqa: E402
 from inkcore.evaluate import score  # noqa: E402
