@@ -9,7 +9,7 @@ inkcore. Pages import these modules and render what they return:
 - ``sampled``: sample lines and possibility spaces shared by every session;
 - ``library``: the example library and pattern search across it;
 - ``handwriting``: the user's saved handwriting;
-- ``pen``: writing on a canvas;
+- ``pen``: the pen surface that pages take writing on (``pen.js`` in the page);
 - ``controls``: a line to study, and the cell pages' pickers and clicks;
 - ``cell_names``: a cell's name by its row in the order last shown.
 """
