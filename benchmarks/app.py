@@ -17,7 +17,12 @@ headless Chromium with Playwright, and times what a person waits for:
   timed in this process with the functions the page calls (at most 0.3 s),
   and the browser's wait from mouse-up until the continuation is drawn;
 - a click on the cells heatmap until the stroke beside it is recoloured by
-  the clicked cell (at most 0.5 s).
+  the clicked cell (at most 0.5 s);
+- the possibility space of a whole line: from the click on "Show every point's
+  futures at once" until the figure shows 50 futures of 8 steps at every point
+  of the page's default line (a 700-point model sample; the target, 5 s, is set
+  for 600), beside the engine's part of it against its matrix-multiply bound
+  (:func:`inkcore.bench.bench_futures`).
 
 Browser times are taken inside the page: ``performance.now()`` at the key
 press, click or mouse-up, and at the first moment the page's figures reached
@@ -64,6 +69,7 @@ FIRST_PAGE_TARGET_S = 4.0
 SLIDER_TARGET_S = 0.5
 CONTINUATION_SERVER_TARGET_S = 0.3
 HEATMAP_CLICK_TARGET_S = 0.5
+WHOLE_LINE_FUTURES_TARGET_S = 5.0
 #: Pen move to redrawn prediction on the write page, at the 95th percentile (the page's own work).
 PEN_PREDICTION_TARGET_MS = 50.0
 #: Pointer moves of the timed word, and the pause between them (a person's pace: 60 moves a second).
@@ -495,6 +501,26 @@ def heatmap_click_row(browser, app: App, clicks: int = CLICKS) -> Row:
     return verdict("cells: heatmap click to recoloured stroke", times, HEATMAP_CLICK_TARGET_S)
 
 
+def whole_line_futures_row(browser, app: App) -> Row:
+    """From the click on the possibility space's whole-line toggle until every point's futures are drawn."""
+    with new_tab(browser) as tab:
+        open_page(tab, app.url, "possibilities", "Possibility space")
+        tab.wait_for_selector(".js-plotly-plot")
+        settle(tab)
+        toggle = tab.get_by_text("Show every point's futures at once")
+        seconds = time_until_settled(tab, toggle.click, "mousedown")
+    return verdict("possibilities: whole line's futures, click to drawn", [seconds], WHOLE_LINE_FUTURES_TARGET_S,
+                   "700 points x 50 x 8")
+
+
+def whole_line_engine_rows(weights: str | os.PathLike) -> list[Row]:
+    """The engine's part of the whole line's futures, against its bound at the best thread count."""
+    from inkcore.bench import Context, bench_futures
+    from inkcore.weights import load
+
+    return bench_futures(Context(load(weights)[0], np.random.default_rng(0)))
+
+
 # --- The server's work for a stroke, in this process ------------------------------------
 
 
@@ -581,7 +607,7 @@ def report(weights: str | os.PathLike | None) -> int:
         print(f"  skipped: no model at {path}; the dashboard's pages need one")
         return 0
     missed = 0
-    for row in stroke_server_rows(path):
+    for row in stroke_server_rows(path) + whole_line_engine_rows(path):
         print(format_row(row), flush=True)
         missed += row.met is False
     try:
@@ -592,6 +618,7 @@ def report(weights: str | os.PathLike | None) -> int:
                             ("write: pen move", lambda: [pen_row(browser, app)]),
                             ("write: mouse-up", lambda: [stroke_row(browser, app)]),
                             ("cells: heatmap click", lambda: [heatmap_click_row(browser, app)]),
+                            ("possibilities: whole line", lambda: [whole_line_futures_row(browser, app)]),
                             ("sliders", lambda: slider_rows(browser, app)))
                 for name, measure in measures:
                     try:

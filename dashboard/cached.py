@@ -16,6 +16,7 @@ import json
 import threading
 from collections import OrderedDict
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import streamlit as st
@@ -29,15 +30,55 @@ from inkcore.pen import PenReading, read_strokes
 from inkcore.weights import float32_bytes, load
 
 
+class Job:
+    """A result computed in a thread of its own, which goes on when the page that asked
+    for it is left: coming back finds it done or still at work, never started over."""
+
+    def __init__(self):
+        self.done = 0.0  # the fraction done, as the work reports it
+        self.finished = threading.Event()
+        self.result = None
+        self.error: BaseException | None = None
+
+    def report(self, done: float) -> None:
+        self.done = float(done)
+
+
 class BoundedCache:
     """A small thread-safe LRU for results computed with a progress bar. ``computing(key)``
-    is a lock per key, so sessions that ask for the same result at once compute it once."""
+    is a lock per key, so sessions that ask for the same result at once compute it once;
+    :meth:`start` computes it in the background, so leaving the page does not stop it."""
 
     def __init__(self, size: int):
         self.size = size
         self.items: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
         self.pending: dict = {}
+        self.jobs: dict = {}
+
+    def start(self, key, work: Callable[[Callable[[float], None]], object]) -> Job:
+        """The job computing ``key``: the one already at work (another session's, or this
+        one's before its page was left), or ``work(report)`` started now in a thread.
+        Its result is put in the cache when it is done."""
+        with self.lock:
+            job = self.jobs.get(key)
+            if job is not None:
+                return job
+            job = self.jobs[key] = Job()
+
+        def run() -> None:
+            try:
+                job.result = work(job.report)
+                self.put(key, job.result)
+            except BaseException as error:  # handed to whoever waits for the job
+                job.error = error
+            finally:
+                with self.lock:
+                    self.jobs.pop(key, None)
+                job.finished.set()
+
+        threading.Thread(target=run, name="inkcore-job", daemon=True).start()
+        return job
 
     def computing(self, key) -> threading.Lock:
         with self.lock:

@@ -17,9 +17,9 @@ from inkcore import sampling
 from inkcore.model import Model
 
 #: Pen steps drawn for one possibility space at most: the article's 50 futures of
-#: 8 steps at each point of a 600-point line, about a second. Beyond it futures
-#: are drawn at every n-th point, which the page says.
-FUTURES_BUDGET = 600 * 50 * 8
+#: 8 steps at each point of a 700-point line (the library's model samples), a few
+#: seconds. Beyond it futures are drawn at every n-th point, which the page says.
+FUTURES_BUDGET = 700 * 50 * 8
 
 #: Held while neighbouring variations are written in the background: one such job at a time.
 PREFETCHING = threading.Lock()
@@ -76,24 +76,31 @@ def ordinal(n: int) -> str:
 
 def futures(loaded: LoadedModel, rows: np.ndarray, variation: float, count: int, steps: int, seed: int):
     """Possible futures at every point (every n-th when over :data:`FUTURES_BUDGET`),
-    their turn angles and n; cached, with a progress bar."""
+    their turn angles and n; cached, with a progress bar.
+
+    They are drawn in the background (:meth:`dashboard.cached.BoundedCache.start`): a
+    reader who leaves the page meanwhile finds them drawn, or still being drawn, on
+    coming back, and sessions that ask for the same futures share one drawing."""
     every = sampling.futures_stride(len(rows), count, steps, FUTURES_BUDGET)
     key = (loaded.key, hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest(), variation, count, steps, seed)
     cache = cached.futures_cache()
     found = cache.get(key)
     if found is not None:
         return found
-    where = "each" if every == 1 else f"every {ordinal(every)}"
-    bar = st.progress(0.0, text=f"Drawing {count} futures of {steps} steps at {where} of {len(rows)} points…")
-    with cache.computing(key):  # another session drawing the same futures: wait for its result
-        found = cache.get(key)
-        if found is None:
-            result = sampling.possible_futures(
-                loaded.model, rows, np.random.default_rng(seed), variation, count, steps,
-                progress=lambda done: bar.progress(done, text=f"Drawing possible futures… {done:.0%}"), every=every,
-            )
-            found = (result, sampling.future_turns(rows, result.rows), every)
-            cache.put(key, found)
-        cache.done(key)
-    bar.empty()
-    return found
+    model, rows = loaded.model, np.array(rows)
+
+    def draw(report):
+        result = sampling.possible_futures(model, rows, np.random.default_rng(seed), variation, count, steps,
+                                           progress=report, every=every)
+        return result, sampling.future_turns(rows, result.rows), every
+
+    job = cache.start(key, draw)
+    if not job.finished.wait(0.3):  # a bar only for what takes a while
+        where = "each" if every == 1 else f"every {ordinal(every)}"
+        bar = st.progress(job.done, text=f"Drawing {count} futures of {steps} steps at {where} of {len(rows)} points…")
+        while not job.finished.wait(0.25):
+            bar.progress(job.done, text=f"Drawing possible futures… {job.done:.0%}")
+        bar.empty()
+    if job.error is not None:
+        raise job.error
+    return job.result

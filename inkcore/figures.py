@@ -29,6 +29,8 @@ CIRCLES_HALF_WIDTH = 3 * FOLLOW_HALF_WIDTH
 MAX_CLICK_COLUMNS = 150
 #: Colour levels either side of zero in a heatmap.
 HEAT_LEVELS = 127
+#: A possibility figure with more hair segments than this draws them with WebGL.
+SVG_SEGMENTS = 20_000
 #: The width in pixels a full-width figure is sized for (Streamlit's wide layout on a laptop).
 FULL_WIDTH_PX = 1100
 #: A line whose width is more than this many times its height is folded into rows,
@@ -204,16 +206,20 @@ def possibility_figure(
     drawn = origin + np.cumsum(futures[drawn_at, :, :, :2], axis=2)  # (t, N, K, 2)
     begins = np.concatenate([np.broadcast_to(origin, drawn[:, :, :1].shape), drawn[:, :, :-1]], axis=2)
     fig = go.Figure(strokes_trace(rows, width=1.6))
+    # a whole line's hairs are hundreds of thousands of segments: WebGL draws them in a
+    # fraction of a second where SVG takes many, and float32 halves what is sent
+    many = drawn.shape[0] * drawn.shape[1] * steps > SVG_SEGMENTS
+    hairs, dtype = (go.Scattergl, np.float32) if many else (go.Scatter, np.float64)
     for k in range(steps):
         opacity = (0.3 if at is None else 0.9) * (steps - k) / steps
         sign = turns[drawn_at, :, k]
         for colour, pick in ((RIGHT_COLOUR, sign > 0), (LEFT_COLOUR, sign <= 0)):
             a, b = begins[:, :, k][pick], drawn[:, :, k][pick]  # (S, 2) segment ends
             gap = np.full((len(a), 1), np.nan)
-            xs = np.hstack([a[:, :1], b[:, :1], gap]).ravel()
-            ys = np.hstack([a[:, 1:], b[:, 1:], gap]).ravel()
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", opacity=opacity, connectgaps=False,
-                                       line=dict(color=colour, width=1.2), hoverinfo="skip"))
+            xs = np.hstack([a[:, :1], b[:, :1], gap]).ravel().astype(dtype)
+            ys = np.hstack([a[:, 1:], b[:, 1:], gap]).ravel().astype(dtype)
+            fig.add_trace(hairs(x=xs, y=ys, mode="lines", opacity=opacity, connectgaps=False,
+                                line=dict(color=colour, width=1.2), hoverinfo="skip"))
     radius = 0.7 + 5.0 * np.sqrt(np.clip(eos, 0.0, 1.0))
     shown = np.arange(len(eos))
     if at is not None:

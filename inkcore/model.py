@@ -293,6 +293,15 @@ def mixture(model: Model, h: np.ndarray) -> Mixture:
     return split_output(network_output(model, np.asarray(h, model.dtype)), model.config.components)
 
 
+def step_after_product(model: Model, x: np.ndarray, h_product: np.ndarray, c: np.ndarray) -> LSTMState:
+    """:func:`step` for a state whose ``h @ W_h`` is already known (``h_product``,
+    (..., 4 * cells), used up): when many pens share one h, its product is made once."""
+    z = h_product
+    z += np.asarray(x, model.dtype) @ model.W_x
+    z += model.b
+    return _cell(model, z, c)
+
+
 def _each_row_product(a: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """``a (..., n) @ weights (n, m)``, one vector-matrix product per row of ``a``."""
     flat = a.reshape(-1, a.shape[-1])

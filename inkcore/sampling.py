@@ -8,13 +8,16 @@ Variation (temperature) follows the article: mixture weights are raised to
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, NamedTuple
 
 import numpy as np
 
 from inkcore.evaluate import line_states
 from inkcore.model import (
-    LSTMState, Mixture, Model, blas_threads_for, mixture, mixture_each_row, run, step, step_each_row, zero_state,
+    LSTMState, Mixture, Model, blas_threads_for, mixture, mixture_each_row, run, step, step_after_product,
+    step_each_row, zero_state,
 )
 from inkcore.strokes import model_inputs
 
@@ -24,8 +27,9 @@ SAMPLE_VARIATION = 0.65
 #: Possibility space: the article draws 50 futures of 8 steps at every point.
 FUTURES = 50
 FUTURE_STEPS = 8
-#: Points whose futures are drawn in one batch (x 50 pens: big enough for fast matrix products).
-FUTURE_CHUNK_POINTS = 100
+#: Points whose futures are drawn in one batch (x 50 pens: big enough for fast matrix
+#: products, small enough that a step's gates stay in cache).
+FUTURE_CHUNK_POINTS = 20
 
 
 def sample(mix: Mixture, rng: np.random.Generator, variation: float = SAMPLE_VARIATION) -> np.ndarray:
@@ -198,6 +202,33 @@ class Futures(NamedTuple):
     eos: np.ndarray  # (T,) the pen-lift probability the model gave each real row
 
 
+def _point_futures(model: Model, h: np.ndarray, c: np.ndarray, last: np.ndarray, rng: np.random.Generator,
+                   variation: float, futures: int, steps: int) -> np.ndarray:
+    """``futures`` futures (P, futures, steps, 3) after each of P points, from the states
+    (P, cells) that have read all before the point's row ``last`` (P, 3).
+
+    Every future of a point begins alike: reading the point's own row is one step per
+    point, not per future, and so is the next step's ``h @ W_h`` (all of a point's
+    futures hold the same h until their first sampled row is read). Only steps 3 and
+    on multiply each future's own h by W_h; and the last sampled row is never read."""
+    points = len(last)
+    first = step(model, last, LSTMState(h, c))  # (P, cells): the line's own next state
+    mix = mixture(model, first.h)
+    x = sample(Mixture(*(np.repeat(a, futures, axis=0) for a in mix)), rng, variation)  # (P * futures, 3)
+    out = np.empty((points, futures, steps, 3))
+    out[:, :, 0] = x.reshape(points, futures, 3)
+    if steps == 1:
+        return out
+    shared = np.repeat(first.h @ model.W_h, futures, axis=0)  # (P * futures, 4 * cells)
+    state = step_after_product(model, x, shared, np.repeat(first.c, futures, axis=0))
+    for t in range(1, steps):
+        if t > 1:
+            state = step(model, x, state)
+        x = sample(mixture(model, state.h), rng, variation)
+        out[:, :, t] = x.reshape(points, futures, 3)
+    return out
+
+
 def futures_after(
     model: Model,
     states: LSTMState,
@@ -209,27 +240,43 @@ def futures_after(
     steps: int = FUTURE_STEPS,
     progress: Callable[[float], None] | None = None,
     chunk_points: int = FUTURE_CHUNK_POINTS,
+    workers: int | None = None,
 ) -> np.ndarray:
     """``futures`` continuations (P, futures, steps, 3) of ``steps`` rows after each
     of the line's ``points`` (indices into ``rows``), from the line's ``states``
     (:func:`inkcore.evaluate.line_states`).
 
     Future ``[p, n]`` starts from the state that has read rows ``0..points[p]``.
-    Futures are drawn as batches of ``chunk_points`` x ``futures`` pens, so a
-    600-point line costs a few dozen large matrix products rather than 600 x 50
-    small ones; ``progress`` is called with the fraction done after each batch.
+    Points are drawn in chunks of ``chunk_points`` (x ``futures`` pens: large enough
+    for fast matrix products, small enough that a step's gates stay in the CPU's
+    cache), on ``workers`` threads (by default one per CPU), each with BLAS on one
+    thread: the gates run in parallel too, which BLAS threads alone would not give.
+    Chunk ``k`` draws from ``rng.spawn``'s ``k``-th generator, so the futures do not
+    depend on which thread ran first. ``progress`` is called with the fraction done.
     """
     rows = np.asarray(rows, dtype=np.float64)
     points = np.asarray(points, dtype=np.int64).reshape(-1)
     drawn = np.empty((len(points), futures, steps, 3))
-    for start in range(0, len(points), chunk_points):
-        part = points[start : start + chunk_points]
-        state = LSTMState(np.repeat(states.h[part], futures, axis=0), np.repeat(states.c[part], futures, axis=0))
-        last = np.repeat(rows[part], futures, axis=0)  # future [p, n] reads row points[p] first
-        block = continue_from(model, state, last, steps, rng, variation).rows
-        drawn[start : start + len(part)] = block.reshape(-1, futures, steps, 3)
-        if progress is not None:
-            progress(min(1.0, (start + chunk_points) / len(points)))
+    starts = range(0, len(points), chunk_points)
+    generators = rng.spawn(len(starts))
+
+    def draw(chunk: int) -> None:
+        part = points[starts[chunk] : starts[chunk] + chunk_points]
+        drawn[starts[chunk] : starts[chunk] + len(part)] = _point_futures(
+            model, states.h[part], states.c[part], rows[part], generators[chunk], variation, futures, steps)
+
+    workers = max(1, min(len(starts), workers or len(os.sched_getaffinity(0))))
+    with blas_threads_for(1):
+        if workers == 1:
+            for chunk in range(len(starts)):
+                draw(chunk)
+                if progress is not None:
+                    progress((chunk + 1) / len(starts))
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="inkcore-futures") as pool:
+                for done, _ in enumerate(pool.map(draw, range(len(starts))), start=1):
+                    if progress is not None:
+                        progress(done / len(starts))
     return drawn
 
 

@@ -37,7 +37,7 @@ def step_figure(at: int):
     return figures.possibility_figure(rows, drawn[None], turns[None], mix.eos, at, points=np.array([at]))
 
 
-whole = st.toggle("Show every point's futures at once", value=False, key="futures_whole")
+whole = st.toggle("Show every point's futures at once", key=frame.remembered("futures_whole", False))
 if not whole:
     last = len(rows) - 1
     if "futures_played_to" in st.session_state:  # Play leaves the slider where it stopped

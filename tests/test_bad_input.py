@@ -416,7 +416,7 @@ def futures_over_budget(tmp_path, monkeypatch):
         at.session_state[widget] = value
     at.run()
     no_errors(at)
-    shows(at, "info", "they are drawn at every 6th point")
+    shows(at, "info", "they are drawn at every 5th point")  # 700 points x 100 x 20 over 700 x 50 x 8
     at.toggle(key="futures_whole").set_value(False).run()
     at.slider(key="futures_at").set_value(37).run()
     no_errors(at)
