@@ -204,6 +204,10 @@ STROKE_FILES = {
     "not-json": (b"\x89PNG\r\n\x1a\n", "not valid JSON"),
     "one-row": (b"[[0.1, 0.2, 1]]", "a line needs at least two"),
     "pen-not-0-or-1": (b"[[0.1, 0.2, 0.5], [0.1, 0.2, 1]]", "pen column must hold 0 or 1"),
+    "a-json-object": (b'{"rows": [[0.1, 0.2, 0], [0.1, 0.2, 1]]}', "holds a JSON object, not a list of"),
+    "a-string": (b'"[[0.1, 0.2, 0]]"', "holds a string, not a list of"),
+    "one-row-flattened": (b"[0.1, 0.2, 0, 0.3, 0.1, 1]", "holds a list of single values"),
+    "an-empty-list": (b"[]", "holds an empty list, no rows"),
 }
 
 
@@ -390,6 +394,40 @@ def no_model_installed(tmp_path, monkeypatch):
     assert "no model is installed" in line
 
 
+def markdown_in_a_name(tmp_path, monkeypatch):
+    """Names that Markdown would turn into bold, code, links and icons: the library shows them as typed."""
+    from inkcore.library import HandwritingStore
+
+    names = ["**bold**", "`code`", "[link](http://x)", ":material/home:", "a" * 75 + " **"]
+    store = HandwritingStore()
+    for name in names:
+        store.save(name, random_rows(np.random.default_rng(2), 30))
+    at = page("library").run()
+    no_errors(at)
+    assert sorted(at.dataframe[0].value["Name"]) == sorted(names)
+    assert not any(name in element.value for element in at.markdown for name in names)
+
+
+def delete_asks_first(tmp_path, monkeypatch):
+    """The library's Delete opens a question; only its answer deletes."""
+    from inkcore.library import HandwritingStore
+
+    store = HandwritingStore()
+    entry = store.save("kept until asked", random_rows(np.random.default_rng(3), 30))
+    at = page("library").run()
+    shows(at, "markdown", "This cannot be undone")
+    assert [e.id for e in store.entries()] == [entry]  # shown and asked, not deleted
+    at.button(key=f"delete_{entry}").click().run()
+    no_errors(at)
+    assert store.entries() == []
+
+
+def negative_seed(tmp_path, monkeypatch):
+    result = inkcore("sample", "--seed", "-1", "--out", str(tmp_path / "x.json"))
+    assert "--seed must be a whole number of at least 0" in assert_one_line_failure(result)
+    assert not (tmp_path / "x.json").exists()
+
+
 def deleted_example(tmp_path, monkeypatch):
     """An entry open on a page is deleted (from another tab): the page falls back, no error."""
     from inkcore.library import HandwritingStore
@@ -454,6 +492,9 @@ ENVIRONMENT = [
     Case("env-database-corrupt", corrupt_database, "The handwriting database was damaged; it was moved to"),
     Case("env-disk-full", full_disk, "the disk is full; nothing was saved"),
     Case("env-no-model-installed", no_model_installed, "No model of inkcore's own is installed"),
+    Case("library-markdown-in-a-name", markdown_in_a_name),
+    Case("library-delete-asks-first", delete_asks_first, "This cannot be undone"),
+    Case("cli-negative-seed", negative_seed, "--seed must be a whole number of at least 0"),
 ]
 
 
