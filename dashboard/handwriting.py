@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
+import secrets
 from functools import partial
 from pathlib import Path
 
@@ -41,13 +43,52 @@ def points(n: int) -> str:
     return "one point" if n == 1 else f"{n:,} points"
 
 
-def store() -> HandwritingStore | None:
-    """The handwriting library, or None with the reason in ``store_error``."""
+#: ``session`` keeps each visitor's handwriting to their own browser session on a
+#: server without sign-in; unset, everyone who can open the server shares one library.
+LIBRARY_ENV = "INKCORE_LIBRARY"
+
+
+def sign_in_configured() -> bool:
+    """Whether the server has Streamlit's authentication (``[auth]`` in its secrets)."""
     try:
-        return cached.store(str(data_folder()))
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all: Streamlit raises rather than answer
+        return False
+
+
+def owner() -> tuple[str, str]:
+    """Whose entries this session sees, and a sentence saying so (Markdown, names as typed)."""
+    if sign_in_configured() and st.user.is_logged_in:
+        who = str(st.user.get("email") or st.user.get("sub") or "")
+        return f"user:{who}", f"Your own library: signed in as {as_typed(who)}, only you see what you save."
+    if sign_in_configured() or os.environ.get(LIBRARY_ENV) == "session":
+        token = st.session_state.setdefault("_library_session", secrets.token_hex(16))
+        why = "Log in to keep a library of your own. " if sign_in_configured() else ""
+        return f"session:{token}", (why + "What you save here is this browser session's alone: no other visitor "
+                                    "sees it, and it is out of reach once the session ends.")
+    return "", ("This library is **shared by everyone who can open this server**: they see, rename and delete "
+                f"what you save. To keep each visitor's writing to their own session, start the server with "
+                f"`{LIBRARY_ENV}=session`, or configure sign-in (`st.login`) for a library per user.")
+
+
+def store() -> HandwritingStore | None:
+    """This session's view of the handwriting library (:func:`owner`), or None with the
+    reason in ``store_error``."""
+    try:
+        return cached.store(str(data_folder())).for_owner(owner()[0])
     except StoreError as error:
         st.session_state.store_error = str(error)
         return None
+
+
+def scope_controls() -> None:
+    """Whose library this is, and the sign-in or sign-out button when the server has sign-in."""
+    st.caption(owner()[1])
+    if sign_in_configured():
+        if st.user.is_logged_in:
+            st.button("Log out", key="library_logout", on_click=st.logout)
+        else:
+            st.button("Log in", key="library_login", on_click=st.login)
 
 
 def store_or_message() -> HandwritingStore | None:

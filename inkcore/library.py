@@ -11,9 +11,15 @@ The SQLite database lives in a per-user data folder (``$INKCORE_DATA``, else
 ``$XDG_DATA_HOME/inkcore``, else ``~/.local/share/inkcore``). Each write is one
 transaction, so a crash never leaves half an entry; a corrupt database is
 moved aside (never deleted) and a fresh one started.
+
+Every entry has an owner (``''``, everyone's, unless the app says otherwise): a
+store bound to an owner (:meth:`HandwritingStore.for_owner`) sees, renames and
+deletes that owner's entries only. The dashboard gives a signed-in user, or one
+browser session, an owner of its own.
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sqlite3
@@ -94,10 +100,17 @@ class HandwritingStore:
     """Handwriting saved by the user, in SQLite. Safe to share between sessions:
     every call opens its own connection."""
 
-    def __init__(self, path: str | os.PathLike | None = None):
+    def __init__(self, path: str | os.PathLike | None = None, owner: str = ""):
         self.path = Path(path) if path else data_folder() / DATABASE_NAME
+        self.owner = owner
         self.notice: str | None = None  # set when the database had to be moved aside
         self._open_checked()
+
+    def for_owner(self, owner: str) -> "HandwritingStore":
+        """The same database as seen by ``owner``: only its entries exist for it."""
+        view = copy.copy(self)
+        view.owner = owner
+        return view
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=LOCK_TIMEOUT, isolation_level=None)
@@ -132,8 +145,15 @@ class HandwritingStore:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS handwriting ("
                 " id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, rows TEXT NOT NULL,"
-                " points INTEGER NOT NULL, created REAL NOT NULL)"
+                " points INTEGER NOT NULL, created REAL NOT NULL, owner TEXT NOT NULL DEFAULT '')"
             )
+            columns = {row[1] for row in db.execute("PRAGMA table_info(handwriting)")}
+            if "owner" not in columns:  # a database from before owners: its entries are everyone's
+                try:
+                    db.execute("ALTER TABLE handwriting ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+                except sqlite3.OperationalError as error:
+                    if "duplicate column" not in str(error):  # another process added it first
+                        raise
             db.execute("SELECT count(*) FROM handwriting").fetchone()
 
     def _run(self, sql: str, args: tuple = ()) -> list[tuple]:
@@ -165,27 +185,29 @@ class HandwritingStore:
         # The id comes from the insert itself: asking afterwards for the newest
         # row of that name could return another session's save of the same name.
         _, entry_id = self._execute(
-            "INSERT INTO handwriting (name, rows, points, created) VALUES (?, ?, ?, ?)",
-            (name, text, len(rows), time.time()),
+            "INSERT INTO handwriting (name, rows, points, created, owner) VALUES (?, ?, ?, ?, ?)",
+            (name, text, len(rows), time.time(), self.owner),
         )
         return int(entry_id)
 
     def entries(self) -> list[SavedEntry]:
-        rows = self._run("SELECT id, name, points, created FROM handwriting ORDER BY created DESC, id DESC")
+        rows = self._run("SELECT id, name, points, created FROM handwriting WHERE owner = ?"
+                         " ORDER BY created DESC, id DESC", (self.owner,))
         return [SavedEntry(*row) for row in rows]
 
     def load(self, entry_id: int) -> Example:
-        found = self._run("SELECT name, rows FROM handwriting WHERE id = ?", (int(entry_id),))
+        found = self._run("SELECT name, rows FROM handwriting WHERE id = ? AND owner = ?", (int(entry_id), self.owner))
         if not found:
             raise StoreError(f"no saved handwriting with id {entry_id}")
         name, text = found[0]
         return Example(f"mine:{entry_id}", name, as_rows(json.loads(text)), "mine")
 
     def rename(self, entry_id: int, name: str) -> None:
-        self._run("UPDATE handwriting SET name = ? WHERE id = ?", (clean_name(name), int(entry_id)))
+        self._run("UPDATE handwriting SET name = ? WHERE id = ? AND owner = ?",
+                  (clean_name(name), int(entry_id), self.owner))
 
     def delete(self, entry_id: int) -> None:
-        self._run("DELETE FROM handwriting WHERE id = ?", (int(entry_id),))
+        self._run("DELETE FROM handwriting WHERE id = ? AND owner = ?", (int(entry_id), self.owner))
 
 
 def clean_name(name: str) -> str:

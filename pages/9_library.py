@@ -11,6 +11,7 @@ st.caption("Every page can open these lines: your saved handwriting, the article
            "and the validation and test lines of your own IAM-OnDB copy.")
 
 st.subheader("Your handwriting")
+handwriting.scope_controls()
 if "library_error" in st.session_state:
     st.error(st.session_state.pop("library_error"))
 store = handwriting.store_or_message()

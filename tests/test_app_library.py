@@ -115,3 +115,71 @@ def test_the_articles_validation_lines_can_be_browsed(with_article):
     no_errors(at)
     assert charts(at)[-1]["data"] != first
     assert any("points" in c.value for c in at.caption)
+
+
+# --- Whose library --------------------------------------------------------------------
+
+
+def save_from_the_write_page(name: str):
+    from test_app import cursive
+
+    at = page("write").run()
+    at.session_state["write_strokes"] = [cursive()]
+    at.run()
+    at.text_input(key="write_save_name").input(name).run()
+    at.button(key="write_save").click().run()
+    no_errors(at)
+    return at
+
+
+def names_in_library(at) -> list[str]:
+    at.switch_page("pages/9_library.py").run()
+    no_errors(at)
+    return list(at.dataframe[0].value["Name"]) if len(at.dataframe) else []
+
+
+def test_without_sign_in_the_library_says_it_is_shared_and_it_is(store):
+    first = save_from_the_write_page("first visitor's")
+    second = page("library").run()
+    no_errors(second)
+    assert any("shared by everyone who can open this server" in c.value for c in second.caption)
+    assert names_in_library(second) == ["first visitor's"]
+    assert names_in_library(first) == ["first visitor's"]
+
+
+def test_the_session_setting_keeps_each_visitors_writing_to_their_session(store, monkeypatch):
+    monkeypatch.setenv(handwriting.LIBRARY_ENV, "session")
+    first = save_from_the_write_page("first visitor's")
+    second = save_from_the_write_page("second visitor's")
+    assert names_in_library(first) == ["first visitor's"]
+    assert names_in_library(second) == ["second visitor's"]
+    assert any("this browser session's alone" in c.value for c in second.caption)
+    assert sorted(e.name for e in store.entries()) == []  # none of it is everyone's
+    # the other pages' pickers offer a visitor only their own writing too
+    second.switch_page("pages/4_cells.py").run()
+    labels = second.selectbox(key="cells_example").options
+    assert any("second visitor's" in label for label in labels)
+    assert not any("first visitor's" in label for label in labels)
+
+
+class SignedIn(dict):
+    """Stands in for ``st.user`` on a server with sign-in configured."""
+
+    is_logged_in = True
+
+
+def test_with_sign_in_each_user_has_a_library_of_their_own(store, monkeypatch):
+    import streamlit
+
+    monkeypatch.setattr(handwriting, "sign_in_configured", lambda: True)
+    monkeypatch.setattr(streamlit, "user", SignedIn(email="alice@example.com"))
+    alice = save_from_the_write_page("alice's **line**")
+    assert names_in_library(alice) == ["alice's **line**"]
+    assert any("signed in as ` alice@example.com `" in c.value for c in alice.caption)
+    assert alice.button(key="library_logout")
+    monkeypatch.setattr(streamlit, "user", SignedIn(email="bob@example.com"))
+    bob = page("library").run()
+    no_errors(bob)
+    assert names_in_library(bob) == []
+    assert store.entries() == [] and [e.name for e in store.for_owner("user:alice@example.com").entries()] == [
+        "alice's **line**"]

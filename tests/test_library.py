@@ -269,3 +269,38 @@ def test_a_database_that_cannot_be_opened_is_not_moved_aside(tmp_path):
     assert "damaged" not in str(raised.value)
     assert in_the_way.is_dir()
     assert corrupt_copies(in_the_way) == []
+
+
+# --- Owners -----------------------------------------------------------------------------
+
+
+def test_an_owner_sees_renames_and_deletes_only_its_own_entries(store, rng):
+    alice, bob = store.for_owner("user:alice@example.com"), store.for_owner("session:0f3a")
+    shared = store.save("everyone's", random_rows(rng, 20))
+    mine = alice.save("alice's", random_rows(rng, 20))
+    theirs = bob.save("bob's", random_rows(rng, 20))
+    assert [e.name for e in store.entries()] == ["everyone's"]
+    assert [e.name for e in alice.entries()] == ["alice's"] and [e.name for e in bob.entries()] == ["bob's"]
+    for other, entry in ((bob, mine), (alice, theirs), (store, mine), (alice, shared)):
+        with pytest.raises(StoreError, match="no saved handwriting"):
+            other.load(entry)
+        other.rename(entry, "taken over")
+        other.delete(entry)
+    assert alice.load(mine).name == "alice's" and bob.load(theirs).name == "bob's"
+    assert store.load(shared).name == "everyone's"
+    alice.delete(mine)
+    assert alice.entries() == [] and [e.name for e in bob.entries()] == ["bob's"]
+
+
+def test_a_database_from_before_owners_keeps_its_entries_as_everyones(db_path, rng):
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as db:
+        db.execute("CREATE TABLE handwriting (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,"
+                   " rows TEXT NOT NULL, points INTEGER NOT NULL, created REAL NOT NULL)")
+        db.execute("INSERT INTO handwriting (name, rows, points, created) VALUES (?, ?, ?, ?)",
+                   ("old line", "[[0.5, 0.1, 0], [0.4, 0.2, 1]]", 2, 1.0))
+    db.close()
+    store = HandwritingStore(db_path)
+    assert [e.name for e in store.entries()] == ["old line"]
+    assert store.for_owner("user:someone").entries() == []
+    HandwritingStore(db_path)  # opened again: the column is there already
