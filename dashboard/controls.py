@@ -23,8 +23,8 @@ FROM_LIBRARY, FROM_CANVAS = "An example from the library", "Your own writing"
 def line_source(loaded: LoadedModel, key: str, default: str | None = "sample:1") -> np.ndarray:
     """A line to study: one from the library, or one written here. Stops the page
     with a hint while there is nothing to show."""
-    source = st.radio("Line", (FROM_LIBRARY, FROM_CANVAS), horizontal=True, key=f"{key}_source",
-                      label_visibility="collapsed")
+    source = st.radio("Line", (FROM_LIBRARY, FROM_CANVAS), horizontal=True,
+                      key=remembered(f"{key}_source", FROM_LIBRARY), label_visibility="collapsed")
     if source == FROM_LIBRARY:
         return example_picker(loaded, "Example", f"{key}_example", default).rows
     return pen.written_line(key, loaded)

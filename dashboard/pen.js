@@ -454,7 +454,7 @@ export default function (component) {
     if (reading.units_per_pixel !== surface.upp || reading.speed_factor !== surface.factor) reread = true;
     surface.upp = reading.units_per_pixel;
     surface.factor = reading.speed_factor;
-    surface.scaleKnown = true;
+    surface.scaleKnown = reading.strokes > 0; // with nothing written, the scale is only the default
   }
   surface.model = model;
   if (reread) resetReading(surface);
