@@ -96,7 +96,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 #: The write page's defaults (pages/1_write.py): length 20 at the article's variation, one candidate.
 WRITE_LENGTH = 20
 WRITE_CANDIDATES = 1
-#: Pointer moves of the benchmark's word: about 210 rows once the canvas writing is resampled.
+#: Pointer moves of the benchmark's word: a row of loops written in 2.5 s at a person's pace.
 WORD_MOVES = 150
 
 
@@ -113,7 +113,7 @@ class SliderPage:
     path: str  # the page's URL path
     heading: str
     labels: tuple[str, ...]  # its sliders, by label
-    write_first: bool = False  # the page shows figures once something is written on its canvas
+    write_first: bool = False  # the page shows figures once something is written on its pen surface
 
 
 SLIDER_PAGES = (
@@ -130,19 +130,16 @@ SLIDER_PAGES = (
 
 
 def cursive_points(moves: int = WORD_MOVES, x0: float = 60.0, spacing: float = 1.0) -> list[tuple[float, float]]:
-    """A row of cursive loops in canvas pixels, one point per pointer move, like a written 'eeee';
-    a larger ``spacing`` writes as much with fewer, faster moves (14 units make a loop)."""
+    """A row of cursive loops in CSS pixels of the pen surface, one point per pointer move, like a
+    written 'eeee'; a larger ``spacing`` writes as much with fewer, faster moves (14 units make a loop)."""
     ts = [spacing * k for k in range(moves)]
     return [(x0 + 4 * t + 14 * math.cos(t / 2.2), 130 - 22 * math.sin(t / 2.2)) for t in ts]
 
 
-def canvas_drawing(points: list[tuple[float, float]]) -> dict:
-    """The points as streamlit-drawable-canvas reports one freedraw stroke (Fabric.js quadratic path)."""
-    commands = [["M", *points[0]]]
-    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
-        commands.append(["Q", x0, y0, (x0 + x1) / 2, (y0 + y1) / 2])
-    commands.append(["L", *points[-1]])
-    return {"objects": [{"type": "path", "path": commands, "left": 0, "top": 0, "scaleX": 1, "scaleY": 1}]}
+def pen_events(points: list[tuple[float, float]], pause_s: float = PEN_MOVE_PAUSE_S) -> list[list[float]]:
+    """The points as the pen surface records one stroke written at a person's pace:
+    pointer events ``[x, y, t]``, ``pause_s`` apart (t in ms)."""
+    return [[float(x), float(y), 1000.0 * pause_s * k] for k, (x, y) in enumerate(points)]
 
 
 # --- The server -----------------------------------------------------------------------
@@ -288,14 +285,16 @@ def open_page(tab, url: str, path: str, heading: str) -> None:
 
 
 def write_word(tab, points: list[tuple[float, float]]) -> None:
-    """Draw the points on the page's canvas as one stroke with the mouse."""
-    canvas = tab.locator("canvas.upper-canvas").first
-    canvas.wait_for()
-    box = canvas.bounding_box()
+    """Write the points on the page's pen surface as one stroke with the mouse, at a
+    person's pace (the surface stamps each event's time as it arrives)."""
+    ink = tab.locator("[data-testid=inkcore-pen] canvas.ink").first
+    ink.wait_for()
+    box = ink.bounding_box()
     tab.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
     tab.mouse.down()
     for x, y in points[1:]:
         tab.mouse.move(box["x"] + x, box["y"] + y)
+        time.sleep(PEN_MOVE_PAUSE_S)
     tab.mouse.up()
 
 
@@ -525,19 +524,20 @@ def whole_line_engine_rows(weights: str | os.PathLike) -> list[Row]:
 
 
 def stroke_server_rows(weights: str | os.PathLike, repeats: int = SERVER_REPEATS) -> list[Row]:
-    """What the write page computes when a stroke arrives, timed here with the same functions:
-    the canvas drawing to rows, the continuation (default length, variation and candidates)
-    and the next point's mixture, then both figures as Streamlit serialises them."""
+    """What the write page computes when the pen lifts, timed here with the same functions:
+    the pen's events read into rows (the scale estimated by the model), the continuation
+    (default length, variation and candidates) and the next point's mixture, then both
+    figures as Streamlit serialises them."""
     from inkcore import figures
+    from inkcore.pen import read_strokes
     from inkcore.sampling import WRITE_VARIATION, continue_writing, next_mixture
-    from inkcore.strokes import canvas_to_rows
     from inkcore.weights import load
 
     model, _ = load(weights)  # as the app loads it, in the file's own precision
-    drawing = canvas_drawing(cursive_points())
+    strokes = [pen_events(cursive_points())]
 
     def stroke(with_figures: bool) -> None:
-        writing = canvas_to_rows(drawing).rows
+        writing = read_strokes(strokes, model).rows
         result = continue_writing(model, writing, WRITE_LENGTH, np.random.default_rng(0), WRITE_VARIATION,
                                   WRITE_CANDIDATES)
         mix = next_mixture(model, writing)
@@ -546,7 +546,7 @@ def stroke_server_rows(weights: str | os.PathLike, repeats: int = SERVER_REPEATS
             figures.mixture_figure(mix, WRITE_VARIATION, title="The next point").to_json()
 
     rows = []
-    points = len(canvas_to_rows(drawing).rows)
+    points = len(read_strokes(strokes, model).rows)
     for name, with_figures in ((f"write: {points}-row word, continuation (server)", False),
                                ("write: the same with both figures (server)", True)):
         stroke(with_figures)  # imports and first-call allocations are not part of a stroke

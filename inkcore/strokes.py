@@ -5,8 +5,6 @@ for the conventions). This module imports nothing of inkcore's.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
 #: IAM-OnDB whiteboard units in one model unit (the article divides by 40).
@@ -103,61 +101,19 @@ def split_strokes(rows: np.ndarray, start=(0.0, 0.0)) -> list[np.ndarray]:
     return [part for part in np.split(xy, ends) if len(part)]
 
 
-# --- Handwriting from a drawing canvas -------------------------------------------
+# --- The fixed-spacing reading of drawn strokes, kept as a baseline ------------------
 #
-# A canvas delivers strokes as paths in screen pixels, with one point per
-# pointer event, so point spacing follows the pointer's speed. Two things make
-# such writing look like IAM-OnDB to the model:
-#
-# * Size. IAM-OnDB's writing spans about 350 whiteboard units from the 5th to
-#   the 95th percentile of y in a line (8.75 model units). People write a line
-#   on a 250-pixel-high canvas about 110 pixels tall, so one canvas pixel is
-#   taken as CANVAS_UNITS_PER_PIXEL = 3.2 whiteboard units (0.08 model units).
-# * Spacing. Within a stroke, consecutive IAM-OnDB points are a median 19.5
-#   whiteboard units apart (0.49 model units). Each stroke is resampled at that
-#   spacing along its length, whatever the pointer's speed was.
+# Before inkcore.pen read the pen in time, drawn strokes were read at one fixed
+# scale and one fixed spacing: CANVAS_UNITS_PER_PIXEL = 3.2 whiteboard units per
+# pixel (a line written about 110 px tall spans IAM-OnDB's 350 units), and every
+# stroke resampled along its length every POINT_SPACING = 19.5 units (IAM-OnDB's
+# median distance between points), whatever the pen's speed. inkcore.fidelity
+# measures it beside the pen reading; no page reads the pen this way any more.
 
 CANVAS_UNITS_PER_PIXEL = 3.2
 POINT_SPACING = 19.5  # whiteboard units between resampled points within a stroke
-#: The most rows a canvas drawing is turned into; longer writing keeps its last rows.
+#: The most rows a drawing is turned into; longer writing keeps its last rows.
 MAX_CANVAS_ROWS = 2000
-
-
-def canvas_paths(json_data) -> list[np.ndarray]:
-    """Fabric.js freedraw objects to a list of strokes, each (n, 2) canvas pixels.
-
-    Paths hold absolute pixel coordinates in ``M``, ``Q`` and ``L`` commands;
-    a ``Q`` segment is followed through its control point, so curves keep
-    their shape. Objects that are not paths, or malformed, are ignored.
-    """
-    if not isinstance(json_data, dict) or not isinstance(json_data.get("objects"), (list, tuple)):
-        return []
-    strokes = []
-    for obj in json_data["objects"]:
-        if not isinstance(obj, dict) or str(obj.get("type", "")).lower() != "path":
-            continue
-        if not isinstance(obj.get("path"), (list, tuple)):
-            continue
-        points: list[tuple[float, float]] = []
-        for command in obj["path"]:
-            if not isinstance(command, (list, tuple)) or not command:
-                continue
-            try:
-                numbers = [float(v) for v in command[1:]]
-            except (TypeError, ValueError):
-                continue
-            if command[0] in ("M", "L") and len(numbers) >= 2:
-                points.append((numbers[0], numbers[1]))
-            elif command[0] == "Q" and len(numbers) >= 4 and points:
-                (x0, y0), (cx, cy), (x1, y1) = points[-1], numbers[0:2], numbers[2:4]
-                for s in (0.5, 1.0):  # the midpoint of the curve, then its end
-                    points.append(((1 - s) ** 2 * x0 + 2 * (1 - s) * s * cx + s**2 * x1,
-                                   (1 - s) ** 2 * y0 + 2 * (1 - s) * s * cy + s**2 * y1))
-        stroke = np.array(points, dtype=np.float64).reshape(-1, 2)
-        stroke = stroke[np.isfinite(stroke).all(axis=1)]
-        if len(stroke):
-            strokes.append(stroke)
-    return strokes
 
 
 def resample_stroke(stroke: np.ndarray, spacing: float) -> np.ndarray:
@@ -179,7 +135,7 @@ def resample_stroke(stroke: np.ndarray, spacing: float) -> np.ndarray:
 
 
 def strokes_to_points(strokes: list[np.ndarray], units_per_pixel: float = CANVAS_UNITS_PER_PIXEL) -> np.ndarray:
-    """Canvas strokes to whiteboard points (P, 3), resampled, pen bit on each stroke's end."""
+    """Strokes (n, 2) in pixels to whiteboard points (P, 3), resampled, pen bit on each stroke's end."""
     parts = []
     for stroke in strokes:
         resampled = resample_stroke(stroke * units_per_pixel, POINT_SPACING)
@@ -187,28 +143,3 @@ def strokes_to_points(strokes: list[np.ndarray], units_per_pixel: float = CANVAS
         pen[-1] = 1.0
         parts.append(np.hstack([resampled, pen]))
     return np.vstack(parts) if parts else np.zeros((0, 3))
-
-
-class CanvasWriting(NamedTuple):
-    rows: np.ndarray  # (T, 3) model rows
-    origin: np.ndarray  # (2,) canvas pixel of the first point the rows move from
-    truncated: int  # rows dropped from the start to stay within MAX_CANVAS_ROWS
-    points: int = 0  # pen positions drawn (after resampling): 1 for a single dot
-
-
-def canvas_to_rows(json_data, max_rows: int = MAX_CANVAS_ROWS) -> CanvasWriting:
-    """What a canvas drawing says to the model: rows in model units, and where they start."""
-    points = strokes_to_points(canvas_paths(json_data))
-    if len(points) < 2:
-        origin = points[0, :2] / CANVAS_UNITS_PER_PIXEL if len(points) else np.zeros(2)
-        return CanvasWriting(np.zeros((0, 3)), origin, 0, len(points))
-    rows = from_points(points)
-    dropped = max(0, len(rows) - max_rows)
-    origin = points[dropped, :2] / CANVAS_UNITS_PER_PIXEL
-    return CanvasWriting(rows[dropped:], origin, dropped, len(points))
-
-
-def rows_to_canvas(rows: np.ndarray, origin) -> np.ndarray:
-    """Positions (T, 2) in canvas pixels of rows that start at canvas pixel ``origin``."""
-    scale = UNITS_PER_MODEL_UNIT / CANVAS_UNITS_PER_PIXEL
-    return np.asarray(origin, dtype=np.float64) + to_absolute(rows) * scale

@@ -1,6 +1,11 @@
 """Every page of the dashboard under Streamlit's AppTest: it runs without an
-exception, and its widgets (sliders, canvas drawings, chart clicks, injected
-through session_state) change what it shows."""
+exception, and its widgets (sliders, writing on the pen surface, chart clicks,
+injected through session_state) change what it shows.
+
+Writing is injected as the pen surface hands it to Python: a list of strokes,
+each a list of ``[x, y, t]`` pointer events (CSS pixels, y down; ms), under
+``{key}_strokes`` in session_state (keys: write, watch, and futures and surprise
+for "your own writing")."""
 from __future__ import annotations
 
 import json
@@ -19,23 +24,28 @@ APP = str(ROOT / "app.py")
 TIMEOUT = 180
 
 
-def fabric_path(points: list[tuple[float, float]]) -> dict:
-    """One freedraw stroke as streamlit-drawable-canvas reports it (Fabric.js)."""
-    commands = [["M", *points[0]]]
-    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
-        commands.append(["Q", x0, y0, (x0 + x1) / 2, (y0 + y1) / 2])
-    commands.append(["L", *points[-1]])
-    return {"type": "Path", "path": commands, "left": 0, "top": 0, "scaleX": 1, "scaleY": 1}
+#: A mouse reports a move about every 16 ms at a person's pace.
+EVENT_MS = 16.0
 
 
-def cursive(x0: float = 40, loops: int = 6) -> list[tuple[float, float]]:
-    """A row of cursive loops, like a written 'eeeeee', about 40 px tall."""
-    return [(x0 + 4 * t + 14 * math.cos(t / 2.2), 120 - 20 * math.sin(t / 2.2)) for t in range(0, loops * 14)]
+def cursive(x0: float = 40, loops: int = 6, t0: float = 0.0) -> list[list[float]]:
+    """A row of cursive loops, like a written 'eeeeee', about 40 px tall: one stroke of
+    pointer events ``[x, y, t]``, one every ``EVENT_MS`` from ``t0``."""
+    return [[x0 + 4 * t + 14 * math.cos(t / 2.2), 120 - 20 * math.sin(t / 2.2), t0 + EVENT_MS * t]
+            for t in range(0, loops * 14)]
 
 
-def canvas_value(strokes: list[list[tuple[float, float]]]) -> dict:
-    raw = {"objects": [fabric_path(s) for s in strokes], "background": "#ffffff"}
-    return {"drawing": {"raw": raw, "data": None}, "backgroundFit": None}
+def two_words() -> list[list[list[float]]]:
+    """Two strokes: six loops, and three more to their right written two seconds later."""
+    return [cursive(), cursive(300, 3, t0=2000.0)]
+
+
+def pen_data(at: AppTest) -> dict:
+    """What the page gave its pen surface on the last run: mode, strokes to draw, the
+    reading's scale, the model (see dashboard/pen.py)."""
+    surfaces = [e for e in at.get("bidi_component") if e.proto.component_name == "inkcore_pen"]
+    assert len(surfaces) == 1, f"expected one pen surface on the page, found {len(surfaces)}"
+    return json.loads(surfaces[0].proto.json)
 
 
 def charts(at: AppTest) -> list[dict]:
@@ -118,7 +128,7 @@ def test_damaged_model_is_explained(monkeypatch, tmp_path):
 def test_write_continues_the_drawing():
     at = page("write").run()
     assert any("Write a word" in i.value for i in at.info)
-    at.session_state["write_canvas_0"] = canvas_value([cursive()])
+    at.session_state["write_strokes"] = [cursive()]
     at.run()
     no_errors(at)
     first = charts(at)
@@ -132,9 +142,33 @@ def test_write_continues_the_drawing():
     assert "continuation 3" in names
 
 
+def test_the_surface_is_given_the_writing_its_reading_and_the_model_once(shipped_weights):
+    import base64
+
+    from inkcore.pen import read_strokes
+    from inkcore.weights import float32_bytes, load
+
+    model, _ = load(shipped_weights)
+    at = page("write").run()
+    first = pen_data(at)
+    assert first["mode"] == "write" and first["strokes"] == []
+    assert base64.b64decode(first["model"]["weights"]) == float32_bytes(model)  # the page's copy of the model
+    at.session_state["write_strokes"] = [cursive()]
+    at.run()
+    no_errors(at)
+    data = pen_data(at)
+    assert data["strokes"] == [cursive()]  # drawn again by a surface that has not seen them
+    assert "weights" not in data["model"]  # sent once per model and session, not once per rerun
+    reading = read_strokes([cursive()], model)
+    assert data["reading"] == pytest.approx({"units_per_pixel": reading.units_per_pixel,
+                                             "speed_factor": reading.speed_factor, "strokes": 1})
+    at.slider(key="write_candidates").set_value(3).run()
+    assert pen_data(at)["candidates"] == 3  # the live prediction follows the sliders
+
+
 def test_write_resample_changes_the_continuation():
     at = page("write").run()
-    at.session_state["write_canvas_0"] = canvas_value([cursive()])
+    at.session_state["write_strokes"] = [cursive()]
     at.run()
     before = charts(at)[0]
     at.button(key="write_resample").click().run()
@@ -222,7 +256,7 @@ def test_ordered_cells_name_rows_and_cells(with_article):
 
 def test_watch_follows_the_writing():
     at = page("watch").run()
-    at.session_state["watch_canvas_0"] = canvas_value([cursive(), cursive(300, 3)])
+    at.session_state["watch_strokes"] = two_words()
     at.run()
     no_errors(at)
     # the coloured writing, the state at the step, the step ruler, the heatmap
@@ -256,9 +290,9 @@ def test_surprise_reports_the_mean(with_article):
     assert at.metric[1].label.startswith("The article's model")  # the same line, by the other model
 
 
-def test_saving_from_the_canvas_reaches_the_library():
+def test_saving_from_the_pen_surface_reaches_the_library():
     at = page("write").run()
-    at.session_state["write_canvas_0"] = canvas_value([cursive()])
+    at.session_state["write_strokes"] = [cursive()]
     at.run()
     at.text_input(key="write_save_name").input("my loops").run()
     at.button(key="write_save").click().run()
@@ -433,7 +467,7 @@ def test_a_click_on_the_ordered_heatmap_chooses_the_cell_of_that_row(with_articl
 
 def test_a_click_on_the_watch_heatmap_colours_the_writing_by_that_cell():
     at = page("watch").run()
-    at.session_state["watch_canvas_0"] = canvas_value([cursive(), cursive(300, 3)])
+    at.session_state["watch_strokes"] = two_words()
     at.run()
     heatmap_click(at, "watch_heatmap", step=7, row=321, cell=321)
     assert at.number_input(key="watch_cell").value == 321

@@ -2,7 +2,7 @@
 then shows: the Write page's variation, Clear and Play/Pause; the possibility space's
 variation; the samples' seed, length and downloads; the surprise view's example;
 and the article's featured lines in the picker (the library's page: tests/test_app_library.py).
-Canvas drawings are injected through session_state as tests/test_app.py does."""
+Writing on the pen surface is injected through session_state as tests/test_app.py does."""
 from __future__ import annotations
 
 import json
@@ -13,7 +13,7 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from conftest import ARTICLE
-from test_app import SCRIPTS, canvas_value, charts, cursive, isolated, no_errors, page, with_article  # noqa: F401
+from test_app import SCRIPTS, charts, cursive, isolated, no_errors, page, pen_data, with_article  # noqa: F401
 
 PEN_LIFT = re.compile(r"p\(pen lift\) = ([0-9.e+-]+)$")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -39,7 +39,7 @@ def pen_lift_shown(chart: dict) -> float:
 @pytest.fixture
 def written():
     at = page("write")
-    at.session_state["write_canvas_0"] = canvas_value([cursive()])
+    at.session_state["write_strokes"] = [cursive()]
     at.run()
     no_errors(at)
     return at
@@ -77,13 +77,17 @@ def test_write_shows_the_pen_lift_probability(written):
 
 def test_clear_empties_the_drawing_and_the_continuation(written):
     assert len(charts(written)) == 2
+    surface = written.get("bidi_component")[0].proto.id
     written.button(key="write_clear").click().run()
     no_errors(written)
     assert charts(written) == []
     assert any("Write a word" in i.value for i in written.info)
-    assert not written.session_state["write_drawing"]["objects"]  # a fresh, empty canvas
+    assert "write_strokes" not in written.session_state
+    assert pen_data(written)["strokes"] == []  # a fresh, empty surface, not the old one's ink
+    assert written.get("bidi_component")[0].proto.id != surface
     written.run()  # and it stays cleared
     assert charts(written) == []
+    assert pen_data(written)["strokes"] == []
 
 
 def test_play_draws_the_whole_continuation_step_by_step(written, frames_drawn):
@@ -136,7 +140,7 @@ def test_a_new_continuation_is_shown_whole_after_a_pause(written, frames_drawn, 
     pause_at(written, 5)
     assert frames_drawn[-1] == 5
     if change == "stroke":
-        written.session_state["write_canvas_0"] = canvas_value([cursive(), cursive(300, 2)])
+        written.session_state["write_strokes"] = [cursive(), cursive(300, 2, t0=2000.0)]
         written.run()
     elif change == "resample":
         written.button(key="write_resample").click().run()

@@ -2,9 +2,9 @@
 
 Each case ends in a clear message in the page (or one line on stderr and a
 non-zero exit from the command line), never a traceback, and loses nothing the
-user made: a drawing stays on its canvas, a saved entry stays saved, no half
+user made: writing stays on its pen surface, a saved entry stays saved, no half
 file is left behind. Cases whose input is odd but valid (writing right to
-left, off the canvas) end in the figure itself. The README's troubleshooting
+left, off the surface) end in the figure itself. The README's troubleshooting
 section lists every message of this table (the last test checks it).
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 from inkcore import figures
 
 from conftest import ARTICLE, SHARED, random_rows
-from test_app import canvas_value, charts, cursive, no_errors, page
+from test_app import EVENT_MS, charts, cursive, no_errors, page, pen_data, two_words
 from test_cli import assert_one_line_failure, inkcore
 from test_downloads import CutOff, Server
 
@@ -66,39 +66,44 @@ def shows(at: AppTest, kind: str, fragment: str) -> None:
     assert any(fragment in text for text in found), (fragment, found)
 
 
-# --- Canvas -----------------------------------------------------------------------
-#: Canvas pages and the key of their canvas.
-CANVAS_PAGES = {"write": "write", "watch": "watch", "possibilities": "futures", "surprise": "surprise"}
+# --- The pen surface -----------------------------------------------------------------
+#: Pages that take writing and the key of their pen surface.
+PEN_PAGES = {"write": "write", "watch": "watch", "possibilities": "futures", "surprise": "surprise"}
 
 
-def zigzag(points: int) -> list[tuple[float, float]]:
-    """One stroke of ``points`` pointer events scribbled back and forth across the canvas."""
-    return [(20 + (7 * i) % 680, 125 + 90 * math.sin(i / 3)) for i in range(points)]
+def zigzag(events: int) -> list[list[float]]:
+    """One stroke of ``events`` pointer events scribbled back and forth across the surface."""
+    return [[20 + (7 * i) % 680, 125 + 90 * math.sin(i / 3), EVENT_MS * i] for i in range(events)]
+
+
+def tiny_strokes(count: int) -> list[list[list[float]]]:
+    """``count`` strokes of two events one pixel apart, a tenth of a second between strokes."""
+    return [[[20 + 2.3 * k, 60 + (k % 7) * 20, 100.0 * k], [21 + 2.3 * k, 61 + (k % 7) * 20, 100.0 * k + EVENT_MS]]
+            for k in range(count)]
 
 
 DRAWINGS = {
-    "empty": ([], "Write a word or two on the canvas"),
-    "single-dot": ([[(100.0, 100.0)]], "That is a single dot"),
-    "10000-point-stroke": ([zigzag(10_000)], "Your writing is long: the model reads its last"),
-    "partly-off-canvas": ([[(x - 150, y + 120) for x, y in cursive(40, 12)]], None),
-    "hundreds-of-tiny-strokes": ([[(20 + 2.3 * k, 60 + (k % 7) * 20), (21 + 2.3 * k, 61 + (k % 7) * 20)]
-                                  for k in range(300)], None),
-    "right-to-left": ([[(760 - x, y) for x, y in cursive()]], None),
-    "bottom-to-top": ([[(120 + 20 * math.sin(t / 2.2), 240 - 2.2 * t) for t in range(100)]], None),
+    "empty": ([], "Write a word or two"),
+    "single-dot": ([[[100.0, 100.0, 0.0]]], "That is a single dot"),
+    "10000-event-stroke": ([zigzag(10_000)], "Your writing is long: the model reads its last"),
+    # the surface keeps the pointer while the pen is down, so a stroke can leave it
+    "partly-off-the-surface": ([[[x - 150, y + 120, t] for x, y, t in cursive(40, 12)]], None),
+    "hundreds-of-tiny-strokes": (tiny_strokes(300), None),
+    "right-to-left": ([[[760 - x, y, t] for x, y, t in cursive()]], None),
+    "bottom-to-top": ([[[120 + 20 * math.sin(k / 2.2), 240 - 2.2 * k, EVENT_MS * k] for k in range(100)]], None),
 }
 
 
-def canvas_case(page_name: str, drawing: str) -> Case:
+def pen_case(page_name: str, drawing: str) -> Case:
     strokes, message = DRAWINGS[drawing]
 
     def check(tmp_path, monkeypatch):
-        key = CANVAS_PAGES[page_name]
+        key = PEN_PAGES[page_name]
         at = page(page_name).run()
         if page_name in ("possibilities", "surprise"):
             at.session_state[f"{key}_source"] = "Your own writing"
             at.run()
-        value = canvas_value(strokes)
-        at.session_state[f"{key}_canvas_0"] = value
+        at.session_state[f"{key}_strokes"] = strokes
         at.run()
         no_errors(at)
         if message:
@@ -106,14 +111,16 @@ def canvas_case(page_name: str, drawing: str) -> Case:
         else:
             assert charts(at), "odd but valid writing is drawn"
             assert not any("Write a word" in text for text in texts(at, "info"))
-        # nothing lost: the drawing is kept, and survives a visit to another page
-        assert at.session_state[f"{key}_drawing"]["objects"] == value["drawing"]["raw"]["objects"]
+        # nothing lost: the writing is kept, on the surface too, and survives a visit to another page
+        assert at.session_state[f"{key}_strokes"] == strokes
+        assert pen_data(at)["strokes"] == strokes
         at.switch_page("pages/2_samples.py").run()
         at.switch_page(f"pages/{next(p.name for p in (ROOT / 'pages').glob(f'*_{page_name}.py'))}").run()
-        no_errors(at)
-        assert at.session_state[f"{key}_drawing"]["objects"] == value["drawing"]["raw"]["objects"]
+        no_errors(at)  # the page is back on the writing, "your own writing" still chosen
+        assert at.session_state[f"{key}_strokes"] == strokes
+        assert pen_data(at)["strokes"] == strokes
 
-    return Case(f"canvas-{page_name}-{drawing}", check, message)
+    return Case(f"pen-{page_name}-{drawing}", check, message)
 
 
 # --- Weights files ----------------------------------------------------------------
@@ -236,7 +243,7 @@ def stroke_file_case(kind: str) -> Case:
 
 def write_with_a_drawing() -> AppTest:
     at = page("write").run()
-    at.session_state["write_canvas_0"] = canvas_value([cursive()])
+    at.session_state["write_strokes"] = [cursive()]
     return at.run()
 
 
@@ -246,7 +253,8 @@ def save_drawing(at: AppTest, name: str) -> AppTest:
 
 
 def drawing_kept(at: AppTest) -> None:
-    assert len(at.session_state["write_drawing"]["objects"]) == 1
+    assert len(at.session_state["write_strokes"]) == 1
+    assert pen_data(at)["strokes"] == at.session_state["write_strokes"]
     assert any(trace.get("name") == "continuation 1" for chart in charts(at) for trace in chart["data"])
 
 
@@ -376,12 +384,12 @@ def full_disk(tmp_path, monkeypatch):
 
     monkeypatch.setattr(library.HandwritingStore, "_connect", cramped)
     at = write_with_a_drawing()
-    at.session_state["write_canvas_0"] = canvas_value([cursive(40, 60)])  # too long for the free space
+    at.session_state["write_strokes"] = [cursive(40, 60)]  # too long for the free space
     at.run()
     at = save_drawing(at, "no room")
     assert not at.exception
     shows(at, "error", "the disk is full; nothing was saved")
-    assert len(at.session_state["write_drawing"]["objects"]) == 1
+    assert at.session_state["write_strokes"] == [cursive(40, 60)]
     assert [e.name for e in store.entries()] == ["earlier"]  # what was saved before is intact
 
 
@@ -522,7 +530,7 @@ EXTREMES = {
 #: The example picker of each page that opens library examples.
 PICKERS = {"possibilities": "futures_example", "cells": "cells_example", "ordered": "ordered_example",
            "probes": "pattern_example", "surprise": "surprise_example"}
-KINDS = ("sample", "article", "mine", "iam", "canvas")
+KINDS = ("sample", "article", "mine", "iam", "pen")
 
 
 def small_iam_copy(tmp_path: Path) -> Path:
@@ -564,15 +572,15 @@ def example_key(kind: str, tmp_path: Path, monkeypatch) -> str:
 def extremes_case(page_name: str, end: str, kind: str | None) -> Case:
     def check(tmp_path, monkeypatch):
         # the example exists before the first run, as the dropdown's labels come from that run
-        chosen = example_key(kind, tmp_path, monkeypatch) if kind not in (None, "canvas") else None
+        chosen = example_key(kind, tmp_path, monkeypatch) if kind not in (None, "pen") else None
         at = page(page_name).run()
-        if kind == "canvas" and page_name in PICKERS:
-            key = CANVAS_PAGES[page_name]
+        if kind == "pen" and page_name in PICKERS:
+            key = PEN_PAGES[page_name]
             at.session_state[f"{key}_source"] = "Your own writing"
             at.run()
-        if kind == "canvas" or page_name in ("write", "watch"):
-            key = CANVAS_PAGES[page_name]
-            at.session_state[f"{key}_canvas_0"] = canvas_value([cursive(), cursive(300, 3)])
+        if kind == "pen" or page_name in ("write", "watch"):
+            key = PEN_PAGES[page_name]
+            at.session_state[f"{key}_strokes"] = two_words()
         elif chosen is not None:
             at.session_state[PICKERS[page_name]] = chosen
         at.run()
@@ -605,7 +613,7 @@ def extremes_cases() -> list[Case]:
     cases = []
     for page_name in EXTREMES:
         if page_name in PICKERS:
-            kinds = [k for k in KINDS if k != "canvas" or page_name in CANVAS_PAGES]
+            kinds = [k for k in KINDS if k != "pen" or page_name in PEN_PAGES]
         else:
             kinds = [None]
         for kind in kinds:
@@ -615,7 +623,7 @@ def extremes_cases() -> list[Case]:
 
 
 CASES = [
-    *(canvas_case(page_name, drawing) for page_name in CANVAS_PAGES for drawing in DRAWINGS),
+    *(pen_case(page_name, drawing) for page_name in PEN_PAGES for drawing in DRAWINGS),
     *(weights_case(kind) for kind in WEIGHTS_FILES),
     *(stroke_file_case(kind) for kind in STROKE_FILES),
     *ENVIRONMENT,

@@ -110,15 +110,40 @@ def shoot(tab, name: str) -> None:
     tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def write_word(tab, x0: float = 60, loops: int = 5) -> None:
-    """Write a row of cursive loops on the canvas with the mouse, then a separate stroke."""
-    canvas = tab.locator("canvas.upper-canvas").first
-    canvas.wait_for()
-    box = canvas.bounding_box()
-    tab.mouse.move(box["x"] + x0, box["y"] + 130)
+#: The pen surface (in a shadow root, which Playwright's locators pierce) and the canvas to write on.
+PEN = "[data-testid=inkcore-pen]"
+INK = f"{PEN} canvas.ink"
+#: A person's pace: a mouse reports a move about every 16 ms, and the page stamps each event's time.
+MOVE_S = 0.016
+
+
+def loops(x0: float = 60, count: int = 5) -> list[tuple[float, float]]:
+    """A row of cursive loops in CSS pixels of the surface, one point per pointer move."""
+    return [(x0 + 4 * t + 14 * math.cos(t / 2.2), 130 - 22 * math.sin(t / 2.2)) for t in range(count * 14)]
+
+
+def pen_down_and_move(tab, points: list[tuple[float, float]]) -> dict:
+    """Press on the surface at the first point and move through the others at a person's
+    pace, leaving the pen down; returns the surface's box."""
+    ink = tab.locator(INK).first
+    ink.wait_for()
+    ink.scroll_into_view_if_needed()
+    box = ink.bounding_box()
+    tab.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
     tab.mouse.down()
-    for t in range(loops * 14):
-        tab.mouse.move(box["x"] + x0 + 4 * t + 14 * math.cos(t / 2.2), box["y"] + 130 - 22 * math.sin(t / 2.2))
+    move_on(tab, box, points[1:])
+    return box
+
+
+def move_on(tab, box: dict, points: list[tuple[float, float]]) -> None:
+    for x, y in points:
+        tab.mouse.move(box["x"] + x, box["y"] + y)
+        time.sleep(MOVE_S)
+
+
+def write_word(tab, x0: float = 60, count: int = 5) -> None:
+    """Write a row of cursive loops on the pen surface with the mouse, and lift the pen."""
+    pen_down_and_move(tab, loops(x0, count))
     tab.mouse.up()
     settle(tab)
 
@@ -176,14 +201,16 @@ def test_write_continue_and_come_back(page, app_url):
     before = slider.get_attribute("aria-valuetext")
     points = page.evaluate(CONTINUATION_POINTS)
     slider.focus()
-    for _ in range(5):
+    # one press at a time, each drawn before the next: a press made while the run of the one
+    # before is finishing can be undone by it (five quick presses once left the slider at 24).
+    # The slider reaches the server after a debounce: wait until the continuation drawn is as
+    # long as the length chosen, as a user would see it
+    for step in range(1, 6):
         slider.press("ArrowRight")
-    chosen = slider.get_attribute("aria-valuetext")
-    # the slider reaches the server after a debounce, perhaps one value at a time: wait until
-    # the continuation drawn is as long as the length chosen, as a user would see it
-    grown = points + int(chosen) - int(before)
-    page.wait_for_function(f"() => ({CONTINUATION_POINTS})() === {grown}")
-    settle(page)
+        playwright_api.expect(slider).to_have_attribute("aria-valuetext", str(int(before) + step), timeout=WAIT_MS)
+        page.wait_for_function(f"() => ({CONTINUATION_POINTS})() === {points + step}")
+        settle(page)
+    chosen = str(int(before) + 5)
     assert chosen != before
     page.get_by_role("link", name="The model writes").first.click()
     page.get_by_role("heading", name="The model writes").first.wait_for()

@@ -8,13 +8,17 @@ import pytest
 
 from conftest import ARTICLE_VALIDATION, SHARED, require_shared
 from inkcore.strokes import (
+    CANVAS_UNITS_PER_PIXEL,
     MAX_OFFSET,
+    POINT_SPACING,
     UNITS_PER_MODEL_UNIT,
     as_rows,
     from_article_file,
     from_points,
     model_inputs,
+    resample_stroke,
     split_strokes,
+    strokes_to_points,
     to_absolute,
 )
 
@@ -142,3 +146,42 @@ def test_as_rows_accepts_lists_and_arrays():
 def test_as_rows_rejects(bad):
     with pytest.raises(ValueError):
         as_rows(bad)
+
+
+# --- The fixed-spacing reading, kept as a baseline for inkcore.fidelity -------------------
+
+
+@pytest.mark.parametrize("spacings", [0.5, 1.01, 1.5, 3, 7.3])
+def test_resampling_keeps_the_spacing_and_both_ends(spacings):
+    length = spacings * POINT_SPACING
+    points = resample_stroke(np.array([[0.0, 0.0], [length, 0.0]]), POINT_SPACING)
+    steps = np.diff(points[:, 0])
+    assert points[0, 0] == 0.0 and points[-1, 0] == pytest.approx(length)
+    assert np.all(steps > 0)  # no repeated point at the end
+    np.testing.assert_allclose(steps[:-1], POINT_SPACING, rtol=1e-9)
+    assert steps[-1] <= POINT_SPACING * (1 + 1e-9)
+
+
+def test_the_fixed_spacing_reading_ignores_how_many_events_a_stroke_had():
+    few, many = np.linspace([50, 200], [410, 20], 5), np.linspace([50, 200], [410, 20], 500)
+    points = strokes_to_points([few])
+    np.testing.assert_allclose(points, strokes_to_points([many]), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(points[0, :2], few[0] * CANVAS_UNITS_PER_PIXEL)
+    steps = np.hypot(*np.diff(points[:, :2], axis=0).T)
+    np.testing.assert_allclose(steps[:-1], POINT_SPACING, rtol=1e-9)
+
+
+def test_the_fixed_spacing_reading_lifts_the_pen_after_each_stroke_and_a_dot_is_one_point():
+    stroke, dot = np.linspace([40, 100], [140, 100], 30), np.array([[200.0, 90.0]])
+    points = strokes_to_points([stroke, dot], units_per_pixel=2.0)
+    assert len(points) == int(np.ceil(100 * 2.0 / POINT_SPACING)) + 2
+    np.testing.assert_array_equal(np.flatnonzero(points[:, 2]), [len(points) - 2, len(points) - 1])
+    np.testing.assert_allclose(points[-1, :2], dot[0] * 2.0)
+    assert strokes_to_points([]).shape == (0, 3)
+
+
+def test_the_fixed_spacing_reading_leaves_its_input_alone():
+    strokes = [np.linspace([10, 10], [300, 200], 50), np.array([[5.0, 5.0], [6.0, 6.0]])]
+    kept = [s.copy() for s in strokes]
+    strokes_to_points(strokes)
+    assert all(np.array_equal(a, b) for a, b in zip(strokes, kept))
