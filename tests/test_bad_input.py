@@ -83,7 +83,7 @@ def tiny_strokes(count: int) -> list[list[list[float]]]:
 
 
 DRAWINGS = {
-    "empty": ([], "Write a word or two"),
+    "empty": ([], "Write a word or two on the surface above"),
     "single-dot": ([[[100.0, 100.0, 0.0]]], "That is a single dot"),
     "10000-event-stroke": ([zigzag(10_000)], "Your writing is long: the model reads its last"),
     # the surface keeps the pointer while the pen is down, so a stroke can leave it
