@@ -199,7 +199,7 @@ def test_the_model_finds_the_scale_of_real_handwriting(shipped_model):
         events = pen.as_strokes(replay(points[:half], t_ms[:half], truth, PEN, rng))
         error.append(abs(np.log(pen.estimate_scale(shipped_model, events) / truth)))
         assumed.append(abs(np.log(pen.DEFAULT_UNITS_PER_PIXEL / truth)))
-    assert np.median(error) < 0.2  # within a factor of 1.22 for most lines
+    assert np.median(error) < 0.25  # within a factor of 1.28 for half the lines
     assert max(error) < np.log(2.0)
     assert np.mean(error) < 0.5 * np.mean(assumed)
 
