@@ -11,8 +11,8 @@ their own names, and afterwards the library's SQLite database and its page hold
 every one of them.
 
 Memory stays bounded: the server's resident size at its peak (VmHWM) must stay
-under :data:`RSS_LIMIT`; about 0.5 GB was measured with six sessions, 0.6 GB
-with twenty. What bounds it is the caches, which every session shares: each
+under :data:`RSS_LIMIT`; about 0.8 GB was measured with six sessions (before
+the pen surface, 0.5 GB with six and 0.6 GB with twenty). What bounds it is the caches, which every session shares: each
 ``st.cache_data`` in dashboard/cached.py has ``max_entries`` (at most 256 small
 results, 64 recordings and samples, 32 cell orders, 8 probe sets), the loaded
 models are a ``st.cache_resource`` of at most 6, and the possibility space
