@@ -12,13 +12,13 @@ every one of them.
 
 Memory stays bounded: the server's resident size at its peak (VmHWM) must stay
 under :data:`RSS_LIMIT`; about 0.8 GB was measured with six sessions (before
-the pen surface, 0.5 GB with six and 0.6 GB with twenty). What bounds it is the caches, which every session shares: each
-``st.cache_data`` in dashboard/cached.py has ``max_entries`` (at most 256 small
-results, 64 recordings and samples, 32 cell orders, 8 probe sets), the loaded
-models are a ``st.cache_resource`` of at most 6, and the possibility space
-keeps the futures of at most 12 lines (about 100 MB for a 600-point line's).
-What grows with the sessions is only their own state: a drawing and some
-widget values each.
+the pen surface, 0.5 GB with six and 0.6 GB with twenty). What bounds it is
+the caches, which every session shares: each ``st.cache_data`` in
+dashboard/cached.py has ``max_entries`` (at most 256 small results, 64
+recordings and samples, 32 cell orders, 8 probe sets), the loaded models are a
+``st.cache_resource`` of at most 6, and the possibility space keeps the futures
+of at most 12 lines (about 100 MB for a 600-point line's). What grows with the
+sessions is only their own state: a drawing and some widget values each.
 
 Six sessions, not twenty: twenty checked nothing that six do not. Six already
 overlap from start to end (the test checks that every one still runs when the
