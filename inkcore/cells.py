@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from inkcore.model import Model, Recording, blas_threads_for, run
+from inkcore.model import Hold, Model, Recording, blas_threads_for, run
 from inkcore.probes import FEATURE_HELP, FEATURE_LABELS, FEATURES, CellScores, rank_cells, stroke_features
 from inkcore.strokes import as_rows
 
@@ -63,14 +63,15 @@ def single_blas_thread():
     return blas_threads_for(batch_rows=1)
 
 
-def record(model: Model, rows: np.ndarray) -> Recording:
+def record(model: Model, rows: np.ndarray, hold: Hold | None = None) -> Recording:
     """The state after each row of a line read from the zero state.
 
     ``rows`` (T, 3) are model rows; returns h, c of shape (T, cells), where
-    ``h[t]`` has read rows ``0..t`` (no zero row first).
+    ``h[t]`` has read rows ``0..t`` (no zero row first). ``hold`` (shaped
+    (cells,)) holds its cells at every step.
     """
     rows = as_rows(rows)
-    recording = run(model, rows[:, None, :])  # (T, 1, cells); one BLAS thread, as run() does for one pen
+    recording = run(model, rows[:, None, :], hold=hold)  # (T, 1, cells); one BLAS thread, as run() does for one pen
     return Recording(recording.h[:, 0], recording.c[:, 0])
 
 

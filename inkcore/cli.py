@@ -18,6 +18,7 @@ import numpy as np
 from inkcore import downloads, pen, render
 from inkcore.data import DataError, lines_from_json, read_article_lines, read_stroke_json
 from inkcore.evaluate import MOTION_KINDS, score, score_by_motion
+from inkcore.intervene import RANK_LINES
 from inkcore.model import mixture, run
 from inkcore.sampling import SAMPLE_VARIATION, generate_seeded
 from inkcore.weights import WeightsError, load, shipped_weights
@@ -25,6 +26,8 @@ from inkcore.weights import WeightsError, load, shipped_weights
 #: The model the app and the CLI load unless told otherwise (see inkcore.weights.shipped_weights).
 DEFAULT_WEIGHTS = shipped_weights()
 WEIGHTS_ENV = "INKCORE_WEIGHTS"
+#: ``match`` counts cells whose counterpart correlates at least this closely (|r|).
+MATCH_CLOSE = 0.8
 #: An events file larger than this is refused before it is read (pen.MAX_EVENTS events take a few MB).
 MAX_EVENTS_JSON_BYTES = 32 * 2**20
 
@@ -200,6 +203,96 @@ def cmd_probe(args) -> None:
         print(f"{feature:16s} " + "  ".join(f"{c}:{s:+.3f}" for c, s in cells[:8]))
 
 
+def parse_cells(text: str | None, cells: int) -> list[int]:
+    """``--cells 1,2,3``: cell indices, each in 0..cells-1."""
+    if not text:
+        return []
+    try:
+        chosen = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise CommandError(f"--cells {text}: give cell indices separated by commas, e.g. 434,93,227") from None
+    wrong = [cell for cell in chosen if not 0 <= cell < cells]
+    if wrong:
+        raise CommandError(f"--cells: {wrong[0]} is not a cell; the model's are 0..{cells - 1}")
+    return chosen
+
+
+def parse_hold(text: str) -> str | float:
+    """``--hold mean|zero|VALUE``."""
+    if text in ("mean", "zero"):
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise CommandError(f"--hold {text}: hold cells at mean, zero or a number") from None
+    if not math.isfinite(value):
+        raise CommandError(f"--hold {text}: the value must be a finite number")
+    return value
+
+
+def first_lines(examples: str, count: int | None) -> list[np.ndarray]:
+    """The lines of an examples folder in order of k, the first ``count`` of them if given."""
+    if count is not None and count < 1:
+        raise CommandError("--lines must be at least 1")
+    lines = list(read_article_lines(downloads.named_examples(examples)).values())
+    return lines if count is None else lines[:count]
+
+
+def cmd_ablate(args) -> None:
+    from inkcore.intervene import make_hold, rank_by_ablation
+
+    if args.rank and (args.cells or args.scale is not None or args.hold != "mean"):
+        raise CommandError("--rank holds each cell alone at its mean: it takes no --cells, --hold or --scale")
+    model, _ = load_model(args.weights)
+    lines = first_lines(args.examples, args.lines if args.lines is not None or not args.rank else RANK_LINES)
+    if args.rank:
+        ranked = [cost._asdict() for cost in rank_by_ablation(model, lines)]
+        if args.json:
+            print(json.dumps(ranked))
+            return
+        print(f"{'cell':>5s} {'cost':>8s}  best feature")
+        for row in ranked[: args.top]:
+            print(f"{row['cell']:5d} {row['cost']:+8.4f}  {row['feature']} ({row['r']:+.3f})")
+        return
+    cells = parse_cells(args.cells, model.config.cells)
+    how = parse_hold(args.hold)
+    if args.scale is not None and not math.isfinite(args.scale):
+        raise CommandError(f"--scale {args.scale}: the factor must be a finite number")
+    if not cells:
+        result = score(model, lines).to_dict()
+    else:
+        hold = make_hold(model, cells, how, lines, factor=args.scale)
+        held = score(model, lines, hold=hold).to_dict()
+        intact = score(model, lines).nll_per_point
+        result = {**held, "cells": cells,
+                  "hold": f"scale {args.scale:g}" if args.scale is not None else args.hold,
+                  "intact_nll_per_point": intact, "cost_per_point": held["nll_per_point"] - intact}
+    if args.json:
+        print(json.dumps(result))
+        return
+    for key, value in result.items():
+        print(f"{key:20s} {value:.4f}" if isinstance(value, float) else f"{key:20s} {value}")
+
+
+def cmd_match(args) -> None:
+    from inkcore.intervene import match_cells
+
+    model, _ = load_model(args.weights)
+    other, _ = load_model(args.other)
+    if other.config.input_size != model.config.input_size:
+        raise CommandError("--other reads rows of another size: the models cannot read the same lines")
+    lines = first_lines(args.examples, args.lines)
+    matches = [match._asdict() for match in match_cells(model, other, lines)]
+    if args.json:
+        print(json.dumps(matches))
+        return
+    close = sum(abs(match["r"]) >= MATCH_CLOSE for match in matches)
+    print(f"{close} of {len(matches)} cells have a counterpart with |r| >= {MATCH_CLOSE}")
+    print(f"{'cell':>5s} {'other':>6s} {'r':>7s}")
+    for match in sorted(matches, key=lambda m: -abs(m["r"])):
+        print(f"{match['cell']:5d} {match['other']:6d} {match['r']:+7.3f}")
+
+
 def cmd_export(args) -> None:
     from inkcore.weights import save_article, save_npz
 
@@ -328,6 +421,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=20)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_probe)
+
+    p = with_weights(commands.add_parser("ablate", help="the evaluation with cells held (mean ablation), "
+                                                        "or every cell ranked by what holding it costs"))
+    p.add_argument("--examples", required=True,
+                   help="folder of k.json files; 'article' for the article's validation lines")
+    p.add_argument("--cells", help="cells to hold, e.g. 434,93,227 (none: the intact model, as evaluate)")
+    p.add_argument("--hold", default="mean",
+                   help="mean (over the examples, the default), zero, or a number to hold their c at")
+    p.add_argument("--scale", type=float, metavar="F", help="scale the cells' c by F instead of holding it")
+    p.add_argument("--lines", type=int, metavar="N",
+                   help=f"only the first N lines of the examples (default: all; with --rank {RANK_LINES}, a few minutes)")
+    p.add_argument("--rank", action="store_true",
+                   help="rank every cell by what holding it alone at its mean costs")
+    p.add_argument("--top", type=int, default=20, help="--rank without --json prints this many cells")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_ablate)
+
+    p = with_weights(commands.add_parser("match", help="for every cell, the other model's cell that "
+                                                       "follows the same lines most closely"))
+    p.add_argument("--other", required=True, help="the second model's weights ('article' for the article's)")
+    p.add_argument("--examples", required=True,
+                   help="folder of k.json files; 'article' for the article's validation lines")
+    p.add_argument("--lines", type=int, metavar="N", help="only the first N lines of the examples")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_match)
 
     p = with_weights(commands.add_parser("export", help="write a model in the article's 8-bit format or as .npz"))
     p.add_argument("--out", required=True, help=".json (the article's 8-bit format) or .npz (inkcore's)")

@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from inkcore.model import LogLikelihood, LSTMState, Model, log_likelihood, mixture, run
+from inkcore.model import Hold, LogLikelihood, LSTMState, Model, log_likelihood, mixture, run
 from inkcore.strokes import model_inputs
 
 #: Lines are read this many at a time: one batched run is far faster than many.
@@ -54,9 +54,10 @@ def line_log_likelihood(model: Model, rows: np.ndarray) -> LogLikelihood:
 
 
 def batch_log_likelihood(model: Model, lines: list[np.ndarray],
-                         primes: Sequence[np.ndarray] | None = None) -> list[LogLikelihood]:
+                         primes: Sequence[np.ndarray] | None = None, hold: Hold | None = None) -> list[LogLikelihood]:
     """Per-point log-likelihoods of several lines, read side by side in one run; with
-    ``primes``, line ``b`` is read after ``primes[b]`` and only its own rows are scored."""
+    ``primes``, line ``b`` is read after ``primes[b]`` and only its own rows are scored;
+    with ``hold`` (shaped (cells,) for every line alike), its cells are held."""
     if primes is None:
         primes = [np.zeros((0, 3))] * len(lines)
     read = [np.concatenate([np.reshape(prime, (-1, 3)), rows]) for prime, rows in zip(primes, lines)]
@@ -66,7 +67,7 @@ def batch_log_likelihood(model: Model, lines: list[np.ndarray],
     for b, rows in enumerate(read):
         inputs[: len(rows), b] = model_inputs(rows)
         targets[: len(rows), b] = rows
-    recording = run(model, inputs)
+    recording = run(model, inputs, hold=hold)
     ll = log_likelihood(mixture(model, recording.h), targets)
     return [LogLikelihood(ll.gauss[len(r) - len(line) : len(r), b], ll.eos[len(r) - len(line) : len(r), b])
             for b, (r, line) in enumerate(zip(read, lines))]
@@ -107,9 +108,11 @@ def score_by_motion(model: Model, lines: Iterable[np.ndarray]) -> dict[str, dict
     return result
 
 
-def score(model: Model, lines: Iterable[np.ndarray], primes: Iterable[np.ndarray] | None = None) -> Score:
+def score(model: Model, lines: Iterable[np.ndarray], primes: Iterable[np.ndarray] | None = None,
+          hold: Hold | None = None) -> Score:
     """Mean negative log-likelihood per point over ``lines`` (each (T, 3) model rows),
-    each read after its prime where ``primes`` are given (one per line)."""
+    each read after its prime where ``primes`` are given (one per line), with the
+    cells of ``hold`` held (:mod:`inkcore.intervene`)."""
     lines = [np.asarray(rows) for rows in lines]
     primes = [np.zeros((0, 3))] * len(lines) if primes is None else [np.reshape(p, (-1, 3)) for p in primes]
     if len(primes) != len(lines):
@@ -122,7 +125,7 @@ def score(model: Model, lines: Iterable[np.ndarray], primes: Iterable[np.ndarray
     pairs.sort(key=lambda pair: len(pair[0]) + len(pair[1]))  # similar lengths pad less
     for start in range(0, len(pairs), BATCH_LINES):
         batch_primes, batch = zip(*pairs[start : start + BATCH_LINES])
-        for ll in batch_log_likelihood(model, list(batch), batch_primes):
+        for ll in batch_log_likelihood(model, list(batch), batch_primes, hold):
             gauss += float(ll.gauss.sum())
             eos += float(ll.eos.sum())
             points += len(ll.gauss)

@@ -135,6 +135,24 @@ class LSTMState(NamedTuple):
     c: np.ndarray  # (..., cells)
 
 
+class Hold(NamedTuple):
+    """An intervention on the cells: after every step's update, ``c`` becomes
+    ``c * keep + put`` and ``h`` is computed from that ``c`` (``h = o * tanh(c)``).
+
+    A cell held at a value has ``keep`` 0 and ``put`` the value; a cell scaled by a
+    factor has ``keep`` the factor and ``put`` 0; a free cell has 1 and 0, and its
+    numbers are exactly those of the intact model. Holding c and then deriving h
+    keeps the cell's output gate at work, as it is in the intact cell: the next
+    step and the mixture see the held state as the cell would show it, not a
+    value written into h that no c could give. Both arrays have shape
+    (..., cells) and broadcast over the batch: row ``b`` may hold other cells
+    than row ``b + 1`` (see :mod:`inkcore.intervene`, which builds them).
+    """
+
+    keep: np.ndarray  # (..., cells)
+    put: np.ndarray  # (..., cells)
+
+
 class Mixture(NamedTuple):
     """The distribution of the next pen offset (Graves eqs. 18-22).
 
@@ -192,9 +210,10 @@ def zero_state(model: Model, batch_shape: tuple[int, ...] = ()) -> LSTMState:
     return LSTMState(np.zeros(shape, model.dtype), np.zeros(shape, model.dtype))
 
 
-def _cell(model: Model, z: np.ndarray, c: np.ndarray) -> LSTMState:
+def _cell(model: Model, z: np.ndarray, c: np.ndarray, hold: Hold | None = None) -> LSTMState:
     """Gate nonlinearities on pre-activations ``z`` (..., 4 * cells), computed in
-    place in ``z``: for one pen, the number of NumPy calls is what costs time."""
+    place in ``z``: for one pen, the number of NumPy calls is what costs time.
+    ``hold`` sets cells' c after the update, before h is made from it."""
     n = model.config.cells
     z[..., 2 * n : 3 * n] += model.config.forget_bias
     # sigmoid(a) = (1 + tanh(a / 2)) / 2, as in sigmoid(): one tanh serves all four
@@ -209,18 +228,21 @@ def _cell(model: Model, z: np.ndarray, c: np.ndarray) -> LSTMState:
     i, g, f, o = (z[..., k * n : (k + 1) * n] for k in range(4))
     c_next = f * c
     c_next += i * g
+    if hold is not None:
+        c_next = c_next * hold.keep
+        c_next += hold.put
     h_next = np.tanh(c_next)
     h_next *= o
     return LSTMState(h_next, c_next)
 
 
-def step(model: Model, x: np.ndarray, state: LSTMState) -> LSTMState:
+def step(model: Model, x: np.ndarray, state: LSTMState, hold: Hold | None = None) -> LSTMState:
     """One LSTM step: read offset rows ``x`` (..., 3) and return the new state."""
     x = np.asarray(x, dtype=model.dtype)
     z = state.h @ model.W_h
     z += x @ model.W_x
     z += model.b
-    return _cell(model, z, state.c)
+    return _cell(model, z, state.c, hold)
 
 
 #: Recurrent loops whose batch has fewer rows than this run BLAS on one thread.
@@ -245,8 +267,9 @@ def blas_threads_for(batch_rows: int) -> Iterator[None]:
         yield
 
 
-def run(model: Model, xs: np.ndarray, state: LSTMState | None = None) -> Recording:
-    """Read rows ``xs`` (T, ..., 3) in order and record h and c after each one."""
+def run(model: Model, xs: np.ndarray, state: LSTMState | None = None, hold: Hold | None = None) -> Recording:
+    """Read rows ``xs`` (T, ..., 3) in order and record h and c after each one,
+    with the cells ``hold`` names held at every step."""
     xs = np.asarray(xs, dtype=model.dtype)
     if xs.ndim < 2 or xs.shape[-1] != model.config.input_size:
         raise ValueError(f"expected rows of shape (T, ..., {model.config.input_size}), got {xs.shape}")
@@ -261,7 +284,7 @@ def run(model: Model, xs: np.ndarray, state: LSTMState | None = None) -> Recordi
         for t in range(steps):
             z = state.h @ model.W_h
             z += zx[t]
-            state = _cell(model, z, state.c)
+            state = _cell(model, z, state.c, hold)
             h[t] = state.h
             c[t] = state.c
     return Recording(h, c)
@@ -311,14 +334,14 @@ def _each_row_product(a: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return out.reshape(a.shape[:-1] + (weights.shape[1],))
 
 
-def step_each_row(model: Model, x: np.ndarray, state: LSTMState) -> LSTMState:
+def step_each_row(model: Model, x: np.ndarray, state: LSTMState, hold: Hold | None = None) -> LSTMState:
     """:func:`step`, with each row's products computed on their own: a row's new state
     is the same bits whatever rows share its batch (a batched matrix product may
     round differently from a single row's in the last bit)."""
     z = _each_row_product(np.asarray(state.h, model.dtype), model.W_h)
     z += _each_row_product(np.asarray(x, model.dtype), model.W_x)
     z += model.b
-    return _cell(model, z, state.c)
+    return _cell(model, z, state.c, hold)
 
 
 def mixture_each_row(model: Model, h: np.ndarray) -> Mixture:

@@ -16,7 +16,7 @@ import numpy as np
 
 from inkcore.evaluate import line_states
 from inkcore.model import (
-    LSTMState, Mixture, Model, blas_threads_for, mixture, mixture_each_row, run, step, step_after_product,
+    Hold, LSTMState, Mixture, Model, blas_threads_for, mixture, mixture_each_row, run, step, step_after_product,
     step_each_row, zero_state,
 )
 from inkcore.strokes import model_inputs
@@ -72,6 +72,7 @@ def continue_from(
     rng: np.random.Generator,
     variation: float = SAMPLE_VARIATION,
     each_row: bool = False,
+    hold: Hold | None = None,
 ) -> Continuation:
     """Sample ``steps`` rows after the state that has read everything before
     ``last_row``; ``last_row`` (..., 3) is read first. ``state`` is not changed.
@@ -80,14 +81,14 @@ def continue_from(
     thread), so each pen's arithmetic is the same whatever pens share its batch:
     a batched matrix product may round differently from a single row's in the
     last bit, and sampling turns a last bit into a different line. For a few
-    pens it costs no more than the batched product."""
+    pens it costs no more than the batched product. ``hold`` holds cells at every step."""
     x = np.array(last_row, dtype=np.float64)
     rows = np.empty(x.shape[:-1] + (steps, 3))
     eos = np.empty(x.shape[:-1] + (steps,))
     next_state, next_mixture = (step_each_row, mixture_each_row) if each_row else (step, mixture)
     with blas_threads_for(1 if each_row else int(np.prod(x.shape[:-1]))):
         for t in range(steps):
-            state = next_state(model, x, state)
+            state = next_state(model, x, state, hold)
             mix = next_mixture(model, state.h)
             x = sample(mix, rng, variation)
             rows[..., t, :] = x
@@ -101,12 +102,13 @@ def generate(
     rng: np.random.Generator,
     variation: float = SAMPLE_VARIATION,
     count: int | None = None,
+    hold: Hold | None = None,
 ) -> np.ndarray:
     """Lines the model writes by itself from the zero state: (steps, 3), or
     (count, steps, 3) for ``count`` lines drawn side by side."""
     batch = () if count is None else (count,)
     state = zero_state(model, batch)
-    return continue_from(model, state, np.zeros(batch + (3,)), steps, rng, variation, each_row=True).rows
+    return continue_from(model, state, np.zeros(batch + (3,)), steps, rng, variation, each_row=True, hold=hold).rows
 
 
 class PenStreams:
@@ -178,17 +180,19 @@ def continue_writing(
     rng: np.random.Generator,
     variation: float = WRITE_VARIATION,
     candidates: int = 1,
+    hold: Hold | None = None,
 ) -> Continuation:
-    """Read a writer's rows (T, 3) and sample ``candidates`` continuations (candidates, steps, 3)."""
+    """Read a writer's rows (T, 3) and sample ``candidates`` continuations (candidates, steps, 3),
+    reading and writing with the cells of ``hold`` held."""
     rows = np.asarray(rows, dtype=np.float64)
     if len(rows) == 0:
         state = zero_state(model, (candidates,))
         last = np.zeros((candidates, 3))
     else:
-        final = run(model, model_inputs(rows)[:, None, :]).final  # has read all but the last row
+        final = run(model, model_inputs(rows)[:, None, :], hold=hold).final  # has read all but the last row
         state = LSTMState(*(np.repeat(a, candidates, axis=0) for a in final))
         last = np.repeat(rows[-1:], candidates, axis=0)
-    return continue_from(model, state, last, steps, rng, variation)
+    return continue_from(model, state, last, steps, rng, variation, hold=hold)
 
 
 def next_mixture(model: Model, rows: np.ndarray) -> Mixture:

@@ -484,3 +484,63 @@ def test_a_line_sample_writes_is_a_stroke_file_score_and_cells_read(tmp_path, we
     beyond = inkcore("cells", "--strokes", str(three), "--line", "4", "--out", str(tmp_path / "d.npz"),
                      "--weights", str(weights))
     assert_one_line_failure(beyond, "no line 4")
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory) -> Path:
+    """A folder of three short lines in the article's format (k.json)."""
+    folder = tmp_path_factory.mktemp("examples")
+    rng = np.random.default_rng(5)
+    for k, steps in enumerate((25, 40, 30)):
+        (folder / f"{k}.json").write_text(json.dumps(random_rows(rng, steps).round(3).tolist()))
+    return folder
+
+
+def test_ablate_without_cells_is_evaluate_and_with_cells_holds_them(weights, examples):
+    from inkcore.intervene import make_hold
+
+    plain = inkcore("ablate", "--examples", str(examples), "--json", "--weights", str(weights))
+    evaluated = inkcore("evaluate", "--examples", str(examples), "--json", "--weights", str(weights))
+    assert plain.returncode == 0, plain.stderr
+    assert json.loads(plain.stdout) == json.loads(evaluated.stdout)
+    held = inkcore("ablate", "--examples", str(examples), "--cells", "4,17", "--hold", "zero", "--json",
+                   "--weights", str(weights))
+    assert held.returncode == 0, held.stderr
+    reported = json.loads(held.stdout)
+    model, _ = load(weights)
+    lines = list(read_article_lines(examples).values())
+    expected = score(model, lines, hold=make_hold(model, [4, 17], "zero")).nll_per_point
+    assert reported["cells"] == [4, 17] and reported["hold"] == "zero"
+    assert reported["nll_per_point"] == pytest.approx(expected, abs=1e-9)
+    assert reported["cost_per_point"] == pytest.approx(expected - json.loads(plain.stdout)["nll_per_point"], abs=1e-9)
+
+
+def test_ablate_rank_lists_every_cell_once_the_same_each_time(weights, examples):
+    args = ("ablate", "--examples", str(examples), "--rank", "--lines", "2", "--json", "--weights", str(weights))
+    first, second = inkcore(*args), inkcore(*args)
+    assert first.returncode == 0, first.stderr
+    ranked = json.loads(first.stdout)
+    assert ranked == json.loads(second.stdout)
+    assert sorted(row["cell"] for row in ranked) == list(range(500))
+    assert [row["cost"] for row in ranked] == sorted((row["cost"] for row in ranked), reverse=True)
+    assert set(ranked[0]) == {"cell", "cost", "feature", "r"}
+
+
+def test_match_of_a_model_with_itself_is_the_identity(weights, examples):
+    result = inkcore("match", "--other", str(weights), "--examples", str(examples), "--json", "--weights", str(weights))
+    assert result.returncode == 0, result.stderr
+    matches = json.loads(result.stdout)
+    assert [(m["cell"], m["other"]) for m in matches] == [(k, k) for k in range(500)]
+    assert all(m["r"] == pytest.approx(1.0, abs=1e-9) for m in matches)
+
+
+@pytest.mark.parametrize("args, words", [
+    (("--cells", "1,x"), ("--cells", "commas")),
+    (("--cells", "500"), ("500", "0..499")),
+    (("--cells", "3", "--hold", "half"), ("--hold half", "mean, zero")),
+    (("--rank", "--cells", "3"), ("--rank", "--cells")),
+    (("--lines", "0"), ("--lines",)),
+])
+def test_ablate_refuses_bad_choices_in_one_line(weights, examples, args, words):
+    result = inkcore("ablate", "--examples", str(examples), *args, "--weights", str(weights))
+    assert_one_line_failure(result, *words)
