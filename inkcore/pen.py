@@ -58,11 +58,13 @@ INK_SPEED_RANGE = (0.9, 2.0)
 MIN_UNITS_PER_PIXEL, MAX_UNITS_PER_PIXEL = 0.3, 10.0
 #: The scale before anything is written: a line of writing about 100 px tall.
 DEFAULT_UNITS_PER_PIXEL = 3.0
-#: Scales tried by the model's estimate (a factor of 1.55 apart), and the rows it reads for each
-#: (about the first three seconds of writing): a pen lift's reading then takes a tenth of a second,
-#: where 17 scales of 600 rows took a second and kept 2% more of the priming gain.
+#: Scales tried by the model's estimate (a factor of 1.125 apart across the band), and the rows it
+#: reads for each (about the first three seconds of writing): a pen lift's reading takes a tenth of
+#: a second, where 17 scales of 600 rows took a second.
 SCALE_CANDIDATES = 9
 SCALE_ROWS = 200
+#: The model's scale stays within this factor of the writing's height's.
+SCALE_BAND = 1.6
 #: Bounds on the factor that stretches the pen's time towards IAM-OnDB's speed.
 SPEED_FACTOR_RANGE = (0.25, 8.0)
 #: The most pointer events a drawing may hold (a line of writing with a 120 Hz pen has a few thousand).
@@ -135,7 +137,8 @@ def as_strokes(strokes) -> list[np.ndarray]:
 
 def height_scale(strokes: list[np.ndarray]) -> float:
     """Whiteboard units per CSS pixel that give the writing IAM-OnDB's height: a guess
-    that needs no model, used when none is at hand."""
+    that needs no model, used when none is at hand, and the centre of the band in which
+    the model's estimate is sought."""
     y = np.concatenate([stroke[:, 1] for stroke in strokes]) if strokes else np.zeros(0)
     span = float(np.percentile(y, 95) - np.percentile(y, 5)) if len(y) > 1 else 0.0
     if span <= 0:
@@ -144,7 +147,8 @@ def height_scale(strokes: list[np.ndarray]) -> float:
 
 
 def estimate_scale(model: Model, strokes: list[np.ndarray]) -> float:
-    """The whiteboard units per CSS pixel at which ``model`` finds the writing most likely.
+    """The whiteboard units per CSS pixel at which ``model`` finds the writing most likely,
+    within a factor ``SCALE_BAND`` of the writing's height (:func:`height_scale`).
 
     The writing is read at each of ``SCALE_CANDIDATES`` scales, at IAM-OnDB's rate and
     without stretching time, so every reading has the same rows; the likelihood of the
@@ -153,10 +157,19 @@ def estimate_scale(model: Model, strokes: list[np.ndarray]) -> float:
     and its neighbours in log scale. The estimate is no closer to the writing's true
     size than its height is (both are off by about a factor exp(0.3) on replayed IAM-OnDB
     lines, one standard deviation of the log), but it is the size at which the model
-    reads that writer best: with it, a reading keeps 67-76% of the priming gain that the
-    original points give (``python -m inkcore.bench``), with the height's 59-63%.
+    reads that writer best: with it, a reading keeps more of the priming gain that the
+    original points give than at the height's scale (``python -m inkcore.bench``).
+
+    The band is there because the model cannot tell slow writing from small writing:
+    read at 15 ms, a slow pen takes short steps, and short steps look like small
+    letters. A word written with a mouse at half or a third of IAM-OnDB's speed went
+    to the largest scale allowed; within the band it stays near its true size
+    (4.3 units per pixel for a line written at 5, at both speeds).
     """
-    candidates = np.geomspace(MIN_UNITS_PER_PIXEL, MAX_UNITS_PER_PIXEL, SCALE_CANDIDATES)
+    height = height_scale(strokes)
+    low = max(MIN_UNITS_PER_PIXEL, height / SCALE_BAND)
+    high = min(MAX_UNITS_PER_PIXEL, height * SCALE_BAND)
+    candidates = np.geomspace(low, high, SCALE_CANDIDATES)
     readings = [_read_at(strokes, float(k), 1.0)[0][:SCALE_ROWS] for k in candidates]
     rows = np.stack(readings, axis=1)  # (T, K, 3): the same events at every candidate scale
     if len(rows) < 2:
