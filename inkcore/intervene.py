@@ -34,10 +34,11 @@ from inkcore.strokes import model_inputs
 #: Ways to set a held cell's c besides a number.
 HOLD_KINDS = ("mean", "zero")
 #: ``rank_by_ablation`` judges cells on this many lines unless told: each of 500
-#: cells is one batch row per line, so 10 lines are 5,000 rows of full lines.
+#: cells is one batch row per line, so 10 lines are 5,000 rows of whole lines.
 RANK_LINES = 10
-#: Batch rows per run when ranking (cells x lines): large enough to keep BLAS
-#: busy, small enough that a batch's mixture stays a few hundred MB.
+#: Batch rows (cells held, one line) per run when ranking: enough to keep BLAS
+#: busy; a run records h and c of every row and step (about 1 GB for 250 rows
+#: of a 1,000-point line in float32).
 RANK_BATCH_ROWS = 400
 #: Lines read side by side when averaging or correlating states.
 STATE_BATCH_LINES = 64
@@ -132,8 +133,9 @@ def ablation_costs(model: Model, lines: Sequence[np.ndarray], values: np.ndarray
     """What holding each of ``cells`` (default all) alone at ``values`` (default: its
     mean over ``lines``) costs, in nats per point over ``lines``: (len(cells),).
 
-    One batch row reads one line with one cell held, many rows per run: the whole
-    ranking is a few runs of a few hundred rows instead of 500 runs."""
+    One batch row reads a line with one cell held, up to ``batch_rows`` cells' rows
+    per run of the same line: two runs of 250 rows per line instead of 500 runs,
+    and no row waits on padding for a longer line."""
     lines = sorted((np.asarray(rows) for rows in lines if len(rows)), key=len)
     if not lines:
         raise ValueError("no lines to rank cells on")
@@ -142,21 +144,17 @@ def ablation_costs(model: Model, lines: Sequence[np.ndarray], values: np.ndarray
     values = cell_means(model, lines) if values is None else np.asarray(values, dtype=np.float64)
     intact = score(model, lines).nll_per_point
     points = sum(len(rows) for rows in lines)
-    per_batch = max(1, batch_rows // len(lines))  # cells per run
-    costs = np.empty(len(cells))
-    for start in range(0, len(cells), per_batch):
-        chunk = cells[start : start + per_batch]
-        keep = np.ones((len(chunk), len(lines), n), model.dtype)
-        put = np.zeros((len(chunk), len(lines), n), model.dtype)
-        for k, cell in enumerate(chunk):
-            keep[k, :, cell] = 0.0
-            put[k, :, cell] = values[cell]
-        hold = Hold(keep.reshape(-1, n), put.reshape(-1, n))
-        scored = batch_log_likelihood(model, list(lines) * len(chunk), hold=hold)  # row k * L + l
-        for k in range(len(chunk)):
-            nats = -sum(float(ll.total.sum()) for ll in scored[k * len(lines) : (k + 1) * len(lines)])
-            costs[start + k] = nats / points - intact
-    return costs
+    chunks = np.array_split(np.arange(len(cells)), -(-len(cells) // max(1, batch_rows)))  # even sizes
+    nats = np.zeros(len(cells))
+    for rows in lines:
+        for chunk in chunks:
+            keep = np.ones((len(chunk), n), model.dtype)
+            put = np.zeros((len(chunk), n), model.dtype)
+            keep[np.arange(len(chunk)), cells[chunk]] = 0.0  # row k holds cell cells[chunk[k]]
+            put[np.arange(len(chunk)), cells[chunk]] = values[cells[chunk]]
+            scored = batch_log_likelihood(model, [rows] * len(chunk), hold=Hold(keep, put))
+            nats[chunk] -= [float(ll.total.sum()) for ll in scored]
+    return nats / points - intact
 
 
 def best_features(model: Model, lines: Sequence[np.ndarray]) -> tuple[list[str], np.ndarray]:
