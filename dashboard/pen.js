@@ -284,9 +284,13 @@ function resetReading(surface) {
 
 // Read any new points and step the model over them; returns whether the state moved.
 function catchUp(surface, budgetMs = Infinity) {
-  if (!surface.model) return false;
-  const started = performance.now();
   const points = readPoints(surface.strokes, surface.upp, surface.factor, surface.current);
+  if (!surface.model) { // a surface without the model in the page still says what it reads
+    surface.points = points;
+    surface.upToDate = true;
+    return false;
+  }
+  const started = performance.now();
   // Points of the stroke being written are final, except that its end is not read yet.
   surface.points = points;
   let moved = false;
