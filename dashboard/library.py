@@ -39,6 +39,15 @@ def iam_lines() -> dict[str, tuple[str, np.ndarray]]:
         return {}
 
 
+def article_lines(folder) -> dict[int, np.ndarray] | None:
+    """The article's validation lines in ``folder``, or None after a warning saying why not."""
+    try:
+        return cached.article_lines(str(folder))
+    except DataError as error:
+        st.warning(str(error))
+        return None
+
+
 def example_keys(loaded: LoadedModel) -> dict[str, str]:
     """Every example's key and label, in the order a dropdown shows them."""
     options = {f"sample:{seed}": f"Model sample {seed}" for seed in SAMPLE_SEEDS}
@@ -51,11 +60,7 @@ def example_keys(loaded: LoadedModel) -> dict[str, str]:
             st.warning(str(error))
     folder = downloads.article_validation()
     if folder is not None:
-        try:
-            lines = cached.article_lines(str(folder))
-        except DataError as error:
-            st.warning(str(error))
-            lines = {}
+        lines = article_lines(folder) or {}
         featured = [k for k in article.featured() if k in lines]
         for k in featured + [k for k in lines if k not in featured]:
             star = " ★" if k in featured else ""
@@ -67,10 +72,8 @@ def example_keys(loaded: LoadedModel) -> dict[str, str]:
 
 def article_browser(folder) -> None:
     """The article's validation lines, one at a time: drawn, with their size and a download."""
-    try:
-        lines = cached.article_lines(str(folder))
-    except DataError as error:
-        st.warning(str(error))
+    lines = article_lines(folder)
+    if lines is None:
         return
     featured = set(article.featured())
     k = st.selectbox(f"Line (of {len(lines)})", sorted(lines), key="library_article_line",

@@ -119,10 +119,10 @@ def writing_message(writing: PenReading) -> str | None:
     return None
 
 
-def written_line(key: str, loaded: LoadedModel | None = None) -> np.ndarray:
+def written_line(key: str, loaded: LoadedModel | None = None, mode: str = PLAIN) -> np.ndarray:
     """A pen surface with Clear and Save to the library under it; the rows written.
     Stops the page with a hint while there is nothing to read."""
-    writing = pen_writing(key, loaded)
+    writing = pen_writing(key, loaded, mode)
     left, right = st.columns([1, 6])
     if left.button("Clear", key=f"{key}_clear"):
         clear_pen(key)

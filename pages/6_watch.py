@@ -1,6 +1,6 @@
 import streamlit as st
 
-from dashboard import cached, cell_names, controls, frame, handwriting, models, pen
+from dashboard import cached, cell_names, controls, frame, models, pen
 from inkcore import figures
 
 frame.page_setup("Write and watch")
@@ -9,22 +9,12 @@ st.caption("Write on the surface: under it, all 500 cells follow the pen as it m
            "show every cell over everything you wrote: move along it with the step slider; pick a cell, "
            "or click the heatmap, to colour your strokes by it.")
 loaded = models.require_model()
-writing = pen.pen_writing("watch", loaded, pen.WATCH)
-clear, save = st.columns([1, 6])
-if clear.button("Clear", key="watch_clear"):
-    pen.clear_pen("watch")
-    st.rerun()
-with save:
-    handwriting.save_controls(writing.rows, "watch")
-message = pen.writing_message(writing)
-if message:
-    st.info(message)
-    st.stop()
+rows = pen.written_line("watch", loaded, pen.WATCH)
 
-_, c = cached.recording(loaded.model, loaded.key, writing.rows)
+_, c = cached.recording(loaded.model, loaded.key, rows)
 cell, step = controls.cell_step_controls("watch", c.shape[1], len(c) - 1, controls.ARTICLE_CELL, follow_end=True)
 cell_names.order_caption(loaded, cell)
-st.plotly_chart(figures.coloured_path_figure(writing.rows, c[:, cell], figures.CELL_SCALE,
+st.plotly_chart(figures.coloured_path_figure(rows, c[:, cell], figures.CELL_SCALE,
                                              cell_names.cell_name(loaded, cell),
                                              midpoint=0.0, marker_at=step), key="watch_stroke")
 st.plotly_chart(figures.state_figure(c, step), key="watch_state")
