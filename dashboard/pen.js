@@ -5,10 +5,10 @@
 // The reading and the LSTM step mirror inkcore/pen.py and inkcore/model.py; the
 // tests run both on the same input and compare them (tests/test_pen_browser.py).
 
+// inkcore.pen's SAMPLE_MS and INK_SPEED: the parity tests hold the two readings together.
 const SAMPLE_MS = 15.0;
+const INK_SPEED = 1.33; // whiteboard units per ms, given to strokes that carry no times
 const FADE = 0.3; // older predictions fade under a wash of this opacity
-const CANDIDATE_COLOURS = ["#c2410c", "#1d4ed8", "#15803d", "#7e22ce", "#b45309", "#0e7490"];
-const INK = "#1d2330";
 const REST_MS = 150; // how often the prediction is drawn again while the pen rests
 
 const models = new Map(); // model key -> weights, kept for the page's lifetime
@@ -139,7 +139,7 @@ function strokeTimes(stroke, unitsPerPixel) {
     let along = 0;
     return stroke.map((e, i) => {
       if (i > 0) along += Math.hypot(e[0] - stroke[i - 1][0], e[1] - stroke[i - 1][1]);
-      return (along * unitsPerPixel) / 1.33;
+      return (along * unitsPerPixel) / INK_SPEED;
     });
   }
   return t;
@@ -247,8 +247,8 @@ function createView(parent, width, height, mode) {
 function drawInk(view, surface) {
   const g = view.ink;
   g.clearRect(0, 0, view.width, view.height);
-  g.strokeStyle = INK;
-  g.fillStyle = INK;
+  g.strokeStyle = surface.ink;
+  g.fillStyle = surface.ink;
   g.lineWidth = 3;
   g.lineCap = "round";
   g.lineJoin = "round";
@@ -337,7 +337,7 @@ function predict(surface, view) {
   g.fillStyle = `rgba(255,255,255,${FADE})`;
   g.fillRect(0, 0, view.width, view.height);
   paths.forEach((path, p) => {
-    g.strokeStyle = CANDIDATE_COLOURS[p % CANDIDATE_COLOURS.length];
+    g.strokeStyle = surface.colours[p % surface.colours.length];
     g.lineWidth = 2;
     g.lineCap = "round";
     g.beginPath();
@@ -452,6 +452,8 @@ export default function (component) {
   surface.length = data.length ?? 20;
   surface.variation = data.variation ?? 0.1;
   surface.candidates = data.candidates ?? 1;
+  surface.ink = data.ink; // the figures' colours (inkcore.figures), so a candidate is one colour everywhere
+  surface.colours = data.colours;
   const reading = data.reading;
   let reread = model !== surface.model;
   if (reading && reading.strokes === surface.strokes.length) {

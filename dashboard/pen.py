@@ -23,7 +23,8 @@ import streamlit as st
 from dashboard import cached
 from dashboard.handwriting import save_controls
 from dashboard.models import LoadedModel
-from inkcore.pen import PenError, PenReading
+from inkcore import figures
+from inkcore.pen import PenError, PenReading, read_strokes
 from inkcore.strokes import MAX_CANVAS_ROWS
 
 SURFACE_HEIGHT, SURFACE_WIDTH = 250, 720
@@ -92,15 +93,14 @@ def pen_writing(key: str, loaded: LoadedModel | None = None, mode: str = PLAIN, 
     data = {
         "mode": mode, "width": SURFACE_WIDTH, "height": SURFACE_HEIGHT, "strokes": strokes,
         "length": int(length), "variation": float(variation), "candidates": int(candidates),
+        "ink": figures.INK, "colours": list(figures.CONTINUATION_COLOURS),
         "model": _model_data(loaded) if mode != PLAIN else None,
         "reading": None if reading is None else {"units_per_pixel": reading.units_per_pixel,
                                                  "speed_factor": reading.speed_factor, "strokes": len(strokes)},
     }
     _SURFACE(data=data, key=_widget_key(key), default={"strokes": None, "need_model": None},
              on_strokes_change=lambda: _take_strokes(key), on_need_model_change=lambda: _asked_for_model(key))
-    if reading is None:
-        return PenReading(np.zeros((0, 3)), np.zeros(2), 1.0, True, 1.0, 0, 0)
-    return reading
+    return reading if reading is not None else read_strokes([])  # unreadable: nothing written
 
 
 def clear_pen(key: str) -> None:

@@ -61,12 +61,22 @@ def read_line(path: str, line: int | None = None, pick: str = "pass --line N to 
     return lines[0 if line is None else line - 1]
 
 
+def print_figures(result: dict, as_json: bool, width: int = 16) -> bool:
+    """A result as one JSON object, or a line per figure; whether it went out as JSON."""
+    if as_json:
+        print(json.dumps(result))
+        return True
+    for key, value in result.items():
+        print(f"{key:{width}s} {value:.4f}" if isinstance(value, float) else f"{key:{width}s} {value}")
+    return False
+
+
 def cmd_evaluate(args) -> None:
     model, _ = load_model(args.weights)
-    lines = read_article_lines(downloads.named_examples(args.examples))
-    result = score(model, lines.values()).to_dict()
+    lines = example_lines(args.examples)
+    result = score(model, lines).to_dict()
     if args.by_motion:
-        result["by_motion"] = score_by_motion(model, lines.values())
+        result["by_motion"] = score_by_motion(model, lines)
     if args.json:
         print(json.dumps(result))
         return
@@ -87,11 +97,8 @@ def cmd_score(args) -> None:
     prime = read_line(args.prime, pick="a prime is one line") if args.prime else np.zeros((0, 3))
     model, _ = load_model(args.weights)
     result = score(model, lines, primes=[prime] * len(lines)).to_dict()
-    if args.json:
-        print(json.dumps(result))
+    if print_figures(result, args.json):
         return
-    for key, value in result.items():
-        print(f"{key:16s} {value:.4f}" if isinstance(value, float) else f"{key:16s} {value}")
     if args.prime:
         print(f"(after reading {len(prime)} rows of {args.prime}, which are not scored)")
 
@@ -194,7 +201,7 @@ def cmd_probe(args) -> None:
     from inkcore.cells import probe_cells
 
     model, _ = load_model(args.weights)
-    lines = list(read_article_lines(downloads.named_examples(args.examples)).values())
+    lines = example_lines(args.examples)
     ranking = probe_cells(model, lines, top=args.top)
     if args.json:
         print(json.dumps({f: [{"cell": c, "score": s} for c, s in cells] for f, cells in ranking.items()}))
@@ -230,8 +237,9 @@ def parse_hold(text: str) -> str | float:
     return value
 
 
-def first_lines(examples: str, count: int | None) -> list[np.ndarray]:
-    """The lines of an examples folder in order of k, the first ``count`` of them if given."""
+def example_lines(examples: str, count: int | None = None) -> list[np.ndarray]:
+    """The lines of an examples folder ('article': the downloaded ones) in order of k,
+    the first ``count`` of them if given."""
     if count is not None and count < 1:
         raise CommandError("--lines must be at least 1")
     lines = list(read_article_lines(downloads.named_examples(examples)).values())
@@ -244,7 +252,7 @@ def cmd_ablate(args) -> None:
     if args.rank and (args.cells or args.scale is not None or args.hold != "mean"):
         raise CommandError("--rank holds each cell alone at its mean: it takes no --cells, --hold or --scale")
     model, _ = load_model(args.weights)
-    lines = first_lines(args.examples, args.lines if args.lines is not None or not args.rank else RANK_LINES)
+    lines = example_lines(args.examples, args.lines if args.lines is not None or not args.rank else RANK_LINES)
     if args.rank:
         ranked = [cost._asdict() for cost in rank_by_ablation(model, lines)]
         if args.json:
@@ -267,11 +275,7 @@ def cmd_ablate(args) -> None:
         result = {**held, "cells": cells,
                   "hold": f"scale {args.scale:g}" if args.scale is not None else args.hold,
                   "intact_nll_per_point": intact, "cost_per_point": held["nll_per_point"] - intact}
-    if args.json:
-        print(json.dumps(result))
-        return
-    for key, value in result.items():
-        print(f"{key:20s} {value:.4f}" if isinstance(value, float) else f"{key:20s} {value}")
+    print_figures(result, args.json, width=20)
 
 
 def cmd_match(args) -> None:
@@ -281,7 +285,7 @@ def cmd_match(args) -> None:
     other, _ = load_model(args.other)
     if other.config.input_size != model.config.input_size:
         raise CommandError("--other reads rows of another size: the models cannot read the same lines")
-    lines = first_lines(args.examples, args.lines)
+    lines = example_lines(args.examples, args.lines)
     matches = [match._asdict() for match in match_cells(model, other, lines)]
     if args.json:
         print(json.dumps(matches))
@@ -370,15 +374,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=prog, description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    def with_examples(p):
+        p.add_argument("--examples", required=True,
+                       help="folder of k.json files ([dx, dy, pen], first row absolute); "
+                            "'article' for the article's validation lines (inkcore download article)")
+        return p
+
     def with_weights(p):
         p.add_argument("--weights", help=f"inkcore .npz or the article's b64_weights.json (default {DEFAULT_WEIGHTS}); "
                                          "'article' for the article's (inkcore download article)")
         return p
 
     p = with_weights(commands.add_parser("evaluate", help="NLL per point on a folder of article-format lines"))
-    p.add_argument("--examples", required=True,
-                   help="folder of k.json files ([dx, dy, pen], first row absolute); "
-                        "'article' for the article's validation lines (inkcore download article)")
+    with_examples(p)
     p.add_argument("--json", action="store_true")
     p.add_argument("--by-motion", action="store_true",
                    help="also the offset NLL of still, horizontal, vertical and other points apart")
@@ -416,16 +424,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_info)
 
     p = with_weights(commands.add_parser("probe", help="rank cells by the stroke features they track"))
-    p.add_argument("--examples", required=True,
-                   help="folder of k.json files; 'article' for the article's validation lines")
+    with_examples(p)
     p.add_argument("--top", type=int, default=20)
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_probe)
 
     p = with_weights(commands.add_parser("ablate", help="the evaluation with cells held (mean ablation), "
                                                         "or every cell ranked by what holding it costs"))
-    p.add_argument("--examples", required=True,
-                   help="folder of k.json files; 'article' for the article's validation lines")
+    with_examples(p)
     p.add_argument("--cells", help="cells to hold, e.g. 434,93,227 (none: the intact model, as evaluate)")
     p.add_argument("--hold", default="mean",
                    help="mean (over the examples, the default), zero, or a number to hold their c at")
@@ -441,8 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_weights(commands.add_parser("match", help="for every cell, the other model's cell that "
                                                        "follows the same lines most closely"))
     p.add_argument("--other", required=True, help="the second model's weights ('article' for the article's)")
-    p.add_argument("--examples", required=True,
-                   help="folder of k.json files; 'article' for the article's validation lines")
+    with_examples(p)
     p.add_argument("--lines", type=int, metavar="N", help="only the first N lines of the examples")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_match)
