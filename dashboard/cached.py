@@ -21,10 +21,10 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
-from inkcore import cells, downloads, evaluate, sampling
+from inkcore import cells, downloads, evaluate, intervene, sampling, traits
 from inkcore.data import DataError, load_lines, read_article_lines, read_stroke_json
 from inkcore.library import DATABASE_NAME, HandwritingStore, data_folder
-from inkcore.model import LSTMState, Model, mixture
+from inkcore.model import Hold, LSTMState, Model, mixture
 from inkcore.strokes import from_points
 from inkcore.pen import PenReading, read_strokes
 from inkcore.weights import float32_bytes, load
@@ -210,10 +210,11 @@ def prediction(_model: Model, model_key: str, rows: np.ndarray):
     return mixture(_model, h)
 
 
-@st.cache_data(max_entries=32, show_spinner="Ordering the cells with t-SNE…")
-def cell_order(_model: Model, model_key: str, example_keys: tuple[str, ...], activations: tuple[np.ndarray, ...],
-               metric: str, perplexity: float) -> cells.CellOrder:
-    return cells.order_cells(list(activations), metric=metric, perplexity=perplexity)
+@st.cache_resource
+def order_cache() -> BoundedCache:
+    """t-SNE orders of the cells (:func:`inkcore.cells.order_cells`), a few kB each:
+    computed in the background, neighbouring perplexities ahead (:mod:`dashboard.background`)."""
+    return BoundedCache(size=32)
 
 
 @st.cache_data(max_entries=8, show_spinner="Probing every cell…")
@@ -260,3 +261,43 @@ def pen_reading(_model: Model | None, model_key: str, strokes_json: str) -> PenR
     estimated by that model."""
     return read_strokes(json.loads(strokes_json), _model)
 
+
+
+# --- Interventions and the cells two models share ----------------------------------------
+
+
+@st.cache_data(max_entries=16, show_spinner="Taking every cell's mean and range over the examples…")
+def cell_statistics(_model: Model, model_key: str, example_keys: tuple[str, ...], lines: tuple[np.ndarray, ...]
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every cell's mean, 1st and 99th percentile of c (cells,) over the examples."""
+    return traits.cell_statistics(_model, lines)
+
+
+@st.cache_data(max_entries=64, show_spinner="Scoring the examples…")
+def held_score(_model: Model, model_key: str, example_keys: tuple[str, ...], lines: tuple[np.ndarray, ...],
+               keep: np.ndarray | None, put: np.ndarray | None) -> evaluate.Score:
+    """The evaluation protocol's score of the examples, with a hold (``keep``, ``put``) or intact (None)."""
+    hold = None if keep is None else Hold(keep, put)
+    return evaluate.score(_model, lines, hold=hold)
+
+
+@st.cache_data(max_entries=64, show_spinner="Writing…")
+def held_lines(_model: Model, model_key: str, seeds: tuple[int, ...], steps: int, variation: float,
+               keep: np.ndarray | None, put: np.ndarray | None) -> list[np.ndarray]:
+    """The lines ``seeds`` write, with a hold or intact (each seed's line bit for bit as written alone)."""
+    return traits.written_lines(_model, seeds, steps, variation, None if keep is None else Hold(keep, put))
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def held_continuation(_model: Model, model_key: str, rows: np.ndarray, steps: int, variation: float, seed: int,
+                      keep: np.ndarray | None, put: np.ndarray | None) -> np.ndarray:
+    """One continuation (steps, 3) of a line, read and written with a hold or intact."""
+    hold = None if keep is None else Hold(keep, put)
+    return sampling.continue_writing(_model, rows, steps, np.random.default_rng(seed), variation, hold=hold).rows[0]
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def state_correlations(_model: Model, model_key: str, _other: Model, other_key: str, example_keys: tuple[str, ...],
+                       lines: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Pearson r (cells, other's cells) of the two models' c over the examples (2 MB for 500 x 500)."""
+    return intervene.state_correlations(_model, _other, list(lines))

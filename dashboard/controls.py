@@ -1,6 +1,6 @@
 """Controls that several pages share: a line to study (from the library or the
-canvas), and the cell and step pickers of the cell pages with the clicks on
-heatmaps, step rulers and score bars that set them."""
+canvas), and the clicks on heatmaps, step rulers and score bars that set the cell
+pages' widgets (the cell pages' view itself is :mod:`dashboard.cell_view`)."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +10,6 @@ from dashboard import pen
 from dashboard.frame import remembered
 from dashboard.library import example_picker
 from dashboard.models import LoadedModel
-from inkcore import figures
 
 #: The article's cell figure opens on cell 93; its ordered figure's "cell 136" is row 136 of its order.
 ARTICLE_CELL = 93
@@ -36,19 +35,6 @@ def limit_points(rows: np.ndarray, limit: int = MAX_FIGURE_POINTS) -> tuple[np.n
     return rows[:limit], f"This line has {len(rows):,} points; the figure shows its first {limit:,}."
 
 
-def cell_step_controls(prefix: str, cells: int, last: int, default_cell: int, label: str = "Cell",
-                       follow_end: bool = False) -> tuple[int, int]:
-    """The cell and step pickers beside a heatmap keyed ``{prefix}_heatmap``; clicks on
-    the heatmap set them. Returns the chosen cell and a step within 0..last."""
-    heatmap_click(f"{prefix}_heatmap", f"{prefix}_cell", f"{prefix}_step")
-    ruler_click(f"{prefix}_ruler", f"{prefix}_step")
-    left, right = st.columns(2)
-    cell = left.number_input(label, 0, cells - 1, key=remembered(f"{prefix}_cell", default_cell))
-    clamp_state(f"{prefix}_step", last, default=last if follow_end else 0, follow_end=follow_end)
-    step = right.slider("Step", 0, max(last, 1), key=f"{prefix}_step", disabled=last == 0)
-    return cell, min(step, last)
-
-
 def clamp_state(key: str, last: int, default: int = 0, follow_end: bool = False) -> None:
     """Keep a step widget's value within a line that may have changed length.
 
@@ -60,13 +46,6 @@ def clamp_state(key: str, last: int, default: int = 0, follow_end: bool = False)
         value = last
     st.session_state[key] = max(0, min(int(value), last))
     st.session_state[f"{key}_last"] = last
-
-
-def step_ruler(prefix: str, steps: int, step: int) -> None:
-    """The strip under a cell heatmap that marks the chosen step; click it to choose another.
-    The heatmap itself does not move with the step, so the browser need not redraw it."""
-    st.plotly_chart(figures.step_ruler(steps, step), key=f"{prefix}_ruler", on_select="rerun",
-                    selection_mode="points", config={"displayModeBar": False})
 
 
 def selected_points(chart_key: str) -> list:

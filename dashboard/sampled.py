@@ -9,9 +9,8 @@ import hashlib
 import threading
 
 import numpy as np
-import streamlit as st
 
-from dashboard import cached
+from dashboard import background, cached
 from dashboard.models import LoadedModel
 from inkcore import sampling
 from inkcore.model import Model
@@ -75,18 +74,16 @@ def ordinal(n: int) -> str:
 
 
 def futures(loaded: LoadedModel, rows: np.ndarray, variation: float, count: int, steps: int, seed: int):
-    """Possible futures at every point (every n-th when over :data:`FUTURES_BUDGET`),
-    their turn angles and n; cached, with a progress bar.
+    """``((result, turns, every), job)``: possible futures at every point (every n-th when
+    over :data:`FUTURES_BUDGET`), their turn angles and n; and None, or the job still
+    drawing them while the result is the one this session last showed for this line
+    (:func:`dashboard.background.newest`; with none, the page waits with a progress bar).
 
-    They are drawn in the background (:meth:`dashboard.cached.BoundedCache.start`): a
-    reader who leaves the page meanwhile finds them drawn, or still being drawn, on
-    coming back, and sessions that ask for the same futures share one drawing."""
+    They are drawn in the background: a reader who leaves the page meanwhile finds them
+    drawn, or still being drawn, on coming back, and sessions that ask for the same
+    futures share one drawing."""
     every = sampling.futures_stride(len(rows), count, steps, FUTURES_BUDGET)
-    key = (loaded.key, hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest(), variation, count, steps, seed)
-    cache = cached.futures_cache()
-    found = cache.get(key)
-    if found is not None:
-        return found
+    line = hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest()
     model, rows = loaded.model, np.array(rows)
 
     def draw(report):
@@ -94,13 +91,7 @@ def futures(loaded: LoadedModel, rows: np.ndarray, variation: float, count: int,
                                            progress=report, every=every)
         return result, sampling.future_turns(rows, result.rows), every
 
-    job = cache.start(key, draw)
-    if not job.finished.wait(0.3):  # a bar only for what takes a while
-        where = "each" if every == 1 else f"every {ordinal(every)}"
-        bar = st.progress(job.done, text=f"Drawing {count} futures of {steps} steps at {where} of {len(rows)} points…")
-        while not job.finished.wait(0.25):
-            bar.progress(job.done, text=f"Drawing possible futures… {job.done:.0%}")
-        bar.empty()
-    if job.error is not None:
-        raise job.error
-    return job.result
+    where = "each" if every == 1 else f"every {ordinal(every)}"
+    return background.newest(cached.futures_cache(), (loaded.key, line, variation, count, steps, seed), draw,
+                             f"_futures_shown:{line}",
+                             f"Drawing {count} futures of {steps} steps at {where} of {len(rows)} points…")

@@ -3,8 +3,11 @@ import time
 import numpy as np
 import streamlit as st
 
-from dashboard import cached, controls, frame, models, sampled
+from dashboard import background, cached, controls, frame, models, sampled
 from inkcore import figures, sampling
+
+#: Play moves this many points at a time, this many seconds apart.
+PLAY_STRIDE, PLAY_PAUSE_S = 2, 0.05
 
 frame.page_setup("Possibility space")
 st.caption("At every point of a line, the model could have gone many ways. Each hair is one of "
@@ -24,45 +27,55 @@ def futures_controls() -> tuple[float, int, int]:
 
 
 rows = controls.line_source(loaded, "futures")
-variation, count, steps = futures_controls()
 rows, note = controls.limit_points(rows)
 if note:
     st.info(note)
 mix = cached.prediction(loaded.model, loaded.key, rows)
 
 
-def step_figure(at: int):
-    """One point's futures, drawn on their own: a slider move costs milliseconds."""
-    drawn, turns = cached.point_futures(loaded.model, loaded.key, rows, at, variation, count, steps, seed=0)
-    return figures.possibility_figure(rows, drawn[None], turns[None], mix.eos, at, points=np.array([at]))
+@st.fragment
+def one_point(variation: float, count: int, steps: int) -> None:
+    """The Step slider and Play, one point's futures and its next-point mixture: a move costs milliseconds."""
+    def step_figure(at: int):
+        drawn, turns = cached.point_futures(loaded.model, loaded.key, rows, at, variation, count, steps, seed=0)
+        return figures.possibility_figure(rows, drawn[None], turns[None], mix.eos, at, points=np.array([at]))
 
-
-whole = st.toggle("Show every point's futures at once", key=frame.remembered("futures_whole", False))
-if not whole:
     last = len(rows) - 1
     if "futures_played_to" in st.session_state:  # Play leaves the slider where it stopped
         st.session_state.futures_at = st.session_state.pop("futures_played_to")
     controls.clamp_state("futures_at", last, default=min(last, 40))
-    at = st.slider("Step", 0, max(last, 1), key="futures_at", disabled=last == 0)
-    at = min(at, last)
-    play = st.button("Play along the line", icon=":material/play_arrow:", key="futures_play",
-                     disabled=at >= last)
+    at = min(st.slider("Step", 0, max(last, 1), key="futures_at", disabled=last == 0), last)
+    play = st.button("Play along the line", icon=":material/play_arrow:", key="futures_play", disabled=at >= last)
     chart, distribution = st.columns([3, 1])
     if play:
-        frame = chart.empty()
-        for t in range(at, len(rows), 2):
-            frame.plotly_chart(step_figure(t), key=f"pf{t}", theme=None)
-            time.sleep(0.05)
+        shown = chart.empty()
+        for t in range(at, len(rows), PLAY_STRIDE):
+            shown.plotly_chart(step_figure(t), key=f"pf{t}", theme=None)
+            time.sleep(PLAY_PAUSE_S)
         st.session_state.futures_played_to = t
         st.rerun()
     chart.plotly_chart(step_figure(at), key="futures_chart", theme=None)
     if at + 1 < len(rows):
         distribution.plotly_chart(figures.mixture_figure(mix.take(at + 1), variation, title=f"Point {at + 1}"),
                                   key="futures_mixture")
-else:
-    result, turns, every = sampled.futures(loaded, rows, variation, count, steps, seed=0)
+
+
+@st.fragment
+def possibility_space() -> None:
+    """The settings and the view they change, without the line's picker."""
+    variation, count, steps = futures_controls()
+    if not st.toggle("Show every point's futures at once", key=frame.remembered("futures_whole", False)):
+        one_point(variation, count, steps)
+        return
+    (result, turns, every), job = sampled.futures(loaded, rows, variation, count, steps, seed=0)
+    if job is not None:
+        background.updating_mark(job, f"{count} futures of {steps} steps at variation {variation:g}; the figure "
+                                      "shows the last ones drawn meanwhile")
     if every > 1:
-        st.info(f"{count} futures of {steps} steps at all {len(rows):,} points would take long to draw and to "
-                f"show: they are drawn at every {sampled.ordinal(every)} point. Fewer futures or steps draw "
-                "them at more points.")
+        st.info(f"{result.rows.shape[1]} futures of {result.rows.shape[2]} steps at all {len(rows):,} points would "
+                f"take long to draw and to show: they are drawn at every {sampled.ordinal(every)} point. Fewer "
+                "futures or steps draw them at more points.")
     st.plotly_chart(figures.possibility_figure(rows, result.rows, turns, result.eos), key="futures_all")
+
+
+possibility_space()

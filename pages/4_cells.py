@@ -1,7 +1,7 @@
 import streamlit as st
 
 from dashboard import cached, cell_names, controls, frame, library, models
-from inkcore import figures
+from dashboard.cell_view import CellView, cell_view
 
 frame.page_setup("Cell activations")
 st.caption("The state c of all 500 cells as the model reads a line: one row per cell, one column per "
@@ -10,12 +10,5 @@ st.caption("The state c of all 500 cells as the model reads a line: one row per 
 loaded = models.require_model()
 example = library.example_picker(loaded, "Example", "cells_example", default="article:1")
 _, c = cached.recording(loaded.model, loaded.key, example.rows)
-
-cell, step = controls.cell_step_controls("cells", c.shape[1], len(c) - 1, controls.ARTICLE_CELL)
-cell_names.order_caption(loaded, cell)
-st.plotly_chart(figures.coloured_path_figure(example.rows, c[:, cell], figures.CELL_SCALE,
-                                             cell_names.cell_name(loaded, cell),
-                                             midpoint=0.0, marker_at=step), key="cells_stroke")
-controls.step_ruler("cells", len(c), step)
-st.plotly_chart(figures.cell_heatmap(c, selected_cell=cell), key="cells_heatmap",
-                on_select="rerun", selection_mode="points")
+cell_view(CellView("cells", example.rows, c, controls.ARTICLE_CELL, name=lambda cell: cell_names.cell_name(loaded, cell),
+                   about=lambda cell: cell_names.order_caption(loaded, cell)))

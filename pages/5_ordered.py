@@ -2,8 +2,11 @@ import json
 
 import streamlit as st
 
-from dashboard import article, cached, cell_names, controls, frame, library, models
-from inkcore import figures
+from dashboard import article, background, cached, cell_names, controls, frame, library, models
+from dashboard.cell_view import PERPLEXITY_STEP, CellView, cell_order, cell_view
+
+#: The Perplexity slider's notches.
+PERPLEXITIES = range(5, 151, PERPLEXITY_STEP)
 
 frame.page_setup("Ordered cells")
 st.caption("The same heatmap with the cells ordered by a one-dimensional t-SNE, as in the article's "
@@ -19,8 +22,8 @@ def order_controls() -> tuple[str, float, list[str]]:
                "blur": "Blurred activations", "raw": "Raw activations", "article": "The article's own order"}
     metric = a.selectbox("Distance between cells", list(metrics), format_func=metrics.get,
                          key=frame.remembered("ordered_metric", "percentile"))
-    perplexity = b.slider("Perplexity", 5, 150, step=5, key=frame.remembered("ordered_perplexity", 50),
-                          disabled=metric == "article")
+    perplexity = b.slider("Perplexity", PERPLEXITIES.start, PERPLEXITIES[-1], step=PERPLEXITIES.step,
+                          key=frame.remembered("ordered_perplexity", 50), disabled=metric == "article")
     options = library.example_keys(loaded)
     learned = st.multiselect("Learn the order from", list(options), default=[example.key], format_func=options.get,
                              key="ordered_learn", disabled=metric == "article", max_selections=12)
@@ -29,6 +32,7 @@ def order_controls() -> tuple[str, float, list[str]]:
 
 metric, perplexity, learned_from = order_controls()
 _, c = cached.recording(loaded.model, loaded.key, example.rows)
+job = None
 if metric == "article":
     order = article.cell_order()
     if order is None:
@@ -40,11 +44,14 @@ if metric == "article":
 else:
     sources = tuple(cached.recording(loaded.model, loaded.key, library.load_example(loaded, key).rows)[1]
                     for key in learned_from)
-    order = cached.cell_order(loaded.model, loaded.key, tuple(learned_from), sources, metric, perplexity)
+    order, job = cell_order(loaded, tuple(learned_from), sources, metric, perplexity, PERPLEXITIES)
+    if job is not None:
+        background.updating_mark(job, f"the {metric} order at perplexity {perplexity:g}; the figures show the "
+                                      f"{order.metric} order at perplexity {order.perplexity:g} meanwhile")
 
 rows_of = order.rows_of()
 description = ("the article's order" if metric == "article"
-               else f"the {metric} order (perplexity {order.perplexity:g})")
+               else f"the {order.metric} order (perplexity {order.perplexity:g})")
 cell_names.keep_order(loaded, order, description)
 
 
@@ -52,20 +59,18 @@ def row_chosen() -> None:
     st.session_state.ordered_cell = int(order.order[st.session_state.ordered_row])
 
 
-cell, step = controls.cell_step_controls(
-    "ordered", c.shape[1], len(c) - 1, int(order.order[min(controls.ARTICLE_ROW, len(order.order) - 1)]),
-    label="Cell (its own index)")
-st.session_state.ordered_row = int(rows_of[cell])
-st.columns(2)[0].number_input("Row in this order (the article names cells by it)", 0, len(order.order) - 1,
-                              key="ordered_row", on_change=row_chosen)
-st.markdown(f"**Row {rows_of[cell]}** in this order is **cell {cell}**"
-            + (" (sign-flipped)" if order.flip[cell] < 0 else ""))
-st.plotly_chart(figures.coloured_path_figure(example.rows, c[:, cell] * order.flip[cell], figures.CELL_SCALE,
-                                             f"row {rows_of[cell]} · cell {cell}", midpoint=0.0, marker_at=step),
-                key="ordered_stroke")
-controls.step_ruler("ordered", len(c), step)
-st.plotly_chart(figures.cell_heatmap(c, order.order, order.flip, cell), key="ordered_heatmap",
-                on_select="rerun", selection_mode="points")
+def about(cell: int) -> None:
+    st.session_state.ordered_row = int(rows_of[cell])
+    st.columns(2)[0].number_input("Row in this order (the article names cells by it)", 0, len(order.order) - 1,
+                                  key="ordered_row", on_change=row_chosen)
+    st.markdown(f"**Row {rows_of[cell]}** in this order is **cell {cell}**"
+                + (" (sign-flipped)" if order.flip[cell] < 0 else ""))
+
+
+cell_view(CellView("ordered", example.rows, c, int(order.order[min(controls.ARTICLE_ROW, len(order.order) - 1)]),
+                   name=lambda cell: f"row {rows_of[cell]} · cell {cell}", about=about, order=order.order,
+                   flip=order.flip, label="Cell (its own index)"))
 export = {"order": order.order.tolist(), "flip": order.flip.astype(int).tolist(), "metric": order.metric,
           "perplexity": order.perplexity, "examples": learned_from}
-st.download_button("Export this order (JSON)", json.dumps(export), "cell-order.json", "application/json")
+st.download_button("Export this order (JSON)", json.dumps(export), "cell-order.json", "application/json",
+                   disabled=job is not None)

@@ -388,7 +388,7 @@ def test_sessions_asking_for_the_same_futures_compute_them_once(monkeypatch):
     """sampled.futures itself, from eight threads at once: the futures are computed once."""
     import threading
 
-    from dashboard import models, sampled
+    from dashboard import background, models, sampled
     from inkcore import sampling
 
     calls = []
@@ -400,7 +400,7 @@ def test_sessions_asking_for_the_same_futures_compute_them_once(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(sampling, "possible_futures", counted)
-    monkeypatch.setattr(sampled.st, "progress", lambda *a, **k: type("Bar", (), {
+    monkeypatch.setattr(background.st, "progress", lambda *a, **k: type("Bar", (), {
         "progress": lambda self, *a, **k: None, "empty": lambda self: None})())
     loaded = models.LoadedModel(random_model(SMALL_CONFIG), {}, "test", "futures-once")
     rows = random_rows(np.random.default_rng(0), 30)
@@ -412,7 +412,7 @@ def test_sessions_asking_for_the_same_futures_compute_them_once(monkeypatch):
     for thread in visitors:
         thread.join()
     assert len(calls) == 1 and len(results) == 8
-    assert all(r is results[0] for r in results)
+    assert all(drawn is results[0][0] and job is None for drawn, job in results)
     sampled.futures(loaded, rows, 0.6, 4, 3, seed=0)  # other settings: computed anew
     assert len(calls) == 2
 

@@ -17,7 +17,7 @@ class Left(Exception):
 
 
 def test_leaving_the_page_mid_drawing_does_not_stop_it(monkeypatch):
-    from dashboard import models, sampled
+    from dashboard import background, models, sampled
     from inkcore import sampling
 
     calls, release = [], threading.Event()
@@ -36,7 +36,7 @@ def test_leaving_the_page_mid_drawing_does_not_stop_it(monkeypatch):
             pass
 
     monkeypatch.setattr(sampling, "possible_futures", slow)
-    monkeypatch.setattr(sampled.st, "progress", lambda *a, **k: LeavingBar())
+    monkeypatch.setattr(background.st, "progress", lambda *a, **k: LeavingBar())
     loaded = models.LoadedModel(random_model(SMALL_CONFIG), {}, "test", "futures-left")
     rows = random_rows(np.random.default_rng(0), 30)
     with pytest.raises(Left):
@@ -47,8 +47,8 @@ def test_leaving_the_page_mid_drawing_does_not_stop_it(monkeypatch):
         def progress(self, *args, **kwargs):
             pass
 
-    monkeypatch.setattr(sampled.st, "progress", lambda *a, **k: QuietBar())
-    result, turns, every = sampled.futures(loaded, rows, 0.5, 4, 3, seed=0)  # the reader comes back
+    monkeypatch.setattr(background.st, "progress", lambda *a, **k: QuietBar())
+    (result, turns, every), job = sampled.futures(loaded, rows, 0.5, 4, 3, seed=0)  # the reader comes back
     assert len(calls) == 1  # found drawn (or still drawing), not drawn again
     assert result.rows.shape == (30, 4, 3, 3) and every == 1 and np.isfinite(result.rows).all()
 

@@ -1,0 +1,88 @@
+"""Results that take longer than a control may wait: computed in the background
+(:meth:`dashboard.cached.BoundedCache.start`), the previous result shown meanwhile
+under an "updating" mark, and swapped in when ready; and results whose next value
+is predictable, computed before they are asked for.
+
+A page asks :func:`newest` for a result. When it is ready (or becomes ready within
+:data:`ANSWER_WAIT_S`) it is returned; otherwise the page gets the result it showed
+last, with the job, and draws :func:`updating_mark`: a small fragment that looks at
+the job every :data:`POLL_S` and reruns the page once it is done. Every other
+control stays live meanwhile, and a reader who leaves the page and comes back finds
+the job done or still at work, never started over."""
+from __future__ import annotations
+
+import threading
+from typing import Callable, Hashable, Iterable
+
+import streamlit as st
+
+from dashboard.cached import BoundedCache, Job
+
+#: How long a control waits for a result before the page shows the previous one instead.
+ANSWER_WAIT_S = 0.12
+#: How often a page showing an earlier result looks whether the new one is ready.
+POLL_S = 0.25
+#: The words of the mark over a result that is being replaced (tests and the benchmark look for them).
+UPDATING = "Updating"
+
+#: Held while results are computed ahead: one such thread at a time, whatever the sessions.
+AHEAD = threading.Lock()
+
+
+def newest(cache: BoundedCache, key: Hashable, work: Callable, shown_key: str, text: str):
+    """``(result, None)`` when the result for ``key`` is ready; else ``(previous, job)``:
+    the result this session last showed under ``shown_key`` and the job computing the
+    new one. ``work(report)`` computes it. With nothing shown before, the page waits,
+    with a progress bar saying ``text``."""
+    found = cache.get(key)
+    if found is None:
+        job = cache.start(key, work)
+        if not job.finished.wait(ANSWER_WAIT_S):
+            previous = st.session_state.get(shown_key)
+            previous = None if previous is None else cache.get(previous)
+            if previous is not None:
+                return previous, job
+            bar = st.progress(job.done, text=text)
+            while not job.finished.wait(POLL_S):
+                bar.progress(job.done, text=f"{text} {job.done:.0%}")
+            bar.empty()
+        if job.error is not None:
+            raise job.error
+        found = job.result
+    st.session_state[shown_key] = key
+    return found, None
+
+
+def updating_mark(job: Job, text: str) -> None:
+    """The mark over a result that a newer one will replace: ``text`` says what is
+    coming, with how far the job has got. When the job is done the page reruns."""
+
+    @st.fragment(run_every=POLL_S)
+    def mark() -> None:
+        if job.finished.is_set():
+            if job.error is not None:
+                st.error(f"{text} failed: {job.error}")
+                return
+            st.rerun()
+        st.progress(job.done, text=f":material/progress_activity: {UPDATING}: {text} ({job.done:.0%})")
+
+    mark()
+
+
+def compute_ahead(cache: BoundedCache, jobs: Iterable[tuple[Hashable, Callable]]) -> None:
+    """Compute ``(key, work)`` results that are likely asked for next, one after the
+    other in one background thread, unless such a thread is already at work (so at most
+    one job of guessed work runs, whatever the sessions). Done ones are skipped."""
+    if not AHEAD.acquire(blocking=False):
+        return
+    jobs = list(jobs)
+
+    def run() -> None:
+        try:
+            for key, work in jobs:
+                if cache.get(key) is None:
+                    cache.start(key, work).finished.wait()
+        finally:
+            AHEAD.release()
+
+    threading.Thread(target=run, name="inkcore-ahead", daemon=True).start()

@@ -1,0 +1,104 @@
+"""The view the cell pages share (Cell activations, Ordered cells, Write and watch):
+a cell and a step, picked with widgets or by clicks on the heatmap and the step ruler,
+the line coloured by the cell, and the heatmap of every cell.
+
+Each part reruns alone (``st.fragment``): a new cell redraws the heatmap's mark and the
+line's colours; a new step redraws only the line's marker and the ruler, never the
+heatmap of every cell, which is the page's heaviest figure. The rest of the page (its
+example picker, the recording) is not run again for either. And the t-SNE orders of
+Ordered cells, computed in the background and ahead of the Perplexity slider."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import streamlit as st
+
+from dashboard import background, cached, controls
+from dashboard.cached import Job
+from dashboard.frame import remembered
+from dashboard.models import LoadedModel
+from inkcore import cells, figures
+
+
+@dataclass(frozen=True)
+class CellView:
+    prefix: str  # the widgets' keys: {prefix}_cell, {prefix}_step, {prefix}_heatmap, {prefix}_ruler
+    rows: np.ndarray  # (T, 3) the line
+    c: np.ndarray  # (T, cells) its cell states
+    default_cell: int
+    name: Callable[[int], str]  # the colour bar's title for a cell
+    about: Callable[[int], None] = lambda cell: None  # what the page says (or asks) about the chosen cell
+    order: np.ndarray | None = None  # the heatmap's rows, and a sign per cell
+    flip: np.ndarray | None = None
+    label: str = "Cell"
+    follow_end: bool = False  # a step at the line's end follows it as the line grows (the pen's position)
+    state: bool = False  # the grid of every cell's state at the step, under the line (Write and watch)
+    heatmap_height: int = 520
+
+    @property
+    def last(self) -> int:
+        return len(self.c) - 1
+
+    def signed(self, cell: int) -> np.ndarray:
+        return self.c[:, cell] * (1 if self.flip is None else self.flip[cell])
+
+
+@st.fragment
+def cell_view(view: CellView) -> None:
+    """The cell's widgets, the step's part (a fragment of its own) and the heatmap."""
+    p = view.prefix
+    controls.heatmap_click(f"{p}_heatmap", f"{p}_cell", f"{p}_step")
+    cell = int(st.columns(2)[0].number_input(view.label, 0, view.c.shape[1] - 1,
+                                              key=remembered(f"{p}_cell", view.default_cell)))
+    view.about(cell)
+    step_view(view, cell)
+    st.plotly_chart(figures.cell_heatmap(view.c, view.order, view.flip, cell, height=view.heatmap_height),
+                    key=f"{p}_heatmap", on_select="rerun", selection_mode="points")
+
+
+@st.fragment
+def step_view(view: CellView, cell: int) -> None:
+    """The step slider, the line coloured by ``cell`` with the step marked, and the ruler."""
+    p = view.prefix
+    controls.ruler_click(f"{p}_ruler", f"{p}_step")
+    controls.clamp_state(f"{p}_step", view.last, default=view.last if view.follow_end else 0,
+                         follow_end=view.follow_end)
+    step = min(st.slider("Step", 0, max(view.last, 1), key=f"{p}_step", disabled=view.last == 0), view.last)
+    st.plotly_chart(figures.coloured_path_figure(view.rows, view.signed(cell), figures.CELL_SCALE, view.name(cell),
+                                                 midpoint=0.0, marker_at=step), key=f"{p}_stroke")
+    if view.state:
+        st.plotly_chart(figures.state_figure(view.c, step), key=f"{p}_state")
+    st.plotly_chart(figures.step_ruler(len(view.c), step), key=f"{p}_ruler", on_select="rerun",
+                    selection_mode="points", config={"displayModeBar": False})
+
+
+#: Perplexities computed ahead of the slider on Ordered cells: its step, and how many notches ahead.
+PERPLEXITY_STEP, PERPLEXITIES_AHEAD = 5, 2
+
+
+def order_key(loaded: LoadedModel, learned_from: tuple[str, ...], metric: str, perplexity: float) -> tuple:
+    return loaded.key, learned_from, metric, float(perplexity)
+
+
+def cell_order(loaded: LoadedModel, learned_from: tuple[str, ...], sources: tuple[np.ndarray, ...], metric: str,
+               perplexity: float, perplexities: range) -> tuple[cells.CellOrder, Job | None]:
+    """The t-SNE order of the cells learned from ``sources`` (the recordings of the
+    examples ``learned_from``), or the one this session showed last and the job computing
+    it (:func:`dashboard.background.newest`). When it is ready, the neighbouring notches of
+    the Perplexity slider (within ``perplexities``) are ordered ahead: both ways on a first
+    visit, then further the way the slider last moved."""
+    def work(perplexity: float) -> Callable:
+        return lambda report: cells.order_cells(list(sources), metric=metric, perplexity=perplexity)
+
+    order, job = background.newest(cached.order_cache(), order_key(loaded, learned_from, metric, perplexity),
+                                   work(perplexity), "_ordered_shown", "Ordering the cells with t-SNE…")
+    previous = st.session_state.get("_ordered_perplexity_seen")
+    if job is None and previous != perplexity:
+        st.session_state._ordered_perplexity_seen = perplexity
+        ways = (1, -1) if previous is None else (1 if perplexity > previous else -1,)
+        ahead = [perplexity + way * k * PERPLEXITY_STEP for k in range(1, PERPLEXITIES_AHEAD + 1) for way in ways]
+        background.compute_ahead(cached.order_cache(), [
+            (order_key(loaded, learned_from, metric, p), work(p)) for p in ahead if p in perplexities])
+    return order, job
