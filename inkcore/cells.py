@@ -33,7 +33,7 @@ from typing import NamedTuple
 import numpy as np
 
 from inkcore.model import Hold, Model, Recording, blas_threads_for, run
-from inkcore.probes import FEATURE_HELP, FEATURE_LABELS, FEATURES, CellScores, rank_cells, stroke_features
+from inkcore.probes import FEATURE_HELP, FEATURE_LABELS, FEATURES, rank_cells, stroke_features
 from inkcore.strokes import as_rows
 
 __all__ = [
@@ -76,25 +76,25 @@ def record(model: Model, rows: np.ndarray, hold: Hold | None = None) -> Recordin
 
 
 def probe_cells(
-    model: Model, lines: list[np.ndarray], top: int = 20, state: str = "c"
+    model: Model, lines: list[np.ndarray], top: int = 20, state: str = "c", executor=None, on_progress=None
 ) -> dict[str, list[tuple[int, float]]]:
     """Rank every cell for every stroke feature over the steps of all ``lines``.
 
-    Each line (model rows (T, 3)) is recorded from the zero state by
+    Each line (model rows (T, 3)) is recorded from the zero state as by
     :func:`record`; its features come from :func:`inkcore.probes.stroke_features`.
     Returns, for each name in :data:`inkcore.probes.FEATURES`, the ``top``
     cells as (cell, score), largest |score| first. ``state`` is "c" (as the
-    article's heatmaps) or "h".
+    article's heatmaps) or "h". Lines are read in batches on ``executor``
+    (:mod:`inkcore.corpus`), which keeps only the scores' sums.
     """
+    from inkcore.corpus import cell_scores, corpus_of
+
     if state not in ("c", "h"):
         raise ValueError(f"state must be 'c' or 'h', not {state!r}")
-    scores = CellScores()
-    for rows in lines:
-        if len(rows):
-            scores.add(stroke_features(rows), getattr(record(model, rows), state))
-    if not scores:
+    lines = corpus_of(lines)
+    if not (lines.lengths > 0).any():
         raise ValueError("no lines to probe")
-    ranking = scores.ranking(top)
+    ranking = cell_scores(model, lines, state, executor, on_progress).ranking(top)
     return {name: ranking[name] for name in FEATURES}
 
 

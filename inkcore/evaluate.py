@@ -17,11 +17,12 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from inkcore import corpus
 from inkcore.model import Hold, LogLikelihood, LSTMState, Model, log_likelihood, mixture, run
 from inkcore.strokes import model_inputs
 
 #: Lines are read this many at a time: one batched run is far faster than many.
-BATCH_LINES = 64
+BATCH_LINES = corpus.BATCH_LINES
 
 
 @dataclass(frozen=True)
@@ -57,20 +58,8 @@ def batch_log_likelihood(model: Model, lines: list[np.ndarray],
                          primes: Sequence[np.ndarray] | None = None, hold: Hold | None = None) -> list[LogLikelihood]:
     """Per-point log-likelihoods of several lines, read side by side in one run; with
     ``primes``, line ``b`` is read after ``primes[b]`` and only its own rows are scored;
-    with ``hold`` (shaped (cells,) for every line alike), its cells are held."""
-    if primes is None:
-        primes = [np.zeros((0, 3))] * len(lines)
-    read = [np.concatenate([np.reshape(prime, (-1, 3)), rows]) for prime, rows in zip(primes, lines)]
-    longest = max(len(rows) for rows in read)
-    inputs = np.zeros((longest, len(read), 3))
-    targets = np.zeros((longest, len(read), 3))
-    for b, rows in enumerate(read):
-        inputs[: len(rows), b] = model_inputs(rows)
-        targets[: len(rows), b] = rows
-    recording = run(model, inputs, hold=hold)
-    ll = log_likelihood(mixture(model, recording.h), targets)
-    return [LogLikelihood(ll.gauss[len(r) - len(line) : len(r), b], ll.eos[len(r) - len(line) : len(r), b])
-            for b, (r, line) in enumerate(zip(read, lines))]
+    with ``hold`` ((cells,) for every line alike, or (B, cells) line by line), its cells are held."""
+    return corpus.scored_log_likelihood(model, lines, primes, hold)
 
 
 #: Kinds of point by their offset. Offsets lie on a grid (whiteboard units are
@@ -90,49 +79,54 @@ def motion_kind(rows: np.ndarray) -> np.ndarray:
     return np.select([dx0 & dy0, dy0, dx0], ["still", "horizontal", "vertical"], "other")
 
 
-def score_by_motion(model: Model, lines: Iterable[np.ndarray]) -> dict[str, dict]:
-    """Per :data:`MOTION_KINDS`: its share of the points and the mean offset
-    (Gaussian) negative log-likelihood per point, in nats."""
-    lines = [np.asarray(rows) for rows in lines if len(rows)]
-    gauss, kinds = [], []
-    for start in range(0, len(lines), BATCH_LINES):
-        batch = lines[start : start + BATCH_LINES]
-        gauss += [ll.gauss for ll in batch_log_likelihood(model, batch)]
-        kinds += [motion_kind(rows) for rows in batch]
-    gauss_all, kind_all = np.concatenate(gauss), np.concatenate(kinds)
+def _scored_corpus(lines: Iterable[np.ndarray], primes: Iterable[np.ndarray] | None):
+    """Lines and primes as a corpus and its primes, refusing a corpus with nothing to score."""
+    lines = corpus.corpus_of(lines)
+    if primes is not None:
+        primes = [np.reshape(p, (-1, 3)) for p in primes]
+        if len(primes) != len(lines):
+            raise ValueError(f"{len(primes)} primes for {len(lines)} lines")
+    if not (lines.lengths > 0).any():
+        raise ValueError("no lines to score")
+    return lines, primes
+
+
+def by_motion(sums) -> dict[str, dict]:
+    """Per :data:`MOTION_KINDS`, from scoring's sums (:class:`inkcore.corpus.ScoreSums`):
+    its share of the points and the mean offset (Gaussian) negative log-likelihood per point."""
     result = {}
-    for kind in MOTION_KINDS:
-        chosen = kind_all == kind
-        result[kind] = {"share": float(chosen.mean()), "points": int(chosen.sum()),
-                        "gauss_per_point": float(-gauss_all[chosen].mean()) if chosen.any() else float("nan")}
+    for k, kind in enumerate(MOTION_KINDS):
+        points = int(sums.kind_points[k])
+        result[kind] = {"share": points / sums.points, "points": points,
+                        "gauss_per_point": float(-sums.kind_gauss[k] / points) if points else float("nan")}
     return result
 
 
+def score_of(sums) -> Score:
+    """The :class:`Score` of scoring's sums (:class:`inkcore.corpus.ScoreSums`)."""
+    return Score(
+        nll_per_point=-(sums.gauss + sums.eos) / sums.points,
+        gauss_per_point=-sums.gauss / sums.points,
+        eos_per_point=-sums.eos / sums.points,
+        points=sums.points,
+        sequences=sums.sequences,
+    )
+
+
+def score_by_motion(model: Model, lines: Iterable[np.ndarray], executor=None, on_progress=None) -> dict[str, dict]:
+    """Per :data:`MOTION_KINDS`: its share of the points and the mean offset
+    (Gaussian) negative log-likelihood per point, in nats."""
+    lines, _ = _scored_corpus(lines, None)
+    return by_motion(corpus.score_sums(model, lines, executor=executor, on_progress=on_progress,
+                                       batch_lines=BATCH_LINES))
+
+
 def score(model: Model, lines: Iterable[np.ndarray], primes: Iterable[np.ndarray] | None = None,
-          hold: Hold | None = None) -> Score:
+          hold: Hold | None = None, executor=None, on_progress=None) -> Score:
     """Mean negative log-likelihood per point over ``lines`` (each (T, 3) model rows),
     each read after its prime where ``primes`` are given (one per line), with the
-    cells of ``hold`` held (:mod:`inkcore.intervene`)."""
-    lines = [np.asarray(rows) for rows in lines]
-    primes = [np.zeros((0, 3))] * len(lines) if primes is None else [np.reshape(p, (-1, 3)) for p in primes]
-    if len(primes) != len(lines):
-        raise ValueError(f"{len(primes)} primes for {len(lines)} lines")
-    pairs = [(prime, rows) for prime, rows in zip(primes, lines) if len(rows)]
-    if not pairs:
-        raise ValueError("no lines to score")
-    gauss = eos = 0.0
-    points = 0
-    pairs.sort(key=lambda pair: len(pair[0]) + len(pair[1]))  # similar lengths pad less
-    for start in range(0, len(pairs), BATCH_LINES):
-        batch_primes, batch = zip(*pairs[start : start + BATCH_LINES])
-        for ll in batch_log_likelihood(model, list(batch), batch_primes, hold):
-            gauss += float(ll.gauss.sum())
-            eos += float(ll.eos.sum())
-            points += len(ll.gauss)
-    return Score(
-        nll_per_point=-(gauss + eos) / points,
-        gauss_per_point=-gauss / points,
-        eos_per_point=-eos / points,
-        points=points,
-        sequences=len(pairs),
-    )
+    cells of ``hold`` held (:mod:`inkcore.intervene`). Lines are read in batches
+    (:mod:`inkcore.corpus`) on ``executor`` (default: this process's cores), with
+    ``on_progress(lines done, lines)`` after each batch."""
+    lines, primes = _scored_corpus(lines, primes)
+    return score_of(corpus.score_sums(model, lines, hold, primes, executor, on_progress, batch_lines=BATCH_LINES))

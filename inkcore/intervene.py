@@ -26,22 +26,19 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from inkcore.evaluate import batch_log_likelihood, score
-from inkcore.model import Hold, Model, run
-from inkcore.probes import FEATURES, CellScores, stroke_features
-from inkcore.strokes import model_inputs
+from inkcore import corpus
+from inkcore.evaluate import score
+from inkcore.model import Hold, Model
+from inkcore.probes import FEATURES
 
 #: Ways to set a held cell's c besides a number.
 HOLD_KINDS = ("mean", "zero")
 #: ``rank_by_ablation`` judges cells on this many lines unless told: each of 500
 #: cells is one batch row per line, so 10 lines are 5,000 rows of whole lines.
 RANK_LINES = 10
-#: Batch rows (cells held, one line) per run when ranking: enough to keep BLAS
-#: busy; a run records h and c of every row and step (about 1 GB for 250 rows
-#: of a 1,000-point line in float32).
+#: Batch rows (cells held, one line) per batch when ranking: enough to keep BLAS
+#: busy; a batch holds only a span of its states at a time (inkcore.model.run_ragged).
 RANK_BATCH_ROWS = 400
-#: Lines read side by side when averaging or correlating states.
-STATE_BATCH_LINES = 64
 
 
 def no_hold(model: Model) -> Hold:
@@ -72,36 +69,12 @@ def hold_cells(model: Model, cells: Sequence[int], value=None, factor: float | N
     return Hold(keep, put)
 
 
-def _padded_inputs(lines: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs (T, B, 3) of the evaluation protocol for lines read side by side, and
-    which steps (T, B) belong to a line rather than to padding."""
-    longest = max(len(rows) for rows in lines)
-    inputs = np.zeros((longest, len(lines), 3))
-    real = np.zeros((longest, len(lines)), bool)
-    for b, rows in enumerate(lines):
-        inputs[: len(rows), b] = model_inputs(np.asarray(rows, dtype=np.float64))
-        real[: len(rows), b] = True
-    return inputs, real
-
-
-def _line_batches(lines: Sequence[np.ndarray]):
-    lines = sorted((np.asarray(rows) for rows in lines if len(rows)), key=len)  # similar lengths pad less
-    if not lines:
-        raise ValueError("no lines")
-    for start in range(0, len(lines), STATE_BATCH_LINES):
-        yield _padded_inputs(lines[start : start + STATE_BATCH_LINES])
-
-
-def cell_means(model: Model, lines: Sequence[np.ndarray], hold: Hold | None = None) -> np.ndarray:
+def cell_means(model: Model, lines: Sequence[np.ndarray], hold: Hold | None = None, executor=None,
+               on_progress=None) -> np.ndarray:
     """Every cell's mean c (cells,) over every step of ``lines``, read by the
     evaluation protocol (the states that predict each row)."""
-    total = np.zeros(model.config.cells)
-    steps = 0
-    for inputs, real in _line_batches(lines):
-        c = run(model, inputs, hold=hold).c  # (T, B, cells)
-        total += c[real].sum(axis=0, dtype=np.float64)
-        steps += int(real.sum())
-    return total / steps
+    sums = corpus.cell_mean_sums(model, corpus.corpus_of(lines), hold, executor, on_progress)
+    return sums.c / sums.steps
 
 
 def make_hold(model: Model, cells: Sequence[int], how: str | float = "mean",
@@ -129,53 +102,43 @@ class CellCost(NamedTuple):
 
 
 def ablation_costs(model: Model, lines: Sequence[np.ndarray], values: np.ndarray | None = None,
-                   cells: Sequence[int] | None = None, batch_rows: int = RANK_BATCH_ROWS) -> np.ndarray:
+                   cells: Sequence[int] | None = None, batch_rows: int = RANK_BATCH_ROWS, executor=None,
+                   on_progress=None) -> np.ndarray:
     """What holding each of ``cells`` (default all) alone at ``values`` (default: its
     mean over ``lines``) costs, in nats per point over ``lines``: (len(cells),).
 
     One batch row reads a line with one cell held, up to ``batch_rows`` cells' rows
-    per run of the same line: two runs of 250 rows per line instead of 500 runs,
-    and no row waits on padding for a longer line."""
-    lines = sorted((np.asarray(rows) for rows in lines if len(rows)), key=len)
-    if not lines:
+    a batch of the same line: two batches of 250 rows per line instead of 500 runs,
+    no row waits on padding for a longer line, and the batches of every line run
+    as one job on ``executor`` (:mod:`inkcore.corpus`); ``on_progress`` counts line
+    readings (one per line and cell)."""
+    judged = corpus.corpus_of(lines)
+    if not (judged.lengths > 0).any():
         raise ValueError("no lines to rank cells on")
     n = model.config.cells
     cells = np.arange(n) if cells is None else np.asarray(list(cells), dtype=int)
-    values = cell_means(model, lines) if values is None else np.asarray(values, dtype=np.float64)
-    intact = score(model, lines).nll_per_point
-    points = sum(len(rows) for rows in lines)
-    chunks = np.array_split(np.arange(len(cells)), -(-len(cells) // max(1, batch_rows)))  # even sizes
-    nats = np.zeros(len(cells))
-    for rows in lines:
-        for chunk in chunks:
-            keep = np.ones((len(chunk), n), model.dtype)
-            put = np.zeros((len(chunk), n), model.dtype)
-            keep[np.arange(len(chunk)), cells[chunk]] = 0.0  # row k holds cell cells[chunk[k]]
-            put[np.arange(len(chunk)), cells[chunk]] = values[cells[chunk]]
-            scored = batch_log_likelihood(model, [rows] * len(chunk), hold=Hold(keep, put))
-            nats[chunk] -= [float(ll.total.sum()) for ll in scored]
+    values = cell_means(model, lines, executor=executor) if values is None else np.asarray(values, dtype=np.float64)
+    intact = score(model, lines, executor=executor).nll_per_point
+    points = int(judged.lengths.sum())
+    nats = corpus.ablation_sums(model, judged, values, cells, batch_rows, executor, on_progress)
     return nats / points - intact
 
 
-def best_features(model: Model, lines: Sequence[np.ndarray]) -> tuple[list[str], np.ndarray]:
+def best_features(model: Model, lines: Sequence[np.ndarray], executor=None) -> tuple[list[str], np.ndarray]:
     """For every cell, the probe feature its c follows most closely over ``lines``
     and that score (see :mod:`inkcore.probes`)."""
-    from inkcore.cells import record
-
-    scores = CellScores()
-    for rows in lines:
-        if len(rows):
-            scores.add(stroke_features(rows), record(model, rows).c)
+    scores = corpus.cell_scores(model, corpus.corpus_of(lines), "c", executor)
     table = np.array([scores.scores(name) for name in FEATURES])  # (features, cells)
     best = np.argmax(np.nan_to_num(np.abs(table), nan=-1.0), axis=0)
     return [FEATURES[k] for k in best], table[best, np.arange(table.shape[1])]
 
 
-def rank_by_ablation(model: Model, lines: Sequence[np.ndarray], batch_rows: int = RANK_BATCH_ROWS) -> list[CellCost]:
+def rank_by_ablation(model: Model, lines: Sequence[np.ndarray], batch_rows: int = RANK_BATCH_ROWS, executor=None,
+                     on_progress=None) -> list[CellCost]:
     """Every cell ranked by what holding it alone at its mean over ``lines`` costs,
     costliest first (ties by cell index), with the feature it follows best."""
-    costs = ablation_costs(model, lines, batch_rows=batch_rows)
-    features, r = best_features(model, lines)
+    costs = ablation_costs(model, lines, batch_rows=batch_rows, executor=executor, on_progress=on_progress)
+    features, r = best_features(model, lines, executor)
     order = np.lexsort((np.arange(len(costs)), -costs))
     return [CellCost(int(k), float(costs[k]), features[k], float(r[k])) for k in order]
 
@@ -186,35 +149,26 @@ class CellMatch(NamedTuple):
     r: float  # their correlation, signed
 
 
-def state_correlations(model: Model, other: Model, lines: Sequence[np.ndarray]) -> np.ndarray:
+def state_correlations(model: Model, other: Model, lines: Sequence[np.ndarray], executor=None,
+                       on_progress=None) -> np.ndarray:
     """Pearson r (cells, other cells) of the two models' c over every step of ``lines``,
     both read by the evaluation protocol. A cell that never changes correlates 0."""
-    n, m = model.config.cells, other.config.cells
-    count = 0
-    sum_a, sum_b = np.zeros(n), np.zeros(m)
-    sq_a, sq_b, cross = np.zeros(n), np.zeros(m), np.zeros((n, m))
-    for inputs, real in _line_batches(lines):
-        a = run(model, inputs).c[real].astype(np.float64)  # (steps, n)
-        b = run(other, inputs).c[real].astype(np.float64)  # (steps, m)
-        count += len(a)
-        sum_a += a.sum(axis=0)
-        sum_b += b.sum(axis=0)
-        sq_a += (a * a).sum(axis=0)
-        sq_b += (b * b).sum(axis=0)
-        cross += a.T @ b
-    mean_a, mean_b = sum_a / count, sum_b / count
-    cov = cross / count - np.outer(mean_a, mean_b)
-    std_a = np.sqrt(np.maximum(sq_a / count - mean_a**2, 0.0))
-    std_b = np.sqrt(np.maximum(sq_b / count - mean_b**2, 0.0))
+    sums = corpus.pair_sums(model, other, corpus.corpus_of(lines), executor, on_progress)
+    count = sums.steps
+    mean_a, mean_b = sums.c / count, sums.other / count
+    cov = sums.cross / count - np.outer(mean_a, mean_b)
+    std_a = np.sqrt(np.maximum(sums.squares / count - mean_a**2, 0.0))
+    std_b = np.sqrt(np.maximum(sums.other_squares / count - mean_b**2, 0.0))
     scale = np.outer(std_a, std_b)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(scale > 0, cov / np.where(scale > 0, scale, 1.0), 0.0)
     return np.clip(r, -1.0, 1.0)
 
 
-def match_cells(model: Model, other: Model, lines: Sequence[np.ndarray]) -> list[CellMatch]:
+def match_cells(model: Model, other: Model, lines: Sequence[np.ndarray], executor=None,
+                on_progress=None) -> list[CellMatch]:
     """For every cell of ``model``, the cell of ``other`` whose c over ``lines``
     correlates best with it, sign-free (the lowest index among equals)."""
-    r = state_correlations(model, other, lines)
+    r = state_correlations(model, other, lines, executor, on_progress)
     best = np.argmax(np.abs(r), axis=1)
     return [CellMatch(int(k), int(best[k]), float(r[k, best[k]])) for k in range(len(best))]

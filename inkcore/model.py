@@ -290,6 +290,60 @@ def run(model: Model, xs: np.ndarray, state: LSTMState | None = None, hold: Hold
     return Recording(h, c)
 
 
+class Span(NamedTuple):
+    """The states of a ragged run (:func:`run_ragged`) over a span of steps."""
+
+    start: int  # the span's first step
+    h: np.ndarray  # (S, B, cells); zero where a sequence has ended
+    c: np.ndarray  # (S, B, cells)
+    real: np.ndarray  # (S, B) bool, whether step start + s belongs to sequence b
+
+
+#: A ragged run works through its steps this many elements of gate pre-activations
+#: (steps x rows x 4 cells) at a time, so what it holds does not grow with the sequences.
+SPAN_ELEMENTS = 2**22
+MAX_SPAN_STEPS = 64
+
+
+def run_ragged(model: Model, xs: list[np.ndarray], hold: Hold | None = None) -> Iterator[Span]:
+    """Read sequences ``xs`` (each (T_b, 3), longest first) side by side from the zero
+    state, yielding their states span by span. A sequence that has ended drops out of
+    the batch (rows are a prefix, as the sequences are sorted), so no step is spent on
+    padding and nothing is held beyond one span. ``hold`` is (cells,) for every row
+    alike or (B, cells), row b for sequence b."""
+    lengths = np.array([len(x) for x in xs], dtype=np.int64)
+    if len(lengths) == 0:
+        return
+    if np.any(np.diff(lengths) > 0):
+        raise ValueError("run_ragged reads sequences sorted longest first")
+    n, rows = model.config.cells, len(xs)
+    inputs = np.zeros((int(lengths[0]), rows, model.config.input_size), model.dtype)  # (T, B, 3)
+    for b, x in enumerate(xs):
+        inputs[: len(x), b] = x
+    active = np.searchsorted(-lengths, -np.arange(len(inputs)), side="right")  # (T,) rows still reading
+    span = int(np.clip(SPAN_ELEMENTS // (rows * 4 * n), 1, MAX_SPAN_STEPS))
+    per_row = hold is not None and np.ndim(hold.keep) == 2
+    state = zero_state(model, (rows,))
+    with blas_threads_for(rows):
+        for start in range(0, len(inputs), span):
+            stop = min(start + span, len(inputs))
+            top = int(active[start])
+            zx = inputs[start:stop, :top] @ model.W_x  # (S, B, 4 * cells)
+            zx += model.b
+            h = np.zeros((stop - start, rows, n), model.dtype)
+            c = np.zeros((stop - start, rows, n), model.dtype)
+            for t in range(start, stop):
+                live = int(active[t])
+                z = state.h[:live] @ model.W_h
+                z += zx[t - start, :live]
+                held = Hold(hold.keep[:live], hold.put[:live]) if per_row else hold
+                state = _cell(model, z, state.c[:live], held)
+                h[t - start, :live] = state.h
+                c[t - start, :live] = state.c
+            real = np.arange(start, stop)[:, None] < lengths[None, :]
+            yield Span(start, h, c, real)
+
+
 def network_output(model: Model, h: np.ndarray) -> np.ndarray:
     return h @ model.W_out + model.b_out
 

@@ -22,8 +22,8 @@ its score is the circular-linear correlation, the multiple correlation of the
 cell with (cos, sin) of the angle, in [0, 1]; it is 1 for a cell equal to
 ``cos(direction - phase)`` whatever the phase.
 
-Scores add up line by line (:class:`CellScores`), so probing many lines never
-holds all their recordings at once.
+Scores add up line by line and merge batch by batch (:class:`CellScores`), so
+probing many lines never holds all their recordings at once.
 """
 from __future__ import annotations
 
@@ -216,6 +216,23 @@ class _Moments:
         self.yy += y.T @ y
         self.ay += a.T @ y
 
+    def merge(self, other: "_Moments") -> "_Moments":
+        """These sums and ``other``'s together, on this shift: other's shifted values
+        ``a - r2`` become ``a - r1`` by adding ``r2 - r1``, expanded in each sum."""
+        if other.n == 0:
+            return self
+        if self.n == 0:
+            return other
+        da, dy = other.ref_a - self.ref_a, other.ref_y - self.ref_y  # other's shifted values plus these
+        n = other.n
+        self.aa += other.aa + 2.0 * da * other.a + n * da**2
+        self.yy += other.yy + np.outer(dy, other.y) + np.outer(other.y, dy) + n * np.outer(dy, dy)
+        self.ay += other.ay + np.outer(da, other.y) + np.outer(other.a, dy) + n * np.outer(da, dy)
+        self.a += other.a + n * da
+        self.y += other.y + n * dy
+        self.n += n
+        return self
+
     def scores(self) -> np.ndarray:
         """(cells,) signed correlation for one channel, multiple correlation for two."""
         cells = len(self.a)
@@ -258,6 +275,13 @@ class CellScores:
 
     def __bool__(self) -> bool:
         return bool(self._moments)
+
+    def merge(self, other: "CellScores") -> "CellScores":
+        """Add another set of lines' scores to these (both kept as sums): lines probed
+        apart, in batches or on other machines, score as if probed together."""
+        for name, moments in other._moments.items():
+            self._moments[name] = self._moments[name].merge(moments) if name in self._moments else moments
+        return self
 
     def scores(self, name: str) -> np.ndarray:
         """(cells,) every cell's score for one feature."""

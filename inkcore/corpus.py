@@ -1,0 +1,535 @@
+"""Corpus work: many lines read in batches, on this machine's cores or on a Dask cluster.
+
+An analysis over many lines (scoring, cell means, probes, ablation, matching) is
+a *task* run on every batch of lines and a fold of the batches' small results:
+sums and moments, never the lines' recordings. Three pieces make it:
+
+* A :class:`Corpus`: lines (model rows) from a folder of the article's
+  validation files or of stroke files, or from a line set ``.npz`` of
+  ``import-iam`` (one split of it, or all), read line by line as batches need them.
+* :func:`plan_batches`: lines sorted longest first and cut into batches of
+  ``batch_lines``. A batch is read side by side by
+  :func:`inkcore.model.run_ragged`, where a line that ends leaves the batch, so
+  sorting wastes no step on padding. The plan depends on the lines alone, never
+  on where the batches run: every way of running gives the same numbers.
+* An executor: :class:`InProcess` (threads, one per core, BLAS on one thread
+  each, so the gates run in parallel as well as the products) or
+  :class:`OnDask` (a ``dask.distributed`` cluster; the model is scattered to
+  every worker once, each batch ships its own lines). :func:`open_executor`
+  picks one from a ``--scheduler`` value. Results are folded in batch order,
+  whatever order they finish in.
+
+Progress: every function that walks a corpus takes ``on_progress(done, total)``,
+called after each batch with the work done so far (lines, or line readings for
+ablation); the command line draws it, the dashboard can too.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
+
+import numpy as np
+
+from inkcore.model import Hold, LogLikelihood, Model, blas_threads_for, log_likelihood, mixture, run_ragged
+from inkcore.strokes import model_inputs
+
+#: Lines a batch reads side by side. Fixed, so a batch is the same lines however
+#: the corpus runs (in-process or on any cluster) and every way gives the same bits.
+BATCH_LINES = 32
+#: Batches sent ahead of the results folded, per worker: enough to keep every
+#: worker busy, few enough that what waits to be folded stays small.
+BATCHES_AHEAD = 2
+#: Seconds to wait for a Dask scheduler before giving up on it.
+CONNECT_TIMEOUT_S = 10
+#: ``--split`` values of a line set (see :mod:`inkcore.data`).
+SPLITS = ("train", "val", "test")
+
+Progress = Callable[[int, int], None]
+
+
+class CorpusError(ValueError):
+    """A corpus or a cluster that cannot be used; the message says which and why."""
+
+
+# --- corpora ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Corpus:
+    """Lines of model rows, read one at a time: ``rows(i)`` is line ``i`` (T_i, 3)."""
+
+    lengths: np.ndarray  # (L,) rows of every line
+    read: Callable[[int], np.ndarray]
+    names: tuple[str, ...]  # one per line: a file's stem, an IAM line id
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def rows(self, i: int) -> np.ndarray:
+        return self.read(int(i))
+
+
+def corpus_of(lines: Iterable[np.ndarray]) -> Corpus:
+    """A corpus of lines already in memory."""
+    lines = [np.asarray(rows, dtype=np.float64).reshape(-1, 3) for rows in lines]
+    return Corpus(np.array([len(rows) for rows in lines], dtype=np.int64), lines.__getitem__,
+                  tuple(str(k) for k in range(len(lines))))
+
+
+def read_corpus(source: str | os.PathLike, split: str | None = None) -> Corpus:
+    """The lines of ``source``: a line set ``.npz`` (``split`` train, val or test, or
+    every line), a folder of the article's validation files (``0.json``, ``1.json``,
+    ... in order of k) or a folder of stroke files (every ``*.json``, by name; a file
+    of several lines gives them all)."""
+    from inkcore.data import DataError, lines_from_json, load_lines, read_article_lines, read_stroke_json
+
+    path = Path(source)
+    if split is not None and split not in SPLITS:
+        raise CorpusError(f"--split {split}: a line set's splits are {', '.join(SPLITS)}")
+    if path.suffix == ".npz":
+        return _line_set_corpus(load_lines(path), split, path)
+    if split is not None:
+        raise CorpusError(f"--split chooses lines of a line set (.npz); {path} is not one")
+    if not path.is_dir():
+        raise DataError(f"{path}: no such folder or line set")
+    if any(file.stem.isdigit() for file in path.glob("*.json")):
+        lines = read_article_lines(path)
+        return _in_memory(list(lines.values()), [str(k) for k in lines])
+    rows, names = [], []
+    for file in sorted(path.glob("*.json")):
+        held = lines_from_json(read_stroke_json(file), str(file))
+        rows += held
+        names += [file.stem] if len(held) == 1 else [f"{file.stem}-{k + 1}" for k in range(len(held))]
+    if not rows:
+        raise DataError(f"{path}: holds no stroke or validation files (*.json)")
+    return _in_memory(rows, names)
+
+
+def _in_memory(lines: list[np.ndarray], names: list[str]) -> Corpus:
+    corpus = corpus_of(lines)
+    return Corpus(corpus.lengths, corpus.read, tuple(names))
+
+
+def _line_set_corpus(line_set, split: str | None, path: Path) -> Corpus:
+    from inkcore.strokes import from_points
+
+    chosen = line_set.indices(split)
+    if len(chosen) == 0:
+        raise CorpusError(f"{path}: holds no {split} lines" if split else f"{path}: holds no lines")
+    points = np.diff(line_set.starts)[chosen]
+    return Corpus(np.maximum(points - 1, 0).astype(np.int64),
+                  lambda i: from_points(line_set.line_points(chosen[i])),
+                  tuple(str(name) for name in line_set.line_ids[chosen]))
+
+
+# --- batches ---------------------------------------------------------------------
+
+
+def plan_batches(lengths: Sequence[int], batch_lines: int = BATCH_LINES) -> list[np.ndarray]:
+    """Line indices in batches of up to ``batch_lines``, each longest first (ties by
+    index); lines without rows are left out. Depends on the lengths alone."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    order = np.argsort(-lengths, kind="stable")
+    order = order[lengths[order] > 0]
+    return [order[start : start + batch_lines] for start in range(0, len(order), max(1, batch_lines))]
+
+
+def padded_targets(lines: Sequence[np.ndarray]) -> np.ndarray:
+    """Lines (each (T_b, 3), longest first) side by side: (T, B, 3), zero past each end."""
+    targets = np.zeros((len(lines[0]), len(lines), 3))
+    for b, rows in enumerate(lines):
+        targets[: len(rows), b] = rows
+    return targets
+
+
+def scored_log_likelihood(model: Model, lines: Sequence[np.ndarray], primes: Sequence[np.ndarray] | None = None,
+                          hold: Hold | None = None) -> list[LogLikelihood]:
+    """Per-point log-likelihoods of ``lines`` read side by side by the evaluation
+    protocol, line ``b`` after ``primes[b]`` (not scored); ``hold`` (cells,) for every
+    line or (B, cells) row by row. The mixture is made span by span and only for the
+    steps scored, so nothing of size steps x cells outlives a span."""
+    if primes is None:
+        primes = [np.zeros((0, 3))] * len(lines)
+    read = [np.concatenate([np.reshape(prime, (-1, 3)), np.asarray(rows, dtype=np.float64)])
+            for prime, rows in zip(primes, lines)]
+    order = np.argsort([-len(rows) for rows in read], kind="stable")
+    sorted_read = [read[b] for b in order]
+    if hold is not None and np.ndim(hold.keep) == 2:
+        hold = Hold(np.asarray(hold.keep)[order], np.asarray(hold.put)[order])
+    targets = padded_targets(sorted_read)  # (T, B, 3)
+    steps = np.arange(len(targets))[:, None]
+    first_scored = np.array([len(read[b]) - len(lines[b]) for b in order])
+    scored = (steps >= first_scored) & (steps < np.array([len(rows) for rows in sorted_read]))  # (T, B)
+    gauss, eos = np.zeros(targets.shape[:2]), np.zeros(targets.shape[:2])
+    for span in run_ragged(model, [model_inputs(rows) for rows in sorted_read], hold):
+        window = slice(span.start, span.start + len(span.real))
+        wanted = scored[window]
+        ll = log_likelihood(mixture(model, span.h[wanted]), targets[window][wanted])
+        gauss[window][wanted] = ll.gauss
+        eos[window][wanted] = ll.eos
+    result: list[LogLikelihood] = [None] * len(lines)  # type: ignore[list-item]
+    for k, b in enumerate(order):
+        part = slice(first_scored[k], len(sorted_read[k]))
+        result[b] = LogLikelihood(gauss[part, k], eos[part, k])
+    return result
+
+
+# --- executors -------------------------------------------------------------------
+
+
+class InProcess:
+    """Batches on this process's threads, one per core, each with BLAS on one thread."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = max(1, workers or len(os.sched_getaffinity(0)))
+
+    def map(self, task: Callable, shared: tuple, payloads: Iterable[tuple]) -> Iterator[tuple[int, object]]:
+        """``task(*shared, *payload)`` for every payload: (index, result) as they finish."""
+        payloads = list(payloads)
+        numbered = enumerate(payloads)
+        with blas_threads_for(1):
+            if self.workers == 1 or len(payloads) == 1:
+                for index, payload in numbered:
+                    yield index, task(*shared, *payload)
+                return
+            with ThreadPoolExecutor(self.workers) as pool:
+                pending = {}
+
+                def send(count: int) -> None:
+                    for index, payload in itertools.islice(numbered, count):
+                        pending[pool.submit(task, *shared, *payload)] = index
+
+                send(BATCHES_AHEAD * self.workers)
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in sorted(done, key=pending.get):
+                        yield pending.pop(future), future.result()
+                    send(len(done))
+
+
+def _on_one_blas_thread(task: Callable, *args):
+    """A task as a Dask worker runs it: one worker thread, BLAS on one thread."""
+    with blas_threads_for(1):
+        return task(*args)
+
+
+class OnDask:
+    """Batches on a ``dask.distributed`` cluster: the shared arguments (the model) are
+    scattered to every worker once; each batch's lines travel with its task."""
+
+    def __init__(self, client):
+        self.client = client
+
+    @property
+    def workers(self) -> int:
+        return max(1, len(self.client.scheduler_info().get("workers", {})))
+
+    def map(self, task: Callable, shared: tuple, payloads: Iterable[tuple]) -> Iterator[tuple[int, object]]:
+        from distributed import as_completed
+
+        # the model and other arrays once to every worker; small values (a hold, a name) ride along
+        handles = [self.client.scatter(value, broadcast=True) if isinstance(value, (Model, np.ndarray)) else value
+                   for value in shared]
+        numbered = enumerate(payloads)
+        pending = {}
+        finished = as_completed()
+
+        def send(count: int) -> None:
+            for index, payload in itertools.islice(numbered, count):
+                future = self.client.submit(_on_one_blas_thread, task, *handles, *payload, pure=False)
+                pending[future.key] = index
+                finished.add(future)
+
+        send(BATCHES_AHEAD * self.workers)
+        for future in finished:
+            index = pending.pop(future.key)
+            result = future.result()
+            future.release()
+            yield index, result
+            send(1)
+
+
+Executor = InProcess | OnDask
+
+
+@contextmanager
+def open_executor(scheduler: str | None) -> Iterator[Executor]:
+    """The executor a ``--scheduler`` value names: none, this process; ``local:N``, a
+    local Dask cluster of N worker processes (one thread each); any other value, the
+    address of a running Dask scheduler (``tcp://host:8786``)."""
+    if not scheduler:
+        yield InProcess()
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise CorpusError("--scheduler needs dask.distributed: pip install 'inkcore[cluster]'") from None
+    cluster = None
+    quiet = _quiet_dask_logs()
+    try:
+        if scheduler.startswith("local:"):
+            count = scheduler.removeprefix("local:")
+            if not count.isdigit() or int(count) < 1:
+                raise CorpusError(f"--scheduler {scheduler}: local:N takes a number of workers of at least 1")
+            cluster = LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+            client = Client(cluster)
+        else:
+            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+    except CorpusError:
+        raise
+    except (OSError, TimeoutError, ValueError, TypeError) as error:
+        if cluster is not None:
+            cluster.close()
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise CorpusError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({reason})") from None
+    finally:
+        quiet.close()
+    try:
+        yield OnDask(client)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+class _quiet_dask_logs:
+    """Dask's own warnings off stderr while connecting: a failure is reported in one line."""
+
+    def __init__(self):
+        self.loggers = [logging.getLogger(name) for name in ("distributed", "distributed.client", "distributed.comm")]
+        self.levels = [logger.level for logger in self.loggers]
+        for logger in self.loggers:
+            logger.setLevel(logging.CRITICAL)
+
+    def close(self) -> None:
+        for logger, level in zip(self.loggers, self.levels):
+            logger.setLevel(level)
+
+
+def run_batches(task: Callable, shared: tuple, payloads: Sequence[tuple], executor: Executor | None = None,
+                on_progress: Progress | None = None, work: Sequence[int] | None = None) -> Iterator[object]:
+    """Results of ``task(*shared, *payload)`` for every payload, in payload order,
+    whichever order they finish in; ``on_progress(done, total)`` after each, counting
+    ``work[k]`` (default 1) for payload ``k``."""
+    executor = executor or InProcess()
+    work = [1] * len(payloads) if work is None else list(work)
+    total, done = int(sum(work)), 0
+    waiting: dict[int, object] = {}
+    next_index = 0
+    for index, result in executor.map(task, shared, payloads):
+        waiting[index] = result
+        done += work[index]
+        if on_progress is not None:
+            on_progress(done, total)
+        while next_index in waiting:
+            yield waiting.pop(next_index)
+            next_index += 1
+
+
+def line_batches(corpus: Corpus, batch_lines: int = BATCH_LINES) -> tuple[list[np.ndarray], list[tuple]]:
+    """The corpus's batches (line indices) and their payloads: each batch's lines."""
+    batches = plan_batches(corpus.lengths, batch_lines)
+    if not batches:
+        raise ValueError("no lines")
+    return batches, [([corpus.rows(i) for i in batch],) for batch in batches]
+
+
+# --- tasks: what a worker computes for one batch --------------------------------
+
+
+class ScoreSums(NamedTuple):
+    """What scoring keeps of a batch: sums, overall and per kind of motion."""
+
+    gauss: float
+    eos: float
+    points: int
+    sequences: int
+    kind_points: np.ndarray  # (kinds,) points of each kind of motion (inkcore.evaluate.MOTION_KINDS)
+    kind_gauss: np.ndarray  # (kinds,) their summed offset log-likelihood
+
+    def __add__(self, other: "ScoreSums") -> "ScoreSums":
+        return ScoreSums(self.gauss + other.gauss, self.eos + other.eos, self.points + other.points,
+                         self.sequences + other.sequences, self.kind_points + other.kind_points,
+                         self.kind_gauss + other.kind_gauss)
+
+
+def score_task(model: Model, hold: Hold | None, lines: list[np.ndarray], primes: list[np.ndarray] | None = None) -> ScoreSums:
+    from inkcore.evaluate import MOTION_KINDS, motion_kind
+
+    kind_points, kind_gauss = np.zeros(len(MOTION_KINDS), np.int64), np.zeros(len(MOTION_KINDS))
+    gauss = eos = 0.0
+    for rows, ll in zip(lines, scored_log_likelihood(model, lines, primes, hold)):
+        gauss += float(ll.gauss.sum())
+        eos += float(ll.eos.sum())
+        kinds = motion_kind(np.asarray(rows))
+        for k, name in enumerate(MOTION_KINDS):
+            chosen = kinds == name
+            kind_points[k] += int(chosen.sum())
+            kind_gauss[k] += float(ll.gauss[chosen].sum())
+    return ScoreSums(gauss, eos, sum(len(rows) for rows in lines), len(lines), kind_points, kind_gauss)
+
+
+class StateSums(NamedTuple):
+    """Running sums of one model's c over steps (and, with a second model, of both)."""
+
+    steps: int
+    c: np.ndarray  # (cells,)
+    squares: np.ndarray | None = None  # (cells,)
+    other: np.ndarray | None = None  # (other cells,)
+    other_squares: np.ndarray | None = None
+    cross: np.ndarray | None = None  # (cells, other cells)
+
+    def __add__(self, more: "StateSums") -> "StateSums":
+        return StateSums(*(a + b if a is not None else None for a, b in zip(self, more)))
+
+
+def _protocol_states(model: Model, lines: list[np.ndarray], hold: Hold | None = None) -> Iterator[np.ndarray]:
+    """c of every scored step (steps, cells) of ``lines`` (longest first), span by span."""
+    for span in run_ragged(model, [model_inputs(np.asarray(rows, dtype=np.float64)) for rows in lines], hold):
+        yield span.c[span.real].astype(np.float64)
+
+
+def state_sums_task(model: Model, hold: Hold | None, lines: list[np.ndarray]) -> StateSums:
+    total, steps = np.zeros(model.config.cells), 0
+    for c in _protocol_states(model, lines, hold):
+        total += c.sum(axis=0)
+        steps += len(c)
+    return StateSums(steps, total)
+
+
+def pair_sums_task(model: Model, other: Model, lines: list[np.ndarray]) -> StateSums:
+    n, m = model.config.cells, other.config.cells
+    sums = StateSums(0, np.zeros(n), np.zeros(n), np.zeros(m), np.zeros(m), np.zeros((n, m)))
+    for a, b in zip(_protocol_states(model, lines), _protocol_states(other, lines)):
+        sums = sums + StateSums(len(a), a.sum(axis=0), (a * a).sum(axis=0), b.sum(axis=0), (b * b).sum(axis=0),
+                                a.T @ b)
+    return sums
+
+
+def probe_task(model: Model, state: str, lines: list[np.ndarray]):
+    """The batch's :class:`inkcore.probes.CellScores`: each line recorded as
+    :func:`inkcore.cells.record` does (no zero row first), against its features."""
+    from inkcore.probes import CellScores, stroke_features
+
+    features = [stroke_features(rows) for rows in lines]
+    padded = {name: np.full((len(lines[0]), len(lines)), np.nan) for name in features[0]}  # (T, B)
+    for b, described in enumerate(features):
+        for name, values in described.items():
+            padded[name][: len(values), b] = values
+    scores = CellScores()
+    for span in run_ragged(model, [np.asarray(rows, dtype=np.float64) for rows in lines]):
+        window = slice(span.start, span.start + len(span.real))
+        scores.add({name: values[window][span.real] for name, values in padded.items()},
+                   getattr(span, state)[span.real])
+    return scores
+
+
+def ablation_task(model: Model, values: np.ndarray, rows: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """Summed negative log-likelihood (len(cells),) of one line read once per cell of
+    ``cells``, that cell alone held at ``values[cell]``: one batch row per cell."""
+    n = model.config.cells
+    keep = np.ones((len(cells), n), model.dtype)
+    put = np.zeros((len(cells), n), model.dtype)
+    keep[np.arange(len(cells)), cells] = 0.0
+    put[np.arange(len(cells)), cells] = values[cells]
+    scored = scored_log_likelihood(model, [rows] * len(cells), hold=Hold(keep, put))
+    return -np.array([float(ll.total.sum()) for ll in scored])
+
+
+def record_task(model: Model, lines: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """Every line's state after each row (no zero row first, as :func:`inkcore.cells.record`)
+    and the mixture it predicts: what ``cells`` exports, for one batch."""
+    arrays = [{"h": np.empty((len(rows), model.config.cells), model.dtype),
+               "c": np.empty((len(rows), model.config.cells), model.dtype)} for rows in lines]
+    for span in run_ragged(model, [np.asarray(rows, dtype=np.float64) for rows in lines]):
+        for b, out in enumerate(arrays):
+            steps = span.real[:, b]
+            out["h"][span.start : span.start + steps.sum()] = span.h[steps, b]
+            out["c"][span.start : span.start + steps.sum()] = span.c[steps, b]
+    for out in arrays:
+        mix = mixture(model, out["h"])
+        out.update(pi=mix.pi, mu_x=mix.mu_x, mu_y=mix.mu_y, sigma_x=mix.sigma_x, sigma_y=mix.sigma_y,
+                   rho=mix.rho, eos=mix.eos)
+    return arrays
+
+
+# --- analyses over a corpus ------------------------------------------------------
+
+
+def fold(parts: Iterable):
+    """The sum of batch results, added in batch order."""
+    total = None
+    for part in parts:
+        total = part if total is None else total + part
+    return total
+
+
+def score_sums(model: Model, corpus: Corpus, hold: Hold | None = None, primes: Sequence[np.ndarray] | None = None,
+               executor: Executor | None = None, on_progress: Progress | None = None,
+               batch_lines: int = BATCH_LINES) -> ScoreSums:
+    """The evaluation protocol's sums over every line of ``corpus`` (empty lines left
+    out), line ``i`` read after ``primes[i]`` where given."""
+    batches = plan_batches(corpus.lengths, batch_lines)
+    if not batches:
+        raise ValueError("no lines to score")
+    payloads = [([corpus.rows(i) for i in batch], None if primes is None else [primes[i] for i in batch])
+                for batch in batches]
+    return fold(run_batches(score_task, (model, hold), payloads, executor, on_progress, [len(b) for b in batches]))
+
+
+def cell_mean_sums(model: Model, corpus: Corpus, hold: Hold | None = None, executor: Executor | None = None,
+                   on_progress: Progress | None = None) -> StateSums:
+    batches, payloads = line_batches(corpus)
+    return fold(run_batches(state_sums_task, (model, hold), payloads, executor, on_progress,
+                            [len(b) for b in batches]))
+
+
+def pair_sums(model: Model, other: Model, corpus: Corpus, executor: Executor | None = None,
+              on_progress: Progress | None = None) -> StateSums:
+    batches, payloads = line_batches(corpus)
+    return fold(run_batches(pair_sums_task, (model, other), payloads, executor, on_progress,
+                            [len(b) for b in batches]))
+
+
+def cell_scores(model: Model, corpus: Corpus, state: str = "c", executor: Executor | None = None,
+                on_progress: Progress | None = None):
+    """Every cell's :class:`inkcore.probes.CellScores` over the corpus, merged in batch order."""
+    batches, payloads = line_batches(corpus)
+    scores = None
+    for part in run_batches(probe_task, (model, state), payloads, executor, on_progress, [len(b) for b in batches]):
+        scores = part if scores is None else scores.merge(part)
+    return scores
+
+
+def ablation_sums(model: Model, corpus: Corpus, values: np.ndarray, cells: np.ndarray, batch_rows: int,
+                  executor: Executor | None = None, on_progress: Progress | None = None) -> np.ndarray:
+    """Summed negative log-likelihood (len(cells),) over the corpus with each of ``cells``
+    held alone: one batch row per (line, cell), up to ``batch_rows`` rows of one line a batch."""
+    chunks = np.array_split(np.asarray(cells), -(-len(cells) // max(1, batch_rows)))  # even sizes
+    lines = plan_batches(corpus.lengths, 1)
+    payloads = [(corpus.rows(line[0]), chunk) for line in lines for chunk in chunks]
+    offsets = [0, *np.cumsum([len(chunk) for chunk in chunks])]
+    nats = np.zeros(len(cells))
+    parts = run_batches(ablation_task, (model, np.asarray(values, dtype=np.float64)), payloads, executor,
+                        on_progress, [len(chunk) for _ in lines for chunk in chunks])
+    for k, part in enumerate(parts):
+        where = k % len(chunks)
+        nats[offsets[where] : offsets[where + 1]] += part
+    return nats
+
+
+def recordings(model: Model, corpus: Corpus, executor: Executor | None = None, on_progress: Progress | None = None,
+               batch_lines: int = 8) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """(line index, its recording and mixtures) for every line with rows, a batch at a
+    time: a corpus export holds one batch's recordings, never the corpus's."""
+    batches, payloads = line_batches(corpus, batch_lines)
+    for batch, arrays in zip(batches, run_batches(record_task, (model,), payloads, executor, on_progress,
+                                                   [len(b) for b in batches])):
+        yield from zip((int(i) for i in batch), arrays)
