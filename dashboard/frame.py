@@ -22,6 +22,10 @@ PAGES = (
     ("pages/7_probes.py", "Cell probes", ":material/troubleshoot:",
      "which cells track pen lifts, position, direction; pattern search."),
     ("pages/8_surprise.py", "Surprise", ":material/bolt:", "how unlikely the model finds each point of a line."),
+    ("pages/10_intervene.py", "Intervene on cells", ":material/tune:",
+     "hold cells and see what the model writes, and what it costs."),
+    ("pages/11_two_models.py", "Two models", ":material/compare_arrows:",
+     "the cells the article's model and inkcore's share."),
     ("pages/9_library.py", "Example library", ":material/library_books:",
      "your saved handwriting, the article's lines, IAM-OnDB."),
 )

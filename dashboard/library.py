@@ -141,3 +141,22 @@ def pattern_matches(loaded: LoadedModel, example_key: str, c: np.ndarray, start:
             recordings[key] = cached.recording(loaded.model, loaded.key, rows)[1]
     matches = cells.find_pattern(recordings, pattern, exclude=(example_key, start, stop))
     return pattern, matches, len(recordings), len(library)
+
+
+def chosen_examples(loaded: LoadedModel, key: str, label: str, count: int, most: int, help: str
+                    ) -> tuple[tuple[str, ...], tuple[np.ndarray, ...]]:
+    """Several examples picked in a folded list (by default the article's first ``count``
+    lines, else the model's samples): their keys and rows. Stops the page while none is picked."""
+    options = example_keys(loaded)
+    default = ([k for k in options if k.startswith("article:")][:count]
+               or [k for k in options if k.startswith("sample:")][:count])
+    remembered(key, default)
+    st.session_state[key] = [k for k in st.session_state[key] if k in options]  # e.g. an entry deleted meanwhile
+    shown = len(st.session_state[key])
+    with st.expander(f"{label}: {shown} example{'s' if shown != 1 else ''}"):
+        chosen = st.multiselect(label, list(options), format_func=options.get, key=key, max_selections=most,
+                                help=help)
+    if not chosen:
+        st.info(f"{label}: pick at least one example.")
+        st.stop()
+    return tuple(chosen), tuple(load_example(loaded, k).rows for k in chosen)

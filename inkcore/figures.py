@@ -149,10 +149,13 @@ def fitted_height(points: np.ndarray, width_px: int = FULL_WIDTH_PX, low: int = 
 
 
 def continuation_figure(
-    rows: np.ndarray, continuations: np.ndarray, shown_steps: int | None = None, height: int = 300
+    rows: np.ndarray, continuations: np.ndarray, shown_steps: int | None = None, height: int = 300,
+    fit: bool = False,
 ) -> go.Figure:
     """The writer's rows in ink and each candidate continuation (C, S, 3) in colour,
     starting where the writing ends; ``shown_steps`` draws only their first steps.
+    With ``fit`` the axes hold every point drawn (a figure that is not animated: while
+    a continuation grows, fixed ranges would jump).
 
     Several candidates are drawn one under another, each after its own copy of the
     writing, so that candidates that differ little (at a low variation) are not one
@@ -176,7 +179,11 @@ def continuation_figure(
             fig.data[-1].y = fig.data[-1].y[1:]
     if not len(continuations):
         fig.add_trace(strokes_trace(rows, name="your writing"))
-    return _ink_layout(fig, height if len(continuations) < 2 else int(height * (0.55 + 0.45 * len(continuations))))
+    fig = _ink_layout(fig, height if len(continuations) < 2 else int(height * (0.55 + 0.45 * len(continuations))))
+    if fit:
+        drawn = np.array([(x, y) for trace in fig.data for x, y in zip(trace.x, trace.y) if x is not None], float)
+        fig = _fit_ranges(fig, drawn.reshape(-1, 2), pad=0.6)
+    return fig
 
 
 def possibility_figure(
@@ -508,4 +515,28 @@ def state_figure(c: np.ndarray, step: int, height: int = 170) -> go.Figure:
     fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=30), showlegend=False, hovermode="x",
                       title=dict(text=f"Every cell's state c at step {step}", font=dict(size=13)))
     fig.update_xaxes(title=None, range=[-0.5, len(values) - 0.5])
+    return fig
+
+
+def match_curve(best: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], threshold: float = 0.8,
+                height: int = 300) -> go.Figure:
+    """How many cells of each model have a counterpart in the other: for each model
+    (name -> its cells, their counterparts and the signed r, each (cells,)), its cells'
+    best |r| from highest to lowest. A point carries ``[cell, counterpart]`` as
+    ``customdata``, so a click says which pair it was."""
+    fig = go.Figure()
+    for index, (name, (cells, others, r)) in enumerate(best.items()):
+        order = np.argsort(-np.abs(r), kind="stable")
+        fig.add_trace(go.Scatter(
+            x=np.arange(1, len(order) + 1), y=np.abs(r[order]), mode="lines+markers", name=name,
+            marker=dict(size=4), line=dict(color=CONTINUATION_COLOURS[index % len(CONTINUATION_COLOURS)]),
+            customdata=np.stack([cells[order], others[order], r[order]], axis=1).tolist(),
+            hovertemplate=f"{name}: cell %{{customdata[0]:d}} ↔ cell %{{customdata[1]:d}}, "
+                          "r %{customdata[2]:+.2f}<extra></extra>"))
+    fig.add_hline(y=threshold, line=dict(color="#6c757d", dash="dot"),
+                  annotation_text=f"|r| = {threshold:g}", annotation_position="top right")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=40), plot_bgcolor="white",
+                      legend=dict(orientation="h", y=1.12), hovermode="closest")
+    fig.update_xaxes(title="cells, best matched first", gridcolor="#eee")
+    fig.update_yaxes(title="best |r| with a cell of the other model", range=[0, 1.02], gridcolor="#eee")
     return fig

@@ -1,0 +1,141 @@
+"""The Intervene page's controls and tables: which cells to hold, how, on which
+examples, and what the hold changed."""
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import cached, cell_names, library
+from dashboard.frame import remembered
+from dashboard.models import ARTICLE, LoadedModel
+from inkcore import cells, traits
+from inkcore.intervene import hold_cells
+
+#: The article's x-position cell (its "cell 408" follows how far along the line the pen is):
+#: the intervention to try first, held high.
+ARTICLE_X_CELL = 408
+#: Examples scored (and the cells' means and ranges taken over) by default, and at most.
+SCORED_EXAMPLES, MAX_SCORED = 10, 40
+#: A probe's top cells offered at most.
+PROBE_TOP = 25
+
+BY_INDEX, BY_ROW, BY_PROBE = "By number", "By row of an order", "A probe's top cells"
+MEAN, ZERO, HIGH, LOW, VALUE, SCALE = (
+    "its mean", "zero", "high (its 99th percentile)", "low (its 1st percentile)", "a value", "scaled by a factor")
+HOW = (MEAN, ZERO, HIGH, LOW, VALUE, SCALE)
+
+
+class Examples(NamedTuple):
+    keys: tuple[str, ...]
+    lines: tuple[np.ndarray, ...]
+
+
+class Choice(NamedTuple):
+    """A hold the reader chose: its cells, how they are held, and its arrays."""
+
+    cells: tuple[int, ...]
+    described: str  # "cell 408 held at its 99th percentile (0.768)"
+    keep: np.ndarray  # (cells,)
+    put: np.ndarray  # (cells,)
+
+
+def scoring_examples(loaded: LoadedModel) -> Examples:
+    """The examples an intervention is scored on and its means and ranges taken over."""
+    return Examples(*library.chosen_examples(
+        loaded, "intervene_examples", "Scored on", SCORED_EXAMPLES, MAX_SCORED,
+        "The hold's cost is measured on these, and a cell's mean, low and high are taken over them."))
+
+
+def parse_numbers(text: str, last: int, what: str) -> list[int]:
+    """Whole numbers in 0..last from text like "408, 93 45"; raises ValueError saying what is wrong."""
+    found = []
+    for word in re.split(r"[\s,;]+", text.strip()):
+        if not word:
+            continue
+        if not word.isdigit():
+            raise ValueError(f"“{word}” is not a {what} number: give numbers from 0 to {last}, such as 408, 93.")
+        number = int(word)
+        if number > last:
+            raise ValueError(f"There is no {what} {number}: they run from 0 to {last}.")
+        if number not in found:
+            found.append(number)
+    return found
+
+
+def default_cells(loaded: LoadedModel, examples: Examples) -> str:
+    """The article's x-position cell for its model; for another, its best x-position cell by probe."""
+    if loaded.label == ARTICLE:
+        return str(ARTICLE_X_CELL)
+    ranking = cached.probes(loaded.model, loaded.key, examples.keys, examples.lines)
+    return str(ranking["x"][0][0]) if ranking.get("x") else "0"
+
+
+def chosen_cells(loaded: LoadedModel, examples: Examples) -> list[int]:
+    """The cells to hold, chosen by number, by row of an order, or as a probe's top cells."""
+    last = loaded.model.config.cells - 1
+    way = st.radio("Choose cells", (BY_INDEX, BY_ROW, BY_PROBE), horizontal=True,
+                   key=remembered("intervene_way", BY_INDEX),
+                   help="Try first: on the article's model, cell 408, which follows how far along the line "
+                        "the pen is, held high. On another model the first cells offered are its best "
+                        "x-position cell by probe.")
+    try:
+        if way == BY_INDEX:
+            if "intervene_cells" not in st.session_state and "intervene_cells" not in st.session_state.get("_kept", {}):
+                st.session_state.intervene_cells = default_cells(loaded, examples)
+            text = st.text_input("Cells (numbers, separated by commas)", key=remembered("intervene_cells", "0"))
+            return parse_numbers(text, last, "cell")
+        if way == BY_ROW:
+            shown = cell_names.shown_order(loaded)
+            if shown is None:
+                st.info("No order of this model's cells is known yet: open Ordered cells to make one, "
+                        "or choose cells by number.")
+                return []
+            rows_of, description = shown
+            text = st.text_input(f"Rows of {description}", key=remembered("intervene_rows", "136"))
+            cell_at = np.argsort(rows_of)  # cell_at[row] is the cell shown on that row
+            return [int(cell_at[row]) for row in parse_numbers(text, last, "row")]
+        ranking = cached.probes(loaded.model, loaded.key, examples.keys, examples.lines)
+        feature_column, count_column = st.columns(2)
+        feature = feature_column.selectbox("Feature", list(ranking), key=remembered("intervene_feature", "x"),
+                                           format_func=lambda name: cells.FEATURE_LABELS.get(name, name))
+        count = count_column.slider("Top cells", 1, PROBE_TOP, key=remembered("intervene_top", 5))
+        return [int(cell) for cell, _ in ranking[feature][:count]]
+    except ValueError as error:
+        st.error(str(error))
+        return []
+
+
+def hold_choice(loaded: LoadedModel, examples: Examples, chosen: list[int]) -> Choice:
+    """How the chosen cells are held, and the hold's arrays."""
+    how_column, number_column = st.columns(2)
+    how = how_column.selectbox("Hold them at", HOW, key=remembered("intervene_how", HIGH))
+    mean, low, high = cached.cell_statistics(loaded.model, loaded.key, examples.keys, examples.lines)
+    index = np.asarray(chosen, dtype=int)
+    if how == VALUE:
+        value = number_column.number_input("Value of c", -20.0, 20.0, step=0.5, key=remembered("intervene_value", 1.0))
+        values, said = np.full(len(index), float(value)), f"{float(value):g}"
+    elif how == SCALE:
+        factor = number_column.number_input("Factor", -10.0, 10.0, step=0.5, key=remembered("intervene_factor", 2.0))
+        hold = hold_cells(loaded.model, index, factor=float(factor))
+        return Choice(tuple(chosen), f"{_cells_named(chosen)} scaled by {float(factor):g} at every step", *hold)
+    else:
+        values = {MEAN: mean, ZERO: np.zeros_like(mean), HIGH: high, LOW: low}[how][index]
+        said = how if len(index) > 1 else f"{how} ({float(values[0]):.3g})"
+    hold = hold_cells(loaded.model, index, value=values)
+    return Choice(tuple(chosen), f"{_cells_named(chosen)} held at {said}", *hold)
+
+
+def _cells_named(chosen: list[int]) -> str:
+    shown = ", ".join(str(c) for c in chosen[:12]) + (f" and {len(chosen) - 12} more" if len(chosen) > 12 else "")
+    return f"cell{'s' if len(chosen) > 1 else ''} {shown}"
+
+
+def effect_table(intact: list[np.ndarray], held: list[np.ndarray]) -> pd.DataFrame:
+    """Each trait of the lines written without and with the hold, and the change."""
+    before, after = traits.mean_traits(intact), traits.mean_traits(held)
+    return pd.DataFrame([{"What it writes": label, "Unit": unit, "Intact": before[name], "Held": after[name],
+                          "Change": after[name] - before[name]} for name, (label, unit) in traits.TRAITS.items()])

@@ -1,0 +1,132 @@
+"""The Two models page's tables: every cell's best counterpart in the other model,
+the article's named cells with theirs, and the pair a click chose."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import article, cached, library
+from dashboard.controls import selected_points
+from dashboard.models import ARTICLE, LoadedModel
+
+#: Examples the two models read to be matched, by default and at most.
+MATCH_EXAMPLES, MAX_MATCH_EXAMPLES = 20, 200
+#: A counterpart this close (|r|) is counted as the same cell learned twice.
+SHARED_R = 0.8
+#: The rows of its own order the article names (its "cell 136" and the others), and the
+#: pen-lift block it shows below row 427.
+ARTICLE_ROWS = (136, 236, 55, 25)
+PEN_LIFT_BLOCK_FROM = 428
+#: How the tables show r.
+NUMBER_FORMATS = {"r": st.column_config.NumberColumn(format="%+.2f"), "|r|": st.column_config.NumberColumn(format="%.2f")}
+
+
+class Matches(NamedTuple):
+    """The correlation of every pair of cells, and each side's best counterpart."""
+
+    r: np.ndarray  # (cells, other's cells)
+    counterpart: np.ndarray  # (cells,) the other's cell whose c correlates best, sign-free
+    back: np.ndarray  # (other's cells,) this model's cell that does so for each of the other's
+
+    def best_r(self) -> np.ndarray:
+        """Each cell's r with its counterpart (cells,)."""
+        return self.r[np.arange(len(self.counterpart)), self.counterpart]
+
+    def best_r_back(self) -> np.ndarray:
+        """Each of the other's cells' r with its counterpart here (other's cells,)."""
+        return self.r[self.back, np.arange(len(self.back))]
+
+    def curves(self, mine: str, theirs: str) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Both sides' cells, counterparts and r, as :func:`inkcore.figures.match_curve` takes them."""
+        return {f"{mine}'s cells": (np.arange(len(self.counterpart)), self.counterpart, self.best_r()),
+                f"{theirs}'s cells": (np.arange(len(self.back)), self.back, self.best_r_back())}
+
+    def r_of(self, cell: int) -> float:
+        return float(self.r[cell, self.counterpart[cell]])
+
+    def r_back(self, other_cell: int) -> float:
+        return float(self.r[self.back[other_cell], other_cell])
+
+
+def matching_examples(loaded: LoadedModel) -> tuple[tuple[str, ...], tuple[np.ndarray, ...]]:
+    return library.chosen_examples(
+        loaded, "match_examples", "Lines both models read", MATCH_EXAMPLES, MAX_MATCH_EXAMPLES,
+        "Two cells match when their states c rise and fall together over these lines. More lines give "
+        "steadier r, and take longer (about 6 s for 20 lines on a 2-core machine).")
+
+
+def matches(loaded: LoadedModel, other: LoadedModel, keys: tuple[str, ...], lines: tuple[np.ndarray, ...]) -> Matches:
+    with st.spinner(f"Reading {len(lines)} lines with both models and correlating every pair of cells…"):
+        r = cached.state_correlations(loaded.model, loaded.key, other.model, other.key, keys, lines)
+    return Matches(r, np.argmax(np.abs(r), axis=1), np.argmax(np.abs(r), axis=0))
+
+
+def pairs_table(found: Matches, mine: str, theirs: str) -> pd.DataFrame:
+    """Every cell of this model with its counterpart, best matched first."""
+    r = found.best_r()
+    table = pd.DataFrame({f"{mine} cell": np.arange(len(r)), f"{theirs} cell": found.counterpart, "r": r, "|r|": np.abs(r)})
+    return table.sort_values("|r|", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def named_cells_table(loaded: LoadedModel, found: Matches) -> pd.DataFrame | None:
+    """The cells the article names by row of its order, with their counterparts in the other
+    model; None when the article's order is not at hand."""
+    order = article.cell_order()
+    if order is None:
+        return None
+    article_is_mine = loaded.label == ARTICLE
+    named = [(f"row {row}", row) for row in ARTICLE_ROWS]
+    named += [("pen-lift block", row) for row in range(PEN_LIFT_BLOCK_FROM, len(order.order))]
+    rows = []
+    for what, row in named:
+        cell = int(order.order[row])
+        partner = int(found.counterpart[cell]) if article_is_mine else int(found.back[cell])
+        r = found.r_of(cell) if article_is_mine else found.r_back(cell)
+        rows.append({"Named in the article": what, "Article row": row, "Article cell": cell,
+                     "inkcore cell": partner, "r": r, "|r|": abs(r)})
+    return pd.DataFrame(rows)
+
+
+def take_selection(table: pd.DataFrame, key: str, mine: str, theirs: str) -> None:
+    """Make the pair of a row just selected in the table keyed ``key`` (columns ``mine``
+    and ``theirs`` name the two cells) the pair shown, once per selection."""
+    try:
+        selected = list(st.session_state[key]["selection"]["rows"])
+    except (KeyError, TypeError):
+        selected = []
+    seen = f"{key}_seen"
+    if not selected:
+        st.session_state.pop(seen, None)
+        return
+    if st.session_state.get(seen) == selected[0]:
+        return
+    st.session_state[seen] = selected[0]
+    row = table.iloc[int(selected[0])]
+    show_pair(int(row[mine]), int(row[theirs]))
+
+
+def take_click(key: str) -> None:
+    """Make the pair of a point just clicked in the match curve keyed ``key`` the pair shown;
+    the curve's points carry [cell, counterpart, r] of the model their trace is named for."""
+    points = selected_points(key)
+    point = points[0] if points else None
+    custom = point.get("customdata") if point else None
+    if isinstance(custom, dict):
+        custom = [custom.get(str(k)) for k in range(3)]
+    if not isinstance(custom, (list, tuple)) or len(custom) < 2:
+        st.session_state.pop(f"{key}_seen", None)
+        return
+    signature = (point.get("curveNumber"), int(custom[0]))
+    if st.session_state.get(f"{key}_seen") == signature:
+        return
+    st.session_state[f"{key}_seen"] = signature
+    first, second = int(custom[0]), int(custom[1])
+    show_pair(*((first, second) if point.get("curveNumber", 0) == 0 else (second, first)))
+
+
+def show_pair(cell: int, other_cell: int) -> None:
+    st.session_state.match_pair = (cell, other_cell)
+    st.session_state.match_cell = cell

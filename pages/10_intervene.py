@@ -1,0 +1,93 @@
+import streamlit as st
+
+from dashboard import cached, controls, frame, intervene, models
+from inkcore import figures, sampling, traits
+
+#: Lines written side by side at most; the summary's seeds, length and variation are inkcore.traits'.
+MAX_LINES = 6
+#: A library line is read up to this point and continued from there: a few words, and room to write on.
+PRIME_POINTS = 300
+
+frame.page_setup("Intervene on cells")
+st.caption("Looking at a cell says what it follows; holding it says what the model needs it for. Choose "
+           "cells and hold their state c at every step: the model then writes, continues and is scored "
+           "with them held, beside the intact model drawing the same random numbers.")
+loaded = models.require_model()
+examples = intervene.scoring_examples(loaded)
+chosen = intervene.chosen_cells(loaded, examples)
+if not chosen:
+    st.info("Choose at least one cell to hold.")
+    st.stop()
+choice = intervene.hold_choice(loaded, examples, chosen)
+st.caption(choice.described)
+hold = (choice.keep, choice.put)
+
+
+@st.fragment
+def summary() -> None:
+    st.subheader("What the hold changes")
+    seeds, steps, variation = tuple(traits.EFFECT_SEEDS), traits.EFFECT_STEPS, traits.EFFECT_VARIATION
+    intact = cached.held_score(loaded.model, loaded.key, examples.keys, examples.lines, None, None)
+    held = cached.held_score(loaded.model, loaded.key, examples.keys, examples.lines, *hold)
+    cost, points = st.columns(2)
+    cost.metric("Cost on the examples (nats per point)", f"{held.nll_per_point - intact.nll_per_point:+.3f}",
+                help=f"Negative log-likelihood per point with the hold, {held.nll_per_point:.3f}, against "
+                     f"{intact.nll_per_point:.3f} intact; lower is better, so a positive cost is a loss.")
+    points.metric("Scored", f"{intact.sequences} lines, {intact.points:,} points")
+    table = intervene.effect_table(cached.held_lines(loaded.model, loaded.key, seeds, steps, variation, None, None),
+                                   cached.held_lines(loaded.model, loaded.key, seeds, steps, variation, *hold))
+    st.dataframe(table, hide_index=True, key="intervene_effect",
+                 column_config={name: st.column_config.NumberColumn(format="%.2f")
+                                for name in ("Intact", "Held", "Change")})
+    st.caption(f"{choice.described}. Traits are means over the lines seeds {seeds[0]}-{seeds[-1]} write, "
+               f"{steps} steps at variation {variation:g}, with and without the hold.")
+
+
+@st.fragment
+def side_by_side() -> None:
+    st.subheader("The same seed, intact and held")
+    a, b, c, d = st.columns(4)
+    count = a.slider("Lines", 1, MAX_LINES, key=frame.remembered("intervene_count", 2))
+    steps = b.slider("Length (steps)", 100, 1000, step=50, key=frame.remembered("intervene_steps", 500))
+    variation = c.slider("Variation", 0.0, 1.5, step=0.05, key=frame.remembered("intervene_variation", 0.7))
+    seed = int(d.number_input("Seed", 0, 10**6, key=frame.remembered("intervene_seed", 1)))
+    seeds = tuple(range(seed, seed + count))
+    variation = round(variation, 2)
+    intact = cached.held_lines(loaded.model, loaded.key, seeds, steps, variation, None, None)
+    held = cached.held_lines(loaded.model, loaded.key, seeds, steps, variation, *hold)
+    left, right = st.columns(2)
+    left.markdown("**Intact**")
+    right.markdown(f"**Held**: {choice.described}")
+    for index, (plain, changed) in enumerate(zip(intact, held)):
+        left.plotly_chart(figures.handwriting_figure(plain, height=170, title=f"seed {seeds[index]}"),
+                          key=f"intervene_intact_{index}")
+        right.plotly_chart(figures.handwriting_figure(changed, height=170, title=f"seed {seeds[index]}, held"),
+                           key=f"intervene_held_{index}")
+
+
+@st.fragment
+def continuation() -> None:
+    st.subheader("Continuing a line")
+    st.caption("The model reads the line with the cells held and writes on; the intact model reads and "
+               "writes with the same random numbers.")
+    length, seed_column = st.columns(2)
+    steps = length.slider("Continuation length", 20, 600, step=20, key=frame.remembered("intervene_more", 200))
+    seed = int(seed_column.number_input("Seed", 0, 10**6, key=frame.remembered("intervene_more_seed", 1)))
+    rows = controls.line_source(loaded, "intervene", default="article:1")
+    if st.session_state.get("intervene_source") == controls.FROM_LIBRARY and len(rows) > PRIME_POINTS:
+        rows = rows[:PRIME_POINTS]
+        st.caption(f"The model reads the example's first {PRIME_POINTS} points and writes on from there.")
+    rows, cut = controls.limit_points(rows)
+    if cut:
+        st.caption(cut)
+    for title, spec in (("Intact", (None, None)), (f"Held: {choice.described}", hold)):
+        written = cached.held_continuation(loaded.model, loaded.key, rows, steps, sampling.WRITE_VARIATION, seed,
+                                           *spec)
+        st.markdown(f"**{title}**")
+        st.plotly_chart(figures.continuation_figure(rows, written[None], height=200, fit=True),
+                        key=f"intervene_continuation_{'intact' if spec[0] is None else 'held'}")
+
+
+summary()
+side_by_side()
+continuation()
