@@ -11,13 +11,15 @@ import json
 import math
 import os
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from inkcore import downloads, pen, render
-from inkcore.data import DataError, lines_from_json, read_article_lines, read_stroke_json
-from inkcore.evaluate import MOTION_KINDS, score, score_by_motion
+from inkcore import corpus, downloads, pen, render
+from inkcore.data import DataError, lines_from_json, read_stroke_json
+from inkcore.evaluate import MOTION_KINDS, by_motion, score, score_of
 from inkcore.intervene import RANK_LINES
 from inkcore.model import mixture, run
 from inkcore.sampling import SAMPLE_VARIATION, generate_seeded
@@ -73,10 +75,12 @@ def print_figures(result: dict, as_json: bool, width: int = 16) -> bool:
 
 def cmd_evaluate(args) -> None:
     model, _ = load_model(args.weights)
-    lines = example_lines(args.examples)
-    result = score(model, lines).to_dict()
+    lines = example_lines(args.examples, split=args.split)
+    with corpus_job(args) as (executor, progress):
+        sums = corpus.score_sums(model, lines, executor=executor, on_progress=progress)
+    result = score_of(sums).to_dict()
     if args.by_motion:
-        result["by_motion"] = score_by_motion(model, lines)
+        result["by_motion"] = by_motion(sums)
     if args.json:
         print(json.dumps(result))
         return
@@ -90,14 +94,16 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_score(args) -> None:
-    """The evaluation protocol on the lines of one stroke file, each read after --prime's rows."""
-    lines = lines_from_json(read_stroke_json(args.strokes), args.strokes)
+    """The evaluation protocol on the lines of one or more stroke files, each read after --prime's rows."""
+    lines = [rows for path in args.strokes for rows in lines_from_json(read_stroke_json(path), path)]
     if not any(len(rows) for rows in lines):
-        raise CommandError(f"{args.strokes}: holds no rows to score")
+        raise CommandError(f"{', '.join(args.strokes)}: holds no rows to score")
     prime = read_line(args.prime, pick="a prime is one line") if args.prime else np.zeros((0, 3))
     model, _ = load_model(args.weights)
-    result = score(model, lines, primes=[prime] * len(lines)).to_dict()
-    if print_figures(result, args.json):
+    with corpus_job(args) as (executor, progress):
+        sums = corpus.score_sums(model, corpus.corpus_of(lines), primes=[prime] * len(lines), executor=executor,
+                                 on_progress=progress)
+    if print_figures(score_of(sums).to_dict(), args.json):
         return
     if args.prime:
         print(f"(after reading {len(prime)} rows of {args.prime}, which are not scored)")
@@ -134,6 +140,10 @@ def cmd_read_pen(args) -> None:
 
 
 def cmd_cells(args) -> None:
+    if args.examples:
+        return cells_of_corpus(args)
+    if not args.strokes:
+        raise CommandError("give --strokes FILE (one line) or --examples (a corpus, one file per line)")
     if Path(args.out).suffix not in (".npz", ".csv"):
         # np.savez would quietly write "<out>.npz" instead
         raise CommandError(f"{args.out}: the output must end in .npz or .csv")
@@ -154,6 +164,24 @@ def cmd_cells(args) -> None:
     else:
         np.savez_compressed(path, **out)
     print(f"wrote {len(rows)} steps to {path}", file=sys.stderr)
+
+
+def cells_of_corpus(args) -> None:
+    """``cells --examples``: every line's recording as OUT/<line>.npz, written batch by batch."""
+    out = Path(args.out)
+    if out.suffix or (out.exists() and not out.is_dir()):
+        raise CommandError(f"{args.out}: with --examples the output is a folder (one .npz per line)")
+    if args.strokes or args.line is not None:
+        raise CommandError("--examples records a corpus: it takes no --strokes or --line")
+    model, _ = load_model(args.weights)
+    lines = example_lines(args.examples, split=args.split)
+    out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with corpus_job(args) as (executor, progress):
+        for index, arrays in corpus.recordings(model, lines, executor, progress):
+            np.savez_compressed(out / f"{lines.names[index]}.npz", **arrays)
+            written += 1
+    print(f"wrote {written} lines' cells to {out}", file=sys.stderr)
 
 
 def write_cells_csv(path: Path, arrays: dict) -> None:
@@ -201,8 +229,9 @@ def cmd_probe(args) -> None:
     from inkcore.cells import probe_cells
 
     model, _ = load_model(args.weights)
-    lines = example_lines(args.examples)
-    ranking = probe_cells(model, lines, top=args.top)
+    lines = example_lines(args.examples, split=args.split)
+    with corpus_job(args) as (executor, progress):
+        ranking = probe_cells(model, lines, top=args.top, executor=executor, on_progress=progress)
     if args.json:
         print(json.dumps({f: [{"cell": c, "score": s} for c, s in cells] for f, cells in ranking.items()}))
         return
@@ -237,13 +266,47 @@ def parse_hold(text: str) -> str | float:
     return value
 
 
-def example_lines(examples: str, count: int | None = None) -> list[np.ndarray]:
-    """The lines of an examples folder ('article': the downloaded ones) in order of k,
-    the first ``count`` of them if given."""
+def example_lines(examples: str, count: int | None = None, split: str | None = None) -> corpus.Corpus:
+    """The lines of ``--examples`` ('article': the downloaded ones; a folder of validation
+    or stroke files; a line set .npz, of ``split`` if given), the first ``count`` if given.
+    Lines are read when a batch needs them."""
     if count is not None and count < 1:
         raise CommandError("--lines must be at least 1")
-    lines = list(read_article_lines(downloads.named_examples(examples)).values())
-    return lines if count is None else lines[:count]
+    lines = corpus.read_corpus(downloads.named_examples(examples), split)
+    return lines if count is None else lines.head(count)
+
+
+class _WorkLine:
+    """Long work's progress on one line of stderr, rewritten in place: done of total,
+    rate and time left. Never on stdout, so ``--json`` stays one object."""
+
+    def __init__(self, unit: str, shown: bool):
+        self.unit, self.shown, self.drawn = unit, shown, False
+        self.start = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.shown:
+            return
+        rate = done / max(time.monotonic() - self.start, 1e-9)
+        left = (total - done) / rate if rate > 0 else float("inf")
+        print(f"\r{done:,} of {total:,} {self.unit}, {rate:,.1f} {self.unit}/s, {left:,.0f} s left ",
+              end="", file=sys.stderr, flush=True)
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            print(file=sys.stderr)  # end the line rewritten in place
+
+
+@contextmanager
+def corpus_job(args, unit: str = "lines"):
+    """The executor ``--scheduler`` names and the progress line ``--progress`` (or a terminal) asks for."""
+    with corpus.open_executor(args.scheduler) as executor:
+        progress = _WorkLine(unit, args.progress or sys.stderr.isatty())
+        try:
+            yield executor, progress
+        finally:
+            progress.close()
 
 
 def cmd_ablate(args) -> None:
@@ -252,9 +315,12 @@ def cmd_ablate(args) -> None:
     if args.rank and (args.cells or args.scale is not None or args.hold != "mean"):
         raise CommandError("--rank holds each cell alone at its mean: it takes no --cells, --hold or --scale")
     model, _ = load_model(args.weights)
-    lines = example_lines(args.examples, args.lines if args.lines is not None or not args.rank else RANK_LINES)
+    lines = example_lines(args.examples, args.lines if args.lines is not None or not args.rank else RANK_LINES,
+                          args.split)
     if args.rank:
-        ranked = [cost._asdict() for cost in rank_by_ablation(model, lines)]
+        with corpus_job(args, unit="line readings") as (executor, progress):
+            ranked = [cost._asdict() for cost in rank_by_ablation(model, lines, executor=executor,
+                                                                  on_progress=progress)]
         if args.json:
             print(json.dumps(ranked))
             return
@@ -266,12 +332,14 @@ def cmd_ablate(args) -> None:
     how = parse_hold(args.hold)
     if args.scale is not None and not math.isfinite(args.scale):
         raise CommandError(f"--scale {args.scale}: the factor must be a finite number")
-    if not cells:
-        result = score(model, lines).to_dict()
-    else:
-        hold = make_hold(model, cells, how, lines, factor=args.scale)
-        held = score(model, lines, hold=hold).to_dict()
-        intact = score(model, lines).nll_per_point
+    with corpus_job(args) as (executor, progress):
+        if not cells:
+            result = score(model, lines, executor=executor, on_progress=progress).to_dict()
+        else:
+            hold = make_hold(model, cells, how, lines, factor=args.scale, executor=executor)
+            held = score(model, lines, hold=hold, executor=executor, on_progress=progress).to_dict()
+            intact = score(model, lines, executor=executor).nll_per_point
+    if cells:
         result = {**held, "cells": cells,
                   "hold": f"scale {args.scale:g}" if args.scale is not None else args.hold,
                   "intact_nll_per_point": intact, "cost_per_point": held["nll_per_point"] - intact}
@@ -285,8 +353,9 @@ def cmd_match(args) -> None:
     other, _ = load_model(args.other)
     if other.config.input_size != model.config.input_size:
         raise CommandError("--other reads rows of another size: the models cannot read the same lines")
-    lines = example_lines(args.examples, args.lines)
-    matches = [match._asdict() for match in match_cells(model, other, lines)]
+    lines = example_lines(args.examples, args.lines, args.split)
+    with corpus_job(args) as (executor, progress):
+        matches = [match._asdict() for match in match_cells(model, other, lines, executor, progress)]
     if args.json:
         print(json.dumps(matches))
         return
@@ -374,10 +443,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=prog, description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def with_examples(p):
-        p.add_argument("--examples", required=True,
-                       help="folder of k.json files ([dx, dy, pen], first row absolute); "
-                            "'article' for the article's validation lines (inkcore download article)")
+    def with_examples(p, required: bool = True):
+        p.add_argument("--examples", required=required,
+                       help="folder of k.json files ([dx, dy, pen], first row absolute) or of stroke files, "
+                            "or a line set .npz (import-iam); 'article' for the article's validation lines "
+                            "(inkcore download article)")
+        p.add_argument("--split", choices=corpus.SPLITS, help="with a line set .npz: only its train, val or test lines")
+        return with_corpus_job(p)
+
+    def with_corpus_job(p):
+        p.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the batches of lines on a Dask cluster: a scheduler's address (tcp://host:8786), "
+                            "or local:N for N local worker processes (default: in this process, on every core)")
+        p.add_argument("--progress", action="store_true",
+                       help="show lines done, rate and time left on stderr (shown anyway on a terminal)")
         return p
 
     def with_weights(p):
@@ -392,17 +471,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also the offset NLL of still, horizontal, vertical and other points apart")
     p.set_defaults(run=cmd_evaluate)
 
-    p = with_weights(commands.add_parser("cells", help="record the state after every row of a stroke file"))
-    p.add_argument("--strokes", required=True, help="JSON list of [dx, dy, pen] rows in model units")
+    p = with_weights(commands.add_parser("cells", help="record the state after every row of a stroke file "
+                                                       "(or of every line of a corpus)"))
+    p.add_argument("--strokes", help="JSON list of [dx, dy, pen] rows in model units")
     p.add_argument("--line", type=int, help="in a file of several lines (sample --n 4 writes four), which one, from 1")
-    p.add_argument("--out", required=True, help=".npz or .csv")
+    with_examples(p, required=False)
+    p.add_argument("--out", required=True, help=".npz or .csv; with --examples a folder, one .npz per line")
     p.set_defaults(run=cmd_cells)
 
-    p = with_weights(commands.add_parser("score", help="NLL per point of a stroke file, optionally after a prime"))
-    p.add_argument("--strokes", required=True,
-                   help="JSON list of [dx, dy, pen] rows in model units (or a list of such lines, as sample writes)")
+    p = with_weights(commands.add_parser("score", help="NLL per point of stroke files, optionally after a prime"))
+    p.add_argument("--strokes", required=True, nargs="+", metavar="FILE",
+                   help="JSON list of [dx, dy, pen] rows in model units (or a list of such lines, as sample writes); "
+                        "several files are scored together")
     p.add_argument("--prime", help="a stroke file the model reads first; its rows are not scored")
     p.add_argument("--json", action="store_true")
+    with_corpus_job(p)
     p.set_defaults(run=cmd_score)
 
     p = with_weights(commands.add_parser("read-pen", help="pointer events to the rows the pages feed the model"))

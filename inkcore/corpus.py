@@ -42,11 +42,13 @@ from inkcore.strokes import model_inputs
 #: Lines a batch reads side by side. Fixed, so a batch is the same lines however
 #: the corpus runs (in-process or on any cluster) and every way gives the same bits.
 BATCH_LINES = 32
+#: Lines a batch of a cells export reads: its recordings travel back whole.
+RECORD_BATCH_LINES = 8
 #: Batches sent ahead of the results folded, per worker: enough to keep every
 #: worker busy, few enough that what waits to be folded stays small.
 BATCHES_AHEAD = 2
 #: Seconds to wait for a Dask scheduler before giving up on it.
-CONNECT_TIMEOUT_S = 10
+CONNECT_TIMEOUT_S = 5
 #: ``--split`` values of a line set (see :mod:`inkcore.data`).
 SPLITS = ("train", "val", "test")
 
@@ -74,9 +76,18 @@ class Corpus:
     def rows(self, i: int) -> np.ndarray:
         return self.read(int(i))
 
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return (self.rows(i) for i in range(len(self)))
 
-def corpus_of(lines: Iterable[np.ndarray]) -> Corpus:
-    """A corpus of lines already in memory."""
+    def head(self, count: int) -> "Corpus":
+        """The first ``count`` lines."""
+        return Corpus(self.lengths[:count], self.read, self.names[:count])
+
+
+def corpus_of(lines: Iterable[np.ndarray] | Corpus) -> Corpus:
+    """A corpus of lines already in memory (a corpus is itself)."""
+    if isinstance(lines, Corpus):
+        return lines
     lines = [np.asarray(rows, dtype=np.float64).reshape(-1, 3) for rows in lines]
     return Corpus(np.array([len(rows) for rows in lines], dtype=np.int64), lines.__getitem__,
                   tuple(str(k) for k in range(len(lines))))
@@ -189,12 +200,12 @@ class InProcess:
     def __init__(self, workers: int | None = None):
         self.workers = max(1, workers or len(os.sched_getaffinity(0)))
 
-    def map(self, task: Callable, shared: tuple, payloads: Iterable[tuple]) -> Iterator[tuple[int, object]]:
-        """``task(*shared, *payload)`` for every payload: (index, result) as they finish."""
-        payloads = list(payloads)
+    def map(self, task: Callable, shared: tuple, payloads: Iterable[tuple], count: int) -> Iterator[tuple[int, object]]:
+        """``task(*shared, *payload)`` for each of ``count`` payloads, made as they are
+        sent: (index, result) as they finish."""
         numbered = enumerate(payloads)
         with blas_threads_for(1):
-            if self.workers == 1 or len(payloads) == 1:
+            if self.workers == 1 or count == 1:
                 for index, payload in numbered:
                     yield index, task(*shared, *payload)
                 return
@@ -225,17 +236,25 @@ class OnDask:
 
     def __init__(self, client):
         self.client = client
+        self._scattered: dict[int, tuple[object, object]] = {}  # id -> (value, its future), for the job's life
+
+    def share(self, value):
+        """A model or array on every worker, scattered once however many analyses use it;
+        small values (a hold, a name) ride along with each task."""
+        if not isinstance(value, (Model, np.ndarray)):
+            return value
+        if id(value) not in self._scattered:
+            self._scattered[id(value)] = (value, self.client.scatter(value, broadcast=True, hash=False))
+        return self._scattered[id(value)][1]
 
     @property
     def workers(self) -> int:
         return max(1, len(self.client.scheduler_info().get("workers", {})))
 
-    def map(self, task: Callable, shared: tuple, payloads: Iterable[tuple]) -> Iterator[tuple[int, object]]:
+    def map(self, task: Callable, shared: tuple, payloads: Iterable[tuple], count: int) -> Iterator[tuple[int, object]]:
         from distributed import as_completed
 
-        # the model and other arrays once to every worker; small values (a hold, a name) ride along
-        handles = [self.client.scatter(value, broadcast=True) if isinstance(value, (Model, np.ndarray)) else value
-                   for value in shared]
+        handles = [self.share(value) for value in shared]
         numbered = enumerate(payloads)
         pending = {}
         finished = as_completed()
@@ -313,17 +332,17 @@ class _quiet_dask_logs:
             logger.setLevel(level)
 
 
-def run_batches(task: Callable, shared: tuple, payloads: Sequence[tuple], executor: Executor | None = None,
-                on_progress: Progress | None = None, work: Sequence[int] | None = None) -> Iterator[object]:
+def run_batches(task: Callable, shared: tuple, payloads: Iterable[tuple], work: Sequence[int],
+                executor: Executor | None = None, on_progress: Progress | None = None) -> Iterator[object]:
     """Results of ``task(*shared, *payload)`` for every payload, in payload order,
     whichever order they finish in; ``on_progress(done, total)`` after each, counting
-    ``work[k]`` (default 1) for payload ``k``."""
+    ``work[k]`` for payload ``k`` (one per payload). Payloads are made as they are sent,
+    so a corpus's lines are read a few batches ahead, never all at once."""
     executor = executor or InProcess()
-    work = [1] * len(payloads) if work is None else list(work)
     total, done = int(sum(work)), 0
     waiting: dict[int, object] = {}
     next_index = 0
-    for index, result in executor.map(task, shared, payloads):
+    for index, result in executor.map(task, shared, payloads, len(work)):
         waiting[index] = result
         done += work[index]
         if on_progress is not None:
@@ -333,12 +352,17 @@ def run_batches(task: Callable, shared: tuple, payloads: Sequence[tuple], execut
             next_index += 1
 
 
-def line_batches(corpus: Corpus, batch_lines: int = BATCH_LINES) -> tuple[list[np.ndarray], list[tuple]]:
-    """The corpus's batches (line indices) and their payloads: each batch's lines."""
+def line_batches(corpus: Corpus, batch_lines: int = BATCH_LINES) -> tuple[list[np.ndarray], Iterator[tuple]]:
+    """The corpus's batches (line indices) and their payloads, each batch's lines,
+    read when the batch is sent."""
     batches = plan_batches(corpus.lengths, batch_lines)
     if not batches:
         raise ValueError("no lines")
-    return batches, [([corpus.rows(i) for i in batch],) for batch in batches]
+    return batches, (([corpus.rows(i) for i in batch],) for batch in batches)
+
+
+def _lines_in(batches: list[np.ndarray]) -> list[int]:
+    return [len(batch) for batch in batches]
 
 
 # --- tasks: what a worker computes for one batch --------------------------------
@@ -479,23 +503,21 @@ def score_sums(model: Model, corpus: Corpus, hold: Hold | None = None, primes: S
     batches = plan_batches(corpus.lengths, batch_lines)
     if not batches:
         raise ValueError("no lines to score")
-    payloads = [([corpus.rows(i) for i in batch], None if primes is None else [primes[i] for i in batch])
-                for batch in batches]
-    return fold(run_batches(score_task, (model, hold), payloads, executor, on_progress, [len(b) for b in batches]))
+    payloads = (([corpus.rows(i) for i in batch], None if primes is None else [primes[i] for i in batch])
+                for batch in batches)
+    return fold(run_batches(score_task, (model, hold), payloads, _lines_in(batches), executor, on_progress))
 
 
 def cell_mean_sums(model: Model, corpus: Corpus, hold: Hold | None = None, executor: Executor | None = None,
                    on_progress: Progress | None = None) -> StateSums:
     batches, payloads = line_batches(corpus)
-    return fold(run_batches(state_sums_task, (model, hold), payloads, executor, on_progress,
-                            [len(b) for b in batches]))
+    return fold(run_batches(state_sums_task, (model, hold), payloads, _lines_in(batches), executor, on_progress))
 
 
 def pair_sums(model: Model, other: Model, corpus: Corpus, executor: Executor | None = None,
               on_progress: Progress | None = None) -> StateSums:
     batches, payloads = line_batches(corpus)
-    return fold(run_batches(pair_sums_task, (model, other), payloads, executor, on_progress,
-                            [len(b) for b in batches]))
+    return fold(run_batches(pair_sums_task, (model, other), payloads, _lines_in(batches), executor, on_progress))
 
 
 def cell_scores(model: Model, corpus: Corpus, state: str = "c", executor: Executor | None = None,
@@ -503,7 +525,7 @@ def cell_scores(model: Model, corpus: Corpus, state: str = "c", executor: Execut
     """Every cell's :class:`inkcore.probes.CellScores` over the corpus, merged in batch order."""
     batches, payloads = line_batches(corpus)
     scores = None
-    for part in run_batches(probe_task, (model, state), payloads, executor, on_progress, [len(b) for b in batches]):
+    for part in run_batches(probe_task, (model, state), payloads, _lines_in(batches), executor, on_progress):
         scores = part if scores is None else scores.merge(part)
     return scores
 
@@ -511,14 +533,15 @@ def cell_scores(model: Model, corpus: Corpus, state: str = "c", executor: Execut
 def ablation_sums(model: Model, corpus: Corpus, values: np.ndarray, cells: np.ndarray, batch_rows: int,
                   executor: Executor | None = None, on_progress: Progress | None = None) -> np.ndarray:
     """Summed negative log-likelihood (len(cells),) over the corpus with each of ``cells``
-    held alone: one batch row per (line, cell), up to ``batch_rows`` rows of one line a batch."""
+    held alone: one batch row per (line, cell), up to ``batch_rows`` rows of one line a
+    batch; progress counts line readings (rows)."""
     chunks = np.array_split(np.asarray(cells), -(-len(cells) // max(1, batch_rows)))  # even sizes
-    lines = plan_batches(corpus.lengths, 1)
-    payloads = [(corpus.rows(line[0]), chunk) for line in lines for chunk in chunks]
+    lines = [int(batch[0]) for batch in plan_batches(corpus.lengths, 1)]
+    payloads = ((corpus.rows(line), chunk) for line in lines for chunk in chunks)
     offsets = [0, *np.cumsum([len(chunk) for chunk in chunks])]
     nats = np.zeros(len(cells))
-    parts = run_batches(ablation_task, (model, np.asarray(values, dtype=np.float64)), payloads, executor,
-                        on_progress, [len(chunk) for _ in lines for chunk in chunks])
+    parts = run_batches(ablation_task, (model, np.asarray(values, dtype=np.float64)), payloads,
+                        [len(chunk) for _ in lines for chunk in chunks], executor, on_progress)
     for k, part in enumerate(parts):
         where = k % len(chunks)
         nats[offsets[where] : offsets[where + 1]] += part
@@ -526,10 +549,10 @@ def ablation_sums(model: Model, corpus: Corpus, values: np.ndarray, cells: np.nd
 
 
 def recordings(model: Model, corpus: Corpus, executor: Executor | None = None, on_progress: Progress | None = None,
-               batch_lines: int = 8) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+               batch_lines: int = RECORD_BATCH_LINES) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
     """(line index, its recording and mixtures) for every line with rows, a batch at a
-    time: a corpus export holds one batch's recordings, never the corpus's."""
+    time: a corpus export holds a few batches' recordings, never the corpus's."""
     batches, payloads = line_batches(corpus, batch_lines)
-    for batch, arrays in zip(batches, run_batches(record_task, (model,), payloads, executor, on_progress,
-                                                   [len(b) for b in batches])):
+    parts = run_batches(record_task, (model,), payloads, _lines_in(batches), executor, on_progress)
+    for batch, arrays in zip(batches, parts):
         yield from zip((int(i) for i in batch), arrays)

@@ -78,7 +78,7 @@ def cell_means(model: Model, lines: Sequence[np.ndarray], hold: Hold | None = No
 
 
 def make_hold(model: Model, cells: Sequence[int], how: str | float = "mean",
-              lines: Sequence[np.ndarray] | None = None, factor: float | None = None) -> Hold:
+              lines: Sequence[np.ndarray] | None = None, factor: float | None = None, executor=None) -> Hold:
     """The hold of ``cells`` a user names: ``how`` "mean" (over ``lines``), "zero"
     or a number; or, with ``factor``, their c scaled by it."""
     if factor is not None:
@@ -86,7 +86,7 @@ def make_hold(model: Model, cells: Sequence[int], how: str | float = "mean",
     if how == "mean":
         if lines is None:
             raise ValueError("holding cells at their mean needs the lines to take it over")
-        return hold_cells(model, cells, value=cell_means(model, lines))
+        return hold_cells(model, cells, value=cell_means(model, lines, executor=executor))
     if how == "zero":
         return hold_cells(model, cells, value=0.0)
     if isinstance(how, str):

@@ -320,7 +320,7 @@ def run_ragged(model: Model, xs: list[np.ndarray], hold: Hold | None = None) -> 
     inputs = np.zeros((int(lengths[0]), rows, model.config.input_size), model.dtype)  # (T, B, 3)
     for b, x in enumerate(xs):
         inputs[: len(x), b] = x
-    active = np.searchsorted(-lengths, -np.arange(len(inputs)), side="right")  # (T,) rows still reading
+    active = np.searchsorted(-lengths, -np.arange(len(inputs)), side="left")  # (T,) rows with length > t
     span = int(np.clip(SPAN_ELEMENTS // (rows * 4 * n), 1, MAX_SPAN_STEPS))
     per_row = hold is not None and np.ndim(hold.keep) == 2
     state = zero_state(model, (rows,))
