@@ -544,3 +544,90 @@ def test_match_of_a_model_with_itself_is_the_identity(weights, examples):
 def test_ablate_refuses_bad_choices_in_one_line(weights, examples, args, words):
     result = inkcore("ablate", "--examples", str(examples), *args, "--weights", str(weights))
     assert_one_line_failure(result, *words)
+
+
+# --- corpus jobs: --progress, --scheduler, --split, many files ---------------------
+
+
+def test_progress_goes_to_stderr_and_json_stays_one_object(weights, examples):
+    result = inkcore("evaluate", "--examples", str(examples), "--json", "--progress", "--weights", str(weights))
+    assert result.returncode == 0, result.stderr
+    assert set(json.loads(result.stdout)) == SCORE_KEYS
+    assert "3 of 3 lines" in result.stderr and "lines/s" in result.stderr and "left" in result.stderr
+    quiet = inkcore("evaluate", "--examples", str(examples), "--json", "--weights", str(weights))
+    assert quiet.stderr == "" and json.loads(quiet.stdout) == json.loads(result.stdout)  # no terminal: no progress
+    ranked = inkcore("ablate", "--examples", str(examples), "--rank", "--lines", "1", "--json", "--progress",
+                     "--weights", str(weights))
+    assert ranked.returncode == 0, ranked.stderr
+    assert len(json.loads(ranked.stdout)) == 500 and "500 of 500 line readings" in ranked.stderr
+
+
+def test_a_bad_scheduler_address_is_one_line(weights, examples):
+    pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'inkcore[cluster]')")
+    result = inkcore("evaluate", "--examples", str(examples), "--scheduler", "tcp://127.0.0.1:9", "--weights",
+                     str(weights))
+    assert_one_line_failure(result, "--scheduler tcp://127.0.0.1:9", "cannot reach a Dask scheduler")
+    assert result.stdout == ""
+    assert_one_line_failure(inkcore("probe", "--examples", str(examples), "--scheduler", "local:none",
+                                    "--weights", str(weights)), "local:N")
+
+
+def test_a_local_cluster_gives_the_in_process_figures(weights, examples):
+    pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'inkcore[cluster]')")
+    here = inkcore("evaluate", "--examples", str(examples), "--json", "--by-motion", "--weights", str(weights))
+    there = inkcore("evaluate", "--examples", str(examples), "--json", "--by-motion", "--scheduler", "local:2",
+                    "--progress", "--weights", str(weights))
+    assert there.returncode == 0, there.stderr
+    here, there = json.loads(here.stdout), json.loads(there.stdout)
+    for key in ("nll_per_point", "gauss_per_point", "eos_per_point"):
+        assert there[key] == pytest.approx(here[key], abs=1e-9)
+    assert there["by_motion"] == here["by_motion"]
+
+
+def test_a_line_set_split_is_a_corpus(tmp_path, weights):
+    from inkcore.data import LineSet, load_lines, save_lines
+
+    rng = np.random.default_rng(3)
+    sizes, splits = (30, 12, 45, 8), ["train", "val", "train", "test"]
+    points = [np.column_stack([np.cumsum(rng.integers(-30, 30, (n, 2)), axis=0), np.arange(n) % 6 == 5])
+              for n in sizes]
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    save_lines(tmp_path / "lines.npz", LineSet(np.concatenate(points).astype(np.int16), np.zeros(starts[-1], np.int32),
+                                               starts, np.array([f"l-{k}" for k in range(4)]), np.array([""] * 4),
+                                               np.array(splits), np.full(4, -1)))
+    result = inkcore("evaluate", "--examples", str(tmp_path / "lines.npz"), "--split", "train", "--json",
+                     "--weights", str(weights))
+    assert result.returncode == 0, result.stderr
+    reported = json.loads(result.stdout)
+    expected = score(load(weights)[0], load_lines(tmp_path / "lines.npz").model_rows("train")).to_dict()
+    assert reported["sequences"] == 2 and reported["points"] == 29 + 44 == expected["points"]
+    assert reported["nll_per_point"] == pytest.approx(expected["nll_per_point"], abs=1e-9)
+    refused = inkcore("evaluate", "--examples", str(tmp_path / "lines.npz"), "--split", "dev", "--weights",
+                      str(weights))
+    assert_one_line_failure(refused, "--split")
+
+
+def test_cells_of_a_corpus_writes_one_file_per_line(tmp_path, weights, examples):
+    out = tmp_path / "cells"
+    result = inkcore("cells", "--examples", str(examples), "--out", str(out), "--weights", str(weights))
+    assert result.returncode == 0, result.stderr
+    model = load(weights)[0]
+    lines = read_article_lines(examples)
+    assert sorted(path.name for path in out.iterdir()) == [f"{k}.npz" for k in sorted(lines)]
+    for k, rows in lines.items():
+        with np.load(out / f"{k}.npz", allow_pickle=False) as archive:
+            assert archive["h"].shape == (len(rows), 500) and archive["eos"].shape == (len(rows),)
+            np.testing.assert_allclose(archive["c"], run(model, rows[:, None, :]).c[:, 0], rtol=1e-5, atol=1e-6)
+    assert_one_line_failure(inkcore("cells", "--examples", str(examples), "--out", str(tmp_path / "x.npz"),
+                                    "--weights", str(weights)), "folder")
+
+
+def test_score_of_many_files_scores_them_together(tmp_path, weights, strokes, examples):
+    files = [str(examples / f"{k}.json") for k in (0, 2)]
+    result = inkcore("score", "--strokes", str(strokes), *files, "--json", "--weights", str(weights))
+    assert result.returncode == 0, result.stderr
+    lines = [np.array(json.loads(Path(path).read_text())) for path in (str(strokes), *files)]
+    expected = score(load(weights)[0], lines).to_dict()
+    reported = json.loads(result.stdout)
+    assert reported["sequences"] == 3 and reported["points"] == expected["points"]
+    assert reported["nll_per_point"] == pytest.approx(expected["nll_per_point"], abs=1e-9)
