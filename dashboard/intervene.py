@@ -119,7 +119,10 @@ def hold_choice(loaded: LoadedModel, examples: Examples, chosen: list[int]) -> C
         value = number_column.number_input("Value of c", -20.0, 20.0, step=0.5, key=remembered("intervene_value", 1.0))
         values, said = np.full(len(index), float(value)), f"{float(value):g}"
     elif how == SCALE:
-        factor = number_column.number_input("Factor", -10.0, 10.0, step=0.5, key=remembered("intervene_factor", 2.0))
+        factor = number_column.number_input(
+            "Factor", -1.0, 1.0, step=0.1, key=remembered("intervene_factor", 0.5),
+            help="c is multiplied by it after every step's update, so the factor compounds: beyond ±1 "
+                 "the state would grow without bound within a few dozen steps.")
         hold = hold_cells(loaded.model, index, factor=float(factor))
         return Choice(tuple(chosen), f"{_cells_named(chosen)} scaled by {float(factor):g} at every step", *hold)
     else:

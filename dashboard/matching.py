@@ -119,12 +119,12 @@ def take_click(key: str) -> None:
     if not isinstance(custom, (list, tuple)) or len(custom) < 2:
         st.session_state.pop(f"{key}_seen", None)
         return
-    signature = (point.get("curveNumber"), int(custom[0]))
+    signature = (point.get("curve_number"), int(custom[0]))
     if st.session_state.get(f"{key}_seen") == signature:
         return
     st.session_state[f"{key}_seen"] = signature
     first, second = int(custom[0]), int(custom[1])
-    show_pair(*((first, second) if point.get("curveNumber", 0) == 0 else (second, first)))
+    show_pair(*((first, second) if point.get("curve_number", 0) == 0 else (second, first)))
 
 
 def show_pair(cell: int, other_cell: int) -> None:
