@@ -164,6 +164,8 @@ PAGES = [
     ("probes", "Cell probes"),
     ("surprise", "Surprise"),
     ("library", "Example library"),
+    ("intervene", "Intervene on cells"),
+    ("two_models", "Two models"),
 ]
 
 
@@ -264,3 +266,26 @@ def test_cells_click_recolours_the_stroke(page, app_url):
     page.wait_for_function(f"""() => document.querySelectorAll('.js-plotly-plot')[1].innerText.includes('step {step}')""")
     assert page.evaluate("() => document.querySelectorAll('.js-plotly-plot')[2].dataset.inkMark") == "kept"
     shoot(page, "cells-after-ruler-click")
+
+
+INK_OF_PLOTS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .map(p => JSON.stringify((p.data || []).map(t => [t.x, t.y])))"""
+
+
+def test_an_intervention_changes_what_the_model_writes(page, app_url):
+    open_page(page, app_url, "intervene", "Intervene on cells")
+    cost = page.locator("[data-testid=stMetric]").filter(has_text="Cost").locator("[data-testid=stMetricValue]")
+    page.locator("[data-testid=stDataFrame]").first.wait_for()
+    before_cost, before_ink = cost.inner_text(), page.evaluate(INK_OF_PLOTS)
+    cells = page.get_by_label("Cells (numbers, separated by commas)")
+    cells.fill("3, 7, 11")
+    cells.press("Enter")
+    page.get_by_text("cells 3, 7, 11 held at high").first.wait_for()
+    settle(page)
+    page.wait_for_function("before => (" + INK_OF_PLOTS + ")().join() !== before.join()", arg=before_ink)
+    assert cost.inner_text() != before_cost
+    ink = page.evaluate(INK_OF_PLOTS)
+    assert len(ink) == 6  # two seeds intact and held, two continuations
+    assert ink[0] != ink[2] and ink[1] != ink[3]  # intact (left column) and held (right) differ seed by seed
+    assert page.locator("[data-testid=stException]").count() == 0
+    shoot(page, "intervene-held")
