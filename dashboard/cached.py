@@ -273,12 +273,9 @@ def cell_statistics(_model: Model, model_key: str, example_keys: tuple[str, ...]
     return traits.cell_statistics(_model, lines)
 
 
-@st.cache_data(max_entries=64, show_spinner="Scoring the examples…")
-def held_score(_model: Model, model_key: str, example_keys: tuple[str, ...], lines: tuple[np.ndarray, ...],
-               keep: np.ndarray | None, put: np.ndarray | None) -> evaluate.Score:
-    """The evaluation protocol's score of the examples, with a hold (``keep``, ``put``) or intact (None)."""
-    hold = None if keep is None else Hold(keep, put)
-    return evaluate.score(_model, lines, hold=hold)
+@st.cache_resource
+def writing_cache() -> BoundedCache:
+    return BoundedCache(size=64)  # an inkcore.traits.Writing: a few numbers each
 
 
 @st.cache_data(max_entries=64, show_spinner="Writing…")

@@ -2,6 +2,7 @@
 examples, and what the hold changed."""
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import NamedTuple
 
@@ -9,11 +10,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import cached, cell_names, library
+from dashboard import background, cached, cell_names, library
 from dashboard.frame import remembered
 from dashboard.models import ARTICLE, LoadedModel
 from inkcore import cells, traits
 from inkcore.intervene import hold_cells
+from inkcore.model import Hold
 
 #: The article's x-position cell (its "cell 408" follows how far along the line the pen is):
 #: the intervention to try first, held high.
@@ -137,8 +139,31 @@ def _cells_named(chosen: list[int]) -> str:
     return f"cell{'s' if len(chosen) > 1 else ''} {shown}"
 
 
-def effect_table(intact: list[np.ndarray], held: list[np.ndarray]) -> pd.DataFrame:
+def _writing(loaded: LoadedModel, examples: Examples, keep: np.ndarray | None, put: np.ndarray | None):
+    """The model's writing and score with a hold (None: intact), computed in the background:
+    ``(writing, job)`` as :func:`dashboard.background.newest` gives them."""
+    digest = None if keep is None else hashlib.sha1(keep.tobytes() + put.tobytes()).hexdigest()
+    key = (loaded.key, examples.keys, digest)
+    model, lines = loaded.model, examples.lines
+    hold = None if keep is None else Hold(keep, put)
+
+    def work(report):
+        return traits.writing(model, hold, lines)
+
+    return background.newest(cached.writing_cache(), key, work, "_intervene_writing_shown" if keep is not None
+                             else "_intervene_intact_shown", "Scoring the examples and writing with the hold…")
+
+
+def effect(loaded: LoadedModel, examples: Examples, choice: Choice) -> tuple[traits.Effect, object]:
+    """What ``choice`` changes, and the job still computing it (None when what is returned is
+    its own effect; else the previous hold's effect is returned, to show meanwhile)."""
+    intact, intact_job = _writing(loaded, examples, None, None)
+    held, held_job = _writing(loaded, examples, choice.keep, choice.put)
+    return traits.Effect(intact, held), held_job or intact_job
+
+
+def effect_table(found: traits.Effect) -> pd.DataFrame:
     """Each trait of the lines written without and with the hold, and the change."""
-    before, after = traits.mean_traits(intact), traits.mean_traits(held)
-    return pd.DataFrame([{"What it writes": label, "Unit": unit, "Intact": before[name], "Held": after[name],
-                          "Change": after[name] - before[name]} for name, (label, unit) in traits.TRAITS.items()])
+    return pd.DataFrame([{"What it writes": label, "Unit": unit, "Intact": found.intact.traits[name],
+                          "Held": found.held.traits[name], "Change": found.change(name)}
+                         for name, (label, unit) in traits.TRAITS.items()])

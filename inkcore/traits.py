@@ -87,24 +87,29 @@ def mean_traits(lines: Sequence[np.ndarray]) -> dict[str, float]:
     return means
 
 
-class Effect(NamedTuple):
-    """What a hold changes: the traits of the same seeds' lines without and with it, and
-    the score of given lines without and with it (nats per point, lower is better)."""
+class Writing(NamedTuple):
+    """A model's writing and reading with one hold (or none): the mean traits of the
+    lines some seeds write, and its score on some lines."""
 
-    intact: dict[str, float]
-    held: dict[str, float]
-    intact_nll: float
-    held_nll: float
+    traits: dict[str, float]
+    nll: float  # nats per point on the lines scored, by the evaluation protocol
     points: int  # of the lines scored
-    lines: int  # written for each of intact and held
+    lines: int  # written
+
+
+class Effect(NamedTuple):
+    """What a hold changes: the same seeds' writing and the same lines' score without and with it."""
+
+    intact: Writing
+    held: Writing
 
     @property
     def cost(self) -> float:
         """Nats per point the hold costs on the lines scored (positive: worse)."""
-        return self.held_nll - self.intact_nll
+        return self.held.nll - self.intact.nll
 
     def change(self, name: str) -> float:
-        return self.held[name] - self.intact[name]
+        return self.held.traits[name] - self.intact.traits[name]
 
 
 def written_lines(model: Model, seeds: Sequence[int], steps: int, variation: float,
@@ -116,23 +121,24 @@ def written_lines(model: Model, seeds: Sequence[int], steps: int, variation: flo
     return list(generate(model, steps, streams, variation, count=len(seeds), hold=hold))
 
 
-def intervention_effect(model: Model, hold: Hold, scored: Sequence[np.ndarray],
-                        seeds: Sequence[int] = EFFECT_SEEDS, steps: int = EFFECT_STEPS,
-                        variation: float = EFFECT_VARIATION) -> Effect:
-    """The traits of what the model writes from ``seeds`` without and with ``hold``,
-    and its score on ``scored`` lines without and with it."""
+def writing(model: Model, hold: Hold | None, scored: Sequence[np.ndarray], seeds: Sequence[int] = EFFECT_SEEDS,
+            steps: int = EFFECT_STEPS, variation: float = EFFECT_VARIATION) -> Writing:
+    """The traits of what the model writes from ``seeds`` with ``hold`` (None: intact), and
+    its score on the ``scored`` lines."""
     scored = [rows for rows in scored if len(rows)]
     if not scored:
         raise ValueError("no lines to score the intervention on")
-    intact, held = score(model, scored), score(model, scored, hold=hold)
-    return Effect(
-        intact=mean_traits(written_lines(model, seeds, steps, variation)),
-        held=mean_traits(written_lines(model, seeds, steps, variation, hold)),
-        intact_nll=intact.nll_per_point,
-        held_nll=held.nll_per_point,
-        points=intact.points,
-        lines=len(seeds),
-    )
+    result = score(model, scored, hold=hold)
+    return Writing(mean_traits(written_lines(model, seeds, steps, variation, hold)), result.nll_per_point,
+                   result.points, len(seeds))
+
+
+def intervention_effect(model: Model, hold: Hold, scored: Sequence[np.ndarray],
+                        seeds: Sequence[int] = EFFECT_SEEDS, steps: int = EFFECT_STEPS,
+                        variation: float = EFFECT_VARIATION) -> Effect:
+    """:func:`writing` without and with ``hold``."""
+    return Effect(writing(model, None, scored, seeds, steps, variation),
+                  writing(model, hold, scored, seeds, steps, variation))
 
 
 def cell_statistics(model: Model, lines: Sequence[np.ndarray], low: float = 1.0, high: float = 99.0

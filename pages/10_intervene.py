@@ -1,6 +1,6 @@
 import streamlit as st
 
-from dashboard import cached, controls, frame, intervene, models
+from dashboard import background, cached, controls, frame, intervene, models
 from inkcore import figures, sampling, traits
 
 #: Lines written side by side at most; the summary's seeds, length and variation are inkcore.traits'.
@@ -26,21 +26,20 @@ hold = (choice.keep, choice.put)
 @st.fragment
 def summary() -> None:
     st.subheader("What the hold changes")
-    seeds, steps, variation = tuple(traits.EFFECT_SEEDS), traits.EFFECT_STEPS, traits.EFFECT_VARIATION
-    intact = cached.held_score(loaded.model, loaded.key, examples.keys, examples.lines, None, None)
-    held = cached.held_score(loaded.model, loaded.key, examples.keys, examples.lines, *hold)
+    found, job = intervene.effect(loaded, examples, choice)
+    if job is not None:
+        background.updating_mark(job, f"measuring {choice.described}")
     cost, points = st.columns(2)
-    cost.metric("Cost on the examples (nats per point)", f"{held.nll_per_point - intact.nll_per_point:+.3f}",
-                help=f"Negative log-likelihood per point with the hold, {held.nll_per_point:.3f}, against "
-                     f"{intact.nll_per_point:.3f} intact; lower is better, so a positive cost is a loss.")
-    points.metric("Scored", f"{intact.sequences} lines, {intact.points:,} points")
-    table = intervene.effect_table(cached.held_lines(loaded.model, loaded.key, seeds, steps, variation, None, None),
-                                   cached.held_lines(loaded.model, loaded.key, seeds, steps, variation, *hold))
-    st.dataframe(table, hide_index=True, key="intervene_effect",
+    cost.metric("Cost on the examples (nats per point)", f"{found.cost:+.3f}",
+                help=f"Negative log-likelihood per point with the hold, {found.held.nll:.3f}, against "
+                     f"{found.intact.nll:.3f} intact; lower is better, so a positive cost is a loss.")
+    points.metric("Scored", f"{len(examples.keys)} lines, {found.intact.points:,} points")
+    st.dataframe(intervene.effect_table(found), hide_index=True, key="intervene_effect",
                  column_config={name: st.column_config.NumberColumn(format="%.2f")
                                 for name in ("Intact", "Held", "Change")})
-    st.caption(f"{choice.described}. Traits are means over the lines seeds {seeds[0]}-{seeds[-1]} write, "
-               f"{steps} steps at variation {variation:g}, with and without the hold.")
+    st.caption(f"Traits are means over the lines seeds {traits.EFFECT_SEEDS[0]}-{traits.EFFECT_SEEDS[-1]} "
+               f"write, {traits.EFFECT_STEPS} steps at variation {traits.EFFECT_VARIATION:g}, with and without "
+               "the hold, from the same random numbers.")
 
 
 @st.fragment

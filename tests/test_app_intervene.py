@@ -3,12 +3,22 @@ the page then shows."""
 from __future__ import annotations
 
 import json
+import threading
 
 import numpy as np
 import pytest
 
 from conftest import ARTICLE
 from test_app import charts, cursive, isolated, no_errors, page, with_article  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def answers_waited_for(monkeypatch):
+    """Each run waits for the hold's measurement, so a test sees the effect of what it set
+    (the page otherwise shows the previous hold's under an Updating mark: tested below)."""
+    from dashboard import background
+
+    monkeypatch.setattr(background, "ANSWER_WAIT_S", 120.0)
 
 
 def captions(at) -> str:
@@ -54,6 +64,31 @@ def test_a_factor_of_one_holds_nothing_and_costs_nothing(intervene_page):
     assert float(next(m for m in at.metric if m.label.startswith("Cost")).value) == 0.0
     assert [ink(c) for c in line_charts(at, "intact")] == [ink(c) for c in line_charts(at, "held")]
     assert np.all(at.dataframe[0].value["Change"] == 0)
+
+
+def test_a_new_hold_shows_the_previous_measurement_until_its_own_is_ready(intervene_page, monkeypatch):
+    from dashboard import background
+    from inkcore import traits
+
+    at = intervene_page
+    before = next(m for m in at.metric if m.label.startswith("Cost")).value
+    release = threading.Event()
+    measure = traits.writing
+
+    def slow(*args, **kwargs):
+        release.wait(60)
+        return measure(*args, **kwargs)
+
+    monkeypatch.setattr(background, "ANSWER_WAIT_S", 0.0)
+    monkeypatch.setattr(traits, "writing", slow)
+    at.text_input(key="intervene_cells").set_value("3, 7, 9").run()
+    no_errors(at)
+    assert next(m for m in at.metric if m.label.startswith("Cost")).value == before  # the previous hold's
+    assert "cells 3, 7, 9 held at high" in captions(at)  # while the lines below are the new hold's
+    release.set()
+    monkeypatch.setattr(background, "ANSWER_WAIT_S", 120.0)
+    at.run()
+    assert next(m for m in at.metric if m.label.startswith("Cost")).value != before
 
 
 @pytest.mark.parametrize("how", ["its mean", "zero", "high (its 99th percentile)", "low (its 1st percentile)",

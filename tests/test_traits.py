@@ -61,7 +61,7 @@ def test_holding_nothing_changes_nothing_and_a_hold_is_measured(small_model):
     lines = [random_rows(rng, n) for n in (30, 50)]
     nothing = traits.intervention_effect(small_model, intervene.no_hold(small_model), lines, seeds=[1, 2], steps=30)
     assert nothing.cost == 0.0 and nothing.intact == nothing.held
-    assert nothing.points == 80 and nothing.lines == 2
+    assert nothing.held.points == 80 and nothing.held.lines == 2
     held = traits.intervention_effect(small_model, intervene.hold_cells(small_model, range(8), value=3.0), lines,
                                       seeds=[1, 2], steps=30)
     assert held.cost != 0.0 and held.intact == nothing.intact
