@@ -293,8 +293,6 @@ def held_continuation(_model: Model, model_key: str, rows: np.ndarray, steps: in
     return sampling.continue_writing(_model, rows, steps, np.random.default_rng(seed), variation, hold=hold).rows[0]
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def state_correlations(_model: Model, model_key: str, _other: Model, other_key: str, example_keys: tuple[str, ...],
-                       lines: tuple[np.ndarray, ...]) -> np.ndarray:
-    """Pearson r (cells, other's cells) of the two models' c over the examples (2 MB for 500 x 500)."""
-    return intervene.state_correlations(_model, _other, list(lines))
+@st.cache_resource
+def correlations_cache() -> BoundedCache:
+    return BoundedCache(size=8)  # r of two 500-cell models: 2 MB each

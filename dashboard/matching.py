@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import article, cached, library
+from dashboard import article, background, cached, library
 from dashboard.controls import selected_points
 from dashboard.models import ARTICLE, LoadedModel
+from inkcore.intervene import state_correlations
 
 #: Examples the two models read to be matched, by default and at most.
 MATCH_EXAMPLES, MAX_MATCH_EXAMPLES = 20, 200
@@ -59,8 +60,17 @@ def matching_examples(loaded: LoadedModel) -> tuple[tuple[str, ...], tuple[np.nd
 
 
 def matches(loaded: LoadedModel, other: LoadedModel, keys: tuple[str, ...], lines: tuple[np.ndarray, ...]) -> Matches:
-    with st.spinner(f"Reading {len(lines)} lines with both models and correlating every pair of cells…"):
-        r = cached.state_correlations(loaded.model, loaded.key, other.model, other.key, keys, lines)
+    """Both models' cells matched over the lines: computed in the background, the previous
+    match shown meanwhile under an Updating mark."""
+    first, second = loaded.model, other.model
+
+    def work(report):
+        return state_correlations(first, second, list(lines))
+
+    r, job = background.newest(cached.correlations_cache(), (loaded.key, other.key, keys), work, "_match_shown",
+                               f"Reading {len(lines)} lines with both models and correlating every pair of cells…")
+    if job is not None:
+        background.updating_mark(job, f"matching the cells over {len(lines)} lines")
     return Matches(r, np.argmax(np.abs(r), axis=1), np.argmax(np.abs(r), axis=0))
 
 

@@ -252,3 +252,26 @@ def test_a_point_clicked_on_the_curve_and_a_cell_typed_show_their_pairs(two_mode
     assert mine == 12 and theirs == int(pairs.loc[pairs["inkcore cell"] == 12, "article cell"].iloc[0])
     at.selectbox(key="match_line").set_value("article:2").run()
     no_errors(at)
+
+
+def test_other_lines_are_matched_in_the_background_the_previous_match_shown_meanwhile(two_models, monkeypatch):
+    from dashboard import background, matching
+
+    at = two_models
+    before = at.dataframe[0].value
+    release = threading.Event()
+    correlate = matching.state_correlations
+
+    def slow(*args):
+        release.wait(60)
+        return correlate(*args)
+
+    monkeypatch.setattr(background, "ANSWER_WAIT_S", 0.0)
+    monkeypatch.setattr(matching, "state_correlations", slow)
+    at.multiselect(key="match_examples").set_value(["article:3", "article:4"]).run()
+    no_errors(at)
+    assert at.dataframe[0].value.equals(before)  # the match over the lines read before
+    release.set()
+    monkeypatch.setattr(background, "ANSWER_WAIT_S", 120.0)
+    at.run()
+    assert not at.dataframe[0].value.equals(before)
