@@ -38,6 +38,7 @@ multi-threaded OpenBLAS waits on it for many times the step's own time.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import signal
@@ -72,6 +73,15 @@ REPEATS = 25
 RECORD_TARGET_S = 0.25
 ORDER_TARGET_S = 3.0
 FUTURE_LINE_POINTS = 600
+#: Corpus jobs (issue 14): evaluate the article's 200 lines within 1.5 times the
+#: products' bound and 400 MB; rank cells by ablation on 40 lines within 2 times.
+CORPUS_LINES = 200
+CORPUS_REPEATS = 3
+CORPUS_TARGET_BOUNDS = 1.5
+CORPUS_MEMORY_TARGET_MB = 400
+RANK_LINES_BENCH = 40
+RANK_TARGET_BOUNDS = 2.0
+CORPUS_SAMPLE_POINTS = 600  # a written line's length where the article's lines are not here
 
 
 @dataclass(frozen=True)
@@ -118,6 +128,7 @@ class Context:
 
     model: Model
     rng: np.random.Generator
+    rank_lines: int | None = None  # lines of the ablate --rank row (None: RANK_LINES_BENCH)
 
     def inputs(self, pens: int) -> tuple[np.ndarray, LSTMState]:
         """A plausible input row and state for ``pens`` pens."""
@@ -267,12 +278,109 @@ def bench_futures(context: Context) -> list[Row]:
                 f"<= {MANY_PENS_TARGET_BOUNDS}x bound ({how})", drawn.best <= MANY_PENS_TARGET_BOUNDS * bound.best)]
 
 
+def corpus_lines(context: Context, count: int) -> list[np.ndarray]:
+    """The article's validation lines (the first ``count``), else lines the model writes."""
+    from inkcore.data import read_article_lines
+    from inkcore.downloads import article_validation
+
+    folder = ARTICLE_WEIGHTS.parent / "validation-data"
+    folder = folder if folder.is_dir() else article_validation()
+    if folder is not None:
+        return list(read_article_lines(folder).values())[:count]
+    return [sample_line(context, CORPUS_SAMPLE_POINTS) for _ in range(count)]
+
+
+def corpus_bound(model: Model, batches: list[np.ndarray], rows: int) -> tuple[Callable[[], None], Callable[[], None]]:
+    """The products a corpus job cannot avoid, two ways to use every core: BLAS's own
+    threads, and batches shared among Python threads with BLAS on one each (as the
+    engine runs them). ``batches`` hold each batch's line lengths, longest first; every
+    step multiplies the rows still reading by W_h, every point's h by W_out."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cpus = len(os.sched_getaffinity(0))
+    h = np.tanh(np.random.default_rng(0).normal(0.0, 0.5, (rows, model.config.cells))).astype(model.dtype)
+
+    def products(lengths: np.ndarray) -> None:
+        for t in range(int(lengths[0])):
+            h[: int((lengths > t).sum())] @ model.W_h
+        for start in range(0, int(lengths.sum()), rows):
+            h[: min(rows, int(lengths.sum()) - start)] @ model.W_out
+
+    def blas_threads():
+        with threadpool_limits(limits=cpus, user_api="blas"):
+            for lengths in batches:
+                products(lengths)
+
+    def python_threads():
+        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(cpus) as pool:
+            list(pool.map(products, batches))
+
+    return blas_threads, python_threads
+
+
+def peak_memory_mb(command: list[str]) -> float:
+    """The peak resident memory of a command run alone, in MB (its own, not this process's)."""
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed with status {child.returncode}")
+    return usage.ru_maxrss / 1024
+
+
+def bench_corpus(context: Context) -> list[Row]:
+    """Corpus jobs: ``evaluate`` on the article's lines (time and peak memory) and
+    ``ablate --rank``, each against the products it cannot avoid at the faster way of
+    using every core (:func:`corpus_bound`)."""
+    import tempfile
+
+    from inkcore import corpus
+    from inkcore.evaluate import score
+    from inkcore.intervene import RANK_BATCH_ROWS, ablation_costs
+    from inkcore.weights import save_npz
+
+    model = context.model
+    lines = corpus_lines(context, CORPUS_LINES)
+    lengths = np.array([len(rows) for rows in lines])
+    batches = [np.sort(lengths[b])[::-1] for b in corpus.plan_batches(lengths)]
+    blas_bound, thread_bound = corpus_bound(model, batches, corpus.BATCH_LINES)
+    scored, by_blas, by_threads = measure([lambda: score(model, lines), blas_bound, thread_bound], loops=1,
+                                          repeats=CORPUS_REPEATS)
+    bound = min(by_blas, by_threads, key=lambda t: t.best)
+    with tempfile.TemporaryDirectory() as folder:
+        weights = save_npz(Path(folder) / "model.npz", model)
+        for k, rows in enumerate(lines):
+            (Path(folder) / f"line{k:05d}.json").write_text(json.dumps(rows.tolist()))
+        memory = peak_memory_mb([sys.executable, "-m", "inkcore", "evaluate", "--weights", str(weights),
+                                 "--examples", folder, "--json"])
+    rows = [Row(f"evaluate {len(lines)} lines", scored, bound,
+                f"<= {CORPUS_TARGET_BOUNDS}x bound and {CORPUS_MEMORY_TARGET_MB} MB: "
+                f"{len(lines) / scored.best:.0f} lines/s, peak {memory:.0f} MB",
+                scored.best <= CORPUS_TARGET_BOUNDS * bound.best and memory <= CORPUS_MEMORY_TARGET_MB)]
+    rank_lines = RANK_LINES_BENCH if context.rank_lines is None else context.rank_lines
+    if rank_lines <= 0:
+        return rows
+    judged = corpus_lines(context, rank_lines)
+    cells = model.config.cells
+    chunks = -(-cells // RANK_BATCH_ROWS)
+    held = [np.full(len(part), len(rows)) for rows in judged for part in np.array_split(np.arange(cells), chunks)]
+    blas_bound, thread_bound = corpus_bound(model, held, max(len(b) for b in held))
+    values = np.zeros(cells)
+    ranked, by_blas, by_threads = measure([lambda: ablation_costs(model, judged, values=values), blas_bound,
+                                           thread_bound], loops=1, repeats=1)
+    bound = min(by_blas, by_threads, key=lambda t: t.best)
+    rows.append(Row(f"ablate --rank, {len(judged)} lines ({len(judged) * cells:,} readings)", ranked, bound,
+                    f"<= {RANK_TARGET_BOUNDS}x bound", ranked.best <= RANK_TARGET_BOUNDS * bound.best))
+    return rows
+
+
 BENCHMARKS: list[tuple[str, Callable[[Context], list[Row]]]] = [
     ("matrix products (this machine's BLAS, float32)", bench_products),
     ("LSTM step", bench_steps),
     ("recorded run", bench_run),
     ("cells", bench_cells),
     ("possibility space", bench_futures),
+    ("corpus jobs (batches of lines on every core)", bench_corpus),
 ]
 
 
@@ -312,6 +420,9 @@ def main(argv=None) -> int:
                              "needs a source checkout)")
     parser.add_argument("--lines", help="IAM-OnDB line set (.npz) for pen fidelity (default: $INKCORE_IAM "
                                         "if a .npz, else ../shared/data/iam-ondb/lines.npz)")
+    parser.add_argument("--rank-lines", type=int, default=RANK_LINES_BENCH,
+                        help=f"lines the ablate --rank row ranks cells on (default {RANK_LINES_BENCH}, "
+                             "minutes; 0 leaves it out)")
     parser.add_argument("--fidelity-lines", type=int, default=FIDELITY_LINES,
                         help=f"held-out lines pen fidelity replays (default {FIDELITY_LINES}; 0 leaves it out)")
     args = parser.parse_args(argv)
@@ -332,7 +443,7 @@ def main(argv=None) -> int:
     model = model.astype(np.float32)
     with threadpool_limits(limits=args.blas_threads or None, user_api="blas"):
         threads = ", ".join(str(pool["num_threads"]) for pool in threadpool_info() if pool["user_api"] == "blas")
-        report(model, source, threads)
+        report(model, source, threads, args.rank_lines)
         report_fidelity(model, lines, why_not)
     if args.app:
         run_app_benchmark(args.weights, args.blas_threads)
@@ -407,12 +518,12 @@ def report_fidelity(model: Model, lines: list, why_not: str = "") -> dict | None
     return {"now": now, "before": before}
 
 
-def report(model: Model, source: str, threads: str) -> int:
+def report(model: Model, source: str, threads: str, rank_lines: int | None = None) -> int:
     print(f"inkcore benchmark: {source}")
     print(f"float32, {model.config.cells} cells, {model.config.components} components; numpy {np.__version__}, "
           f"{platform.machine()}, {os.cpu_count()} CPUs, BLAS threads: {threads}")
     print(f"  {'':44s}{'best ms':>10s} {'median ms':>10s} {'bound ms':>10s} {'x bound':>8s}  target")
-    context = Context(model, np.random.default_rng(0))
+    context = Context(model, np.random.default_rng(0), rank_lines)
     missed = 0
     for title, benchmark in BENCHMARKS:
         print(title)

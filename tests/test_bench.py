@@ -32,6 +32,9 @@ def test_every_section_reports_rows(monkeypatch):
     monkeypatch.setattr(bench, "RUN_STEPS", 20)
     monkeypatch.setattr(bench, "loops_for", lambda pens: 2)
     monkeypatch.setattr(bench, "FUTURE_LINE_POINTS", 30)
+    monkeypatch.setattr(bench, "CORPUS_LINES", 5)
+    monkeypatch.setattr(bench, "CORPUS_REPEATS", 1)
+    monkeypatch.setattr(bench, "RANK_LINES_BENCH", 2)
     context = bench.Context(random_model(SMALL_CONFIG), np.random.default_rng(0))
     for name, section in bench.BENCHMARKS:
         rows = section(context)
