@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard import background, cached, cell_names, library
 from dashboard.frame import remembered
-from dashboard.models import ARTICLE, LoadedModel
+from dashboard.models import ARTICLE, OURS, LoadedModel
 from inkcore import cells, traits
 from inkcore.intervene import hold_cells
 from inkcore.model import Hold
@@ -76,6 +76,11 @@ def default_cells(loaded: LoadedModel, examples: Examples) -> str:
     return str(ranking["x"][0][0]) if ranking.get("x") else "0"
 
 
+def cells_key(loaded: LoadedModel) -> str:
+    """The widget key of the cells typed for this model."""
+    return "intervene_cells_" + {OURS: "ours", ARTICLE: "article"}.get(loaded.label, "uploaded")
+
+
 def chosen_cells(loaded: LoadedModel, examples: Examples) -> list[int]:
     """The cells to hold, chosen by number, by row of an order, or as a probe's top cells."""
     last = loaded.model.config.cells - 1
@@ -86,9 +91,10 @@ def chosen_cells(loaded: LoadedModel, examples: Examples) -> list[int]:
                         "x-position cell by probe.")
     try:
         if way == BY_INDEX:
-            if "intervene_cells" not in st.session_state and "intervene_cells" not in st.session_state.get("_kept", {}):
-                st.session_state.intervene_cells = default_cells(loaded, examples)
-            text = st.text_input("Cells (numbers, separated by commas)", key=remembered("intervene_cells", "0"))
+            key = cells_key(loaded)  # each model keeps its own cells: a cell of one is not a cell of another
+            if key not in st.session_state and key not in st.session_state.get("_kept", {}):
+                st.session_state[key] = default_cells(loaded, examples)
+            text = st.text_input("Cells (numbers, separated by commas)", key=remembered(key, "0"))
             return parse_numbers(text, last, "cell")
         if way == BY_ROW:
             shown = cell_names.shown_order(loaded)

@@ -38,7 +38,7 @@ def line_charts(at, kind: str) -> list[dict]:
 @pytest.fixture
 def intervene_page():
     at = page("intervene")
-    at.session_state["intervene_cells"] = "3, 7"
+    at.session_state["intervene_cells_ours"] = "3, 7"
     at.run()
     no_errors(at)
     return at
@@ -81,7 +81,7 @@ def test_a_new_hold_shows_the_previous_measurement_until_its_own_is_ready(interv
 
     monkeypatch.setattr(background, "ANSWER_WAIT_S", 0.0)
     monkeypatch.setattr(traits, "writing", slow)
-    at.text_input(key="intervene_cells").set_value("3, 7, 9").run()
+    at.text_input(key="intervene_cells_ours").set_value("3, 7, 9").run()
     no_errors(at)
     assert next(m for m in at.metric if m.label.startswith("Cost")).value == before  # the previous hold's
     assert "cells 3, 7, 9 held at high" in captions(at)  # while the lines below are the new hold's
@@ -105,11 +105,11 @@ def test_every_way_of_holding_writes_another_line(intervene_page, how):
 
 def test_cells_typed_wrongly_get_a_message_and_no_hold(intervene_page):
     at = intervene_page
-    at.text_input(key="intervene_cells").set_value("3, seven").run()
+    at.text_input(key="intervene_cells_ours").set_value("3, seven").run()
     assert not at.exception
     assert any("“seven” is not a cell number" in e.value for e in at.error)
     assert any("Choose at least one cell" in i.value for i in at.info)
-    at.text_input(key="intervene_cells").set_value("600").run()
+    at.text_input(key="intervene_cells_ours").set_value("600").run()
     assert any("There is no cell 600" in e.value for e in at.error)
 
 
@@ -141,11 +141,12 @@ def test_rows_of_an_order_need_an_order_and_use_the_articles(with_article):
 def test_the_article_model_opens_on_its_x_position_cell_held_high(with_article):
     from dashboard import models
 
-    at = page("intervene")
+    at = page("intervene").run()
+    at.text_input(key="intervene_cells_ours").set_value("17").run()
     at.session_state["chosen_model"] = models.ARTICLE
     at.run()
     no_errors(at)
-    assert at.text_input(key="intervene_cells").value == "408"
+    assert at.text_input(key="intervene_cells_article").value == "408"
     assert "cell 408 held at high (its 99th percentile)" in captions(at)
 
 
