@@ -296,8 +296,14 @@ def open_executor(scheduler: str | None) -> Iterator[Executor]:
             count = scheduler.removeprefix("local:")
             if not count.isdigit() or int(count) < 1:
                 raise CorpusError(f"--scheduler {scheduler}: local:N takes a number of workers of at least 1")
-            cluster = LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+            import dask
+
+            # Dask's workers return freed memory to the system at once by default
+            # (MALLOC_TRIM_THRESHOLD_), which makes every large temporary array fresh
+            # pages: a batch took 20-50% longer than in this process.
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+                cluster = LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.ERROR)
             client = Client(cluster)
         else:
             client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")

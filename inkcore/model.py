@@ -210,10 +210,13 @@ def zero_state(model: Model, batch_shape: tuple[int, ...] = ()) -> LSTMState:
     return LSTMState(np.zeros(shape, model.dtype), np.zeros(shape, model.dtype))
 
 
-def _cell(model: Model, z: np.ndarray, c: np.ndarray, hold: Hold | None = None) -> LSTMState:
+def _cell(model: Model, z: np.ndarray, c: np.ndarray, hold: Hold | None = None,
+          out: LSTMState | None = None) -> LSTMState:
     """Gate nonlinearities on pre-activations ``z`` (..., 4 * cells), computed in
     place in ``z``: for one pen, the number of NumPy calls is what costs time.
-    ``hold`` sets cells' c after the update, before h is made from it."""
+    ``hold`` sets cells' c after the update, before h is made from it. With ``out``
+    (arrays of the state's shape and dtype, not ``c``) the new state is written
+    there: a long run allocates nothing per step (see :func:`run_ragged`)."""
     n = model.config.cells
     z[..., 2 * n : 3 * n] += model.config.forget_bias
     # sigmoid(a) = (1 + tanh(a / 2)) / 2, as in sigmoid(): one tanh serves all four
@@ -226,6 +229,16 @@ def _cell(model: Model, z: np.ndarray, c: np.ndarray, hold: Hold | None = None) 
         block += 1.0
         block *= 0.5
     i, g, f, o = (z[..., k * n : (k + 1) * n] for k in range(4))
+    if out is not None:
+        c_next = np.multiply(f, c, out=out.c)
+        i *= g
+        c_next += i
+        if hold is not None:
+            c_next *= hold.keep
+            c_next += hold.put
+        h_next = np.tanh(c_next, out=out.h)
+        h_next *= o
+        return LSTMState(h_next, c_next)
     c_next = f * c
     c_next += i * g
     if hold is not None:
@@ -322,8 +335,11 @@ def run_ragged(model: Model, xs: list[np.ndarray], hold: Hold | None = None) -> 
         inputs[: len(x), b] = x
     active = np.searchsorted(-lengths, -np.arange(len(inputs)), side="left")  # (T,) rows with length > t
     span = int(np.clip(SPAN_ELEMENTS // (rows * 4 * n), 1, MAX_SPAN_STEPS))
+    if hold is not None:  # in the model's dtype, as the state is updated in place
+        hold = Hold(np.asarray(hold.keep, model.dtype), np.asarray(hold.put, model.dtype))
     per_row = hold is not None and np.ndim(hold.keep) == 2
     state = zero_state(model, (rows,))
+    z_rows = np.empty((rows, 4 * n), model.dtype)  # one step's pre-activations, reused
     with blas_threads_for(rows):
         for start in range(0, len(inputs), span):
             stop = min(start + span, len(inputs))
@@ -334,12 +350,10 @@ def run_ragged(model: Model, xs: list[np.ndarray], hold: Hold | None = None) -> 
             c = np.zeros((stop - start, rows, n), model.dtype)
             for t in range(start, stop):
                 live = int(active[t])
-                z = state.h[:live] @ model.W_h
+                z = np.matmul(state.h[:live], model.W_h, out=z_rows[:live])
                 z += zx[t - start, :live]
                 held = Hold(hold.keep[:live], hold.put[:live]) if per_row else hold
-                state = _cell(model, z, state.c[:live], held)
-                h[t - start, :live] = state.h
-                c[t - start, :live] = state.c
+                state = _cell(model, z, state.c[:live], held, LSTMState(h[t - start, :live], c[t - start, :live]))
             real = np.arange(start, stop)[:, None] < lengths[None, :]
             yield Span(start, h, c, real)
 
