@@ -45,17 +45,39 @@ class CellView:
         return self.c[:, cell] * (1 if self.flip is None else self.flip[cell])
 
 
-@st.fragment
+#: The strip beside the heatmap that marks the chosen cell's row, in columns of this ratio.
+MARKER_COLUMNS = (1, 40)
+
+
 def cell_view(view: CellView) -> None:
-    """The cell's widgets, the step's part (a fragment of its own) and the heatmap."""
+    """The cell's widgets and the step's part, then the heatmap with the chosen cell's row
+    marked beside it. The heatmap is drawn by the page: a click on it sets the cell and the
+    step and reruns the view (:func:`_picked`), which redraws the mark, not the heatmap."""
     p = view.prefix
-    controls.heatmap_click(f"{p}_heatmap", f"{p}_cell", f"{p}_step")
-    cell = int(st.columns(2)[0].number_input(view.label, 0, view.c.shape[1] - 1,
-                                              key=remembered(f"{p}_cell", view.default_cell)))
-    view.about(cell)
-    step_view(view, cell)
-    st.plotly_chart(figures.cell_heatmap(view.c, view.order, view.flip, cell, height=view.heatmap_height),
-                    key=f"{p}_heatmap", on_select="rerun", selection_mode="points")
+    top = st.container()
+    mark, heat = st.columns(MARKER_COLUMNS, gap="small")
+    heat.plotly_chart(figures.cell_heatmap(view.c, view.order, view.flip, height=view.heatmap_height),
+                      key=f"{p}_heatmap", on_select=lambda: _clicked(p), selection_mode="points")
+    st.fragment(_picked, key=f"{p}_view")(view, top, mark)
+
+
+def _clicked(prefix: str) -> None:
+    controls.heatmap_click(f"{prefix}_heatmap", f"{prefix}_cell", f"{prefix}_step")
+    st.rerun(f"{prefix}_view")
+
+
+def _picked(view: CellView, top, mark) -> None:
+    """The cell's widgets and what it colours (a fragment): drawn in ``top``, its row marked in ``mark``."""
+    p = view.prefix
+    controls.heatmap_click(f"{p}_heatmap", f"{p}_cell", f"{p}_step")  # a click taken once: see _clicked
+    with top:
+        cell = int(st.columns(2)[0].number_input(view.label, 0, view.c.shape[1] - 1,
+                                                  key=remembered(f"{p}_cell", view.default_cell)))
+        view.about(cell)
+        step_view(view, cell)
+    row = cell if view.order is None else int(np.flatnonzero(view.order == cell)[0])
+    mark.plotly_chart(figures.row_marker(view.c.shape[1], row, view.heatmap_height, view.name(cell)),
+                      key=f"{p}_row_marker", config={"displayModeBar": False})
 
 
 @st.fragment
@@ -70,8 +92,9 @@ def step_view(view: CellView, cell: int) -> None:
                                                  midpoint=0.0, marker_at=step), key=f"{p}_stroke")
     if view.state:
         st.plotly_chart(figures.state_figure(view.c, step), key=f"{p}_state")
-    st.plotly_chart(figures.step_ruler(len(view.c), step), key=f"{p}_ruler", on_select="rerun",
-                    selection_mode="points", config={"displayModeBar": False})
+    ruler = st.columns(MARKER_COLUMNS, gap="small")[1]  # lined up with the heatmap's steps
+    ruler.plotly_chart(figures.step_ruler(len(view.c), step), key=f"{p}_ruler", on_select="rerun",
+                       selection_mode="points", config={"displayModeBar": False})
 
 
 #: Perplexities computed ahead of the slider on Ordered cells: its step, and how many notches ahead.

@@ -29,8 +29,11 @@ CIRCLES_HALF_WIDTH = 3 * FOLLOW_HALF_WIDTH
 MAX_CLICK_COLUMNS = 150
 #: Colour levels either side of zero in a heatmap.
 HEAT_LEVELS = 127
-#: A possibility figure with more hair segments than this draws them with WebGL.
+#: A possibility figure with more hair segments than this draws them as one path per point
+#: and colour, in bands of steps (:func:`_chained_hairs`) rather than a trace per step.
 SVG_SEGMENTS = 20_000
+#: The bands of steps a whole line's hairs are drawn in, nearest first, and their opacity.
+HAIR_BANDS, BAND_OPACITY = 2, (0.45, 0.22)
 #: The width in pixels a full-width figure is sized for (Streamlit's wide layout on a laptop).
 FULL_WIDTH_PX = 1100
 #: A line whose width is more than this many times its height is folded into rows,
@@ -213,20 +216,19 @@ def possibility_figure(
     drawn = origin + np.cumsum(futures[drawn_at, :, :, :2], axis=2)  # (t, N, K, 2)
     begins = np.concatenate([np.broadcast_to(origin, drawn[:, :, :1].shape), drawn[:, :, :-1]], axis=2)
     fig = go.Figure(strokes_trace(rows, width=1.6))
-    # a whole line's hairs are hundreds of thousands of segments: WebGL draws them in a
-    # fraction of a second where SVG takes many, and float32 halves what is sent
-    many = drawn.shape[0] * drawn.shape[1] * steps > SVG_SEGMENTS
-    hairs, dtype = (go.Scattergl, np.float32) if many else (go.Scatter, np.float64)
-    for k in range(steps):
-        opacity = (0.3 if at is None else 0.9) * (steps - k) / steps
-        sign = turns[drawn_at, :, k]
-        for colour, pick in ((RIGHT_COLOUR, sign > 0), (LEFT_COLOUR, sign <= 0)):
-            a, b = begins[:, :, k][pick], drawn[:, :, k][pick]  # (S, 2) segment ends
-            gap = np.full((len(a), 1), np.nan)
-            xs = np.hstack([a[:, :1], b[:, :1], gap]).ravel().astype(dtype)
-            ys = np.hstack([a[:, 1:], b[:, 1:], gap]).ravel().astype(dtype)
-            fig.add_trace(hairs(x=xs, y=ys, mode="lines", opacity=opacity, connectgaps=False,
-                                line=dict(color=colour, width=1.2), hoverinfo="skip"))
+    if drawn.shape[0] * drawn.shape[1] * steps > SVG_SEGMENTS:  # a whole line's: few long paths
+        hairs = list(_chained_hairs(origin, drawn, turns[drawn_at]))
+    else:  # a segment per step, each step's opacity fading along the hair
+        hairs = []
+        for k in range(steps):
+            sign = turns[drawn_at, :, k]
+            for colour, pick in ((RIGHT_COLOUR, sign > 0), (LEFT_COLOUR, sign <= 0)):
+                a, b = begins[:, :, k][pick], drawn[:, :, k][pick]  # (S, 2) segment ends
+                ends = np.stack([a, b, np.full_like(a, np.nan)], axis=1).reshape(-1, 2)
+                hairs.append((ends, colour, (0.3 if at is None else 0.9) * (steps - k) / steps))
+    for xy, colour, opacity in hairs:
+        fig.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="lines", opacity=opacity, connectgaps=False,
+                                 line=dict(color=colour, width=1.2), hoverinfo="skip"))
     radius = 0.7 + 5.0 * np.sqrt(np.clip(eos, 0.0, 1.0))
     shown = np.arange(len(eos))
     if at is not None:
@@ -248,6 +250,34 @@ def possibility_figure(
         # follow the pen: a window of the line around the current point
         fig.update_xaxes(range=[here[0] - FOLLOW_HALF_WIDTH, here[0] + FOLLOW_HALF_WIDTH])
     return fig
+
+
+def _chained_hairs(origin: np.ndarray, drawn: np.ndarray, turns: np.ndarray):
+    """A whole line's hairs as few, long paths: ``(xy, colour, opacity)`` per band of steps
+    (:data:`HAIR_BANDS`) and colour. Within a band, a point's hairs of one colour (by their
+    net turn over the band) are one path that runs out along each hair and back along it
+    to where the next begins; points are apart by NaN. A browser draws a path's every
+    separate piece at a cost, so a few thousand pieces draw in a fraction of the time of a
+    piece per segment (hundreds of thousands), and a trace's opacity applies to the
+    trace as a whole, so the way back does not darken the hair. Sent as float32.
+
+    ``origin`` (P, 1, 1, 2) where each point's hairs begin, ``drawn`` (P, N, K, 2) their
+    positions after each step, ``turns`` (P, N, K) their signed turns (NaN where unknown)."""
+    points, futures, steps, _ = drawn.shape
+    path = np.concatenate([np.broadcast_to(origin, (points, futures, 1, 2)), drawn], axis=2)  # (P, N, K+1, 2)
+    known = np.isfinite(turns).all(axis=2)  # near the line's end the path runs out
+    bounds = np.linspace(0, steps, HAIR_BANDS + 1).round().astype(int)
+    for band, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        hairs = path[:, :, a:b + 1]  # (P, N, L, 2) the band's stretch of every hair
+        there_and_back = np.concatenate([hairs, hairs[:, :, -2::-1]], axis=2).reshape(points, futures, -1, 2)
+        net = turns[:, :, a:b].sum(axis=2)
+        for colour, pick in ((RIGHT_COLOUR, known & (net > 0)), (LEFT_COLOUR, known & ~(net > 0))):
+            pieces = []
+            for t in np.flatnonzero(pick.any(axis=1)):
+                pieces.append(there_and_back[t][pick[t]].reshape(-1, 2))
+                pieces.append(np.full((1, 2), np.nan))
+            xy = np.concatenate(pieces) if pieces else np.empty((0, 2))
+            yield xy.astype(np.float32), colour, BAND_OPACITY[band]
 
 
 def covariance_ellipse(mu_x, mu_y, sigma_x, sigma_y, rho, scale=2.0, points=40) -> np.ndarray:
@@ -458,6 +488,22 @@ def step_ruler(steps: int, step: int, height: int = 50) -> go.Figure:
                       paper_bgcolor="white", dragmode=False)
     fig.update_xaxes(range=[-0.5, steps - 0.5], visible=False, fixedrange=True)
     fig.update_yaxes(range=[-1, 1.6], visible=False, fixedrange=True)
+    return fig
+
+
+def row_marker(rows: int, row: int, height: int = 520, name: str = "") -> go.Figure:
+    """A narrow strip as tall as :func:`cell_heatmap` that marks one of its rows (the chosen
+    cell) with a triangle, set beside it: a new cell redraws this strip, not the heatmap.
+    The triangle sits at the strip's left edge, as Plotly draws a narrow chart at least
+    150 px wide and clips the rest."""
+    fig = go.Figure(go.Scatter(x=[0], y=[row], mode="markers", name=name,
+                               marker=dict(symbol="triangle-right", size=12, color="#d1495b"),
+                               hovertemplate=f"{name}<extra></extra>" if name else None,
+                               hoverinfo=None if name else "skip"))
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=HEATMAP_MARGIN["t"], b=HEATMAP_MARGIN["b"]),
+                      showlegend=False, plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", dragmode=False)
+    fig.update_xaxes(range=[-0.6, 12], visible=False, fixedrange=True)
+    fig.update_yaxes(range=[rows - 0.5, -0.5], visible=False, fixedrange=True)
     return fig
 
 

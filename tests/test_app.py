@@ -259,16 +259,19 @@ def test_watch_follows_the_writing():
     at.session_state["watch_strokes"] = two_words()
     at.run()
     no_errors(at)
-    # the coloured writing, the state at the step, the step ruler, the heatmap
-    assert len(charts(at)) == 4
+    # the coloured writing, the state at the step, the step ruler, the chosen cell's row mark, the heatmap
+    assert len(charts(at)) == 5
     last = at.slider(key="watch_step").value
     assert last > 10
-    heatmap = charts(at)[3]
+    mark, heatmap = charts(at)[3:]
     at.slider(key="watch_step").set_value(5).run()
     assert at.slider(key="watch_step").value == 5
     assert "step 5" in json.dumps(charts(at)[1]["layout"]["title"])
     assert "step 5" in json.dumps(charts(at)[2]["data"])  # the ruler marks it
-    assert charts(at)[3] == heatmap  # the heatmap is not redrawn for a step: the browser keeps it
+    assert charts(at)[3:] == [mark, heatmap]  # the heatmap is not redrawn for a step: the browser keeps it
+    at.number_input(key="watch_cell").set_value(7).run()
+    assert charts(at)[4] == heatmap and charts(at)[3] != mark  # nor for a cell: the mark beside it moves
+    assert charts(at)[3]["data"][0]["y"] == [7]
     at.session_state["watch_ruler"] = {"selection": {"points": [{"curve_number": 1, "point_index": 8, "x": 8, "y": 0,
                                                                   "customdata": 8}], "point_indices": [8], "box": [],
                                                      "lasso": []}}

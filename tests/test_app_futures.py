@@ -1,6 +1,6 @@
 """The whole line's possibility space: drawn in the background so that a reader who
 leaves the page meanwhile comes back to it drawn, not started over; the whole-line
-view kept across a page switch; its hairs drawn with WebGL."""
+view kept across a page switch; its hairs drawn as few long paths."""
 from __future__ import annotations
 
 import threading
@@ -80,7 +80,9 @@ def test_the_whole_line_view_is_kept_across_a_page_switch():
     assert charts(at)[0] == whole  # the same futures, from the cache
 
 
-def test_a_whole_lines_hairs_are_drawn_with_webgl_in_float32(rng):
+def test_a_whole_lines_hairs_are_few_paths_that_hold_every_hair(rng):
+    """A whole line's hairs: a path per band of steps and colour, in float32, a piece per
+    point (a browser pays for every separate piece), and every hair's every position on it."""
     from inkcore import figures, sampling
     from inkcore.sampling import future_turns
 
@@ -90,10 +92,16 @@ def test_a_whole_lines_hairs_are_drawn_with_webgl_in_float32(rng):
     turns = future_turns(rows, result.rows)
     fig = figures.possibility_figure(rows, result.rows, turns, result.eos)
     hairs = [trace for trace in fig.data if trace.line.color in (figures.RIGHT_COLOUR, figures.LEFT_COLOUR)]
-    assert len(hairs) == 2 * 8 and all(trace.type == "scattergl" for trace in hairs)
+    assert len(hairs) == 2 * figures.HAIR_BANDS and all(trace.type == "scatter" for trace in hairs)
     assert all(np.asarray(trace.x).dtype == np.float32 for trace in hairs)
-    # both ends of every hair whose turn is known (near the line's end the path runs out)
-    assert sum(np.isfinite(np.asarray(trace.x, dtype=float)).sum() for trace in hairs) == 2 * np.isfinite(turns).sum()
+    known = np.isfinite(turns).all(axis=2)  # (points, futures): near the line's end the path runs out
+    pieces = sum(int(np.isnan(np.asarray(trace.x)).sum()) for trace in hairs)
+    assert pieces <= 2 * figures.HAIR_BANDS * known.any(axis=1).sum()  # a piece per point and colour at most
+    ends = np.concatenate([np.stack([trace.x, trace.y], axis=1) for trace in hairs])
+    path = figures.path_points(rows)
+    tips = path[1:, None, :][:, :, :] + np.cumsum(result.rows[:, :, :, :2], axis=2)[:, :, -1]  # (T, N, 2)
+    found = {tuple(p) for p in np.round(ends[np.isfinite(ends[:, 0])], 3)}
+    assert all(tuple(p) in found for p in np.round(tips[known].astype(np.float32), 3))
     one = figures.possibility_figure(rows, result.rows[:1], future_turns(rows, result.rows[:1], np.array([0])),
                                      result.eos, at=0, points=np.array([0]))
-    assert all(trace.type == "scatter" for trace in one.data)  # one point's few hairs stay SVG
+    assert all(trace.type == "scatter" for trace in one.data)  # one point's few hairs: a segment per step

@@ -57,12 +57,14 @@ def test_app_rows_end_to_end(shipped_weights, tmp_path):
         with bench_app.chromium() as browser, bench_app.serve(
                 bench_app.app_environment(tmp_path, shipped_weights), tmp_path / "streamlit.log") as app:
             rows.append(bench_app.first_page(browser, app))
-            samples = bench_app.SliderPage("samples", "The model writes", ("Samples",))
-            rows += bench_app.slider_rows(browser, app, [samples], presses=1)
+            samples = bench_app.ControlPage("samples", "The model writes", (
+                bench_app.Control(bench_app.SLIDER, "samples_count", "Samples"),
+                bench_app.Control(bench_app.NUMBER, "samples_seed", "Seed")))
+            rows += bench_app.control_rows(browser, app, [samples], changes=1)
     except bench_app.BrowserMissing as why:
         pytest.skip(str(why))
     assert app.process.poll() is not None
-    assert [row.name for row in rows] == ["first page (launch to home heading)", "samples sliders (1 change)"]
+    assert [row.name for row in rows] == ["first page (launch to home heading)", "samples: 2 controls, 2 changes"]
     for row in rows:
         line = bench.format_row(row)
         assert row.name in line and "\n" not in line
@@ -108,6 +110,12 @@ def test_slider_presses_go_to_values_not_seen_before():
     assert bench_app.next_key(Slider(40, 0, 40), {40.0}) == "ArrowLeft"  # a step slider at the line's end
     assert bench_app.next_key(Slider(4, 0, 5), {3.0, 4.0}) == "ArrowRight"  # the far end first, else back
     assert bench_app.next_key(Slider(5, 0, 5), {4.0, 5.0}) is None
+
+
+def test_the_benchmark_looks_for_the_pages_own_updating_mark():
+    from dashboard import background
+
+    assert bench_app.UPDATING == background.UPDATING
 
 
 def test_app_benchmark_runs_from_the_checkout_as_its_own_process(monkeypatch):
