@@ -49,10 +49,13 @@ def _write_samples(cache: cached.BoundedCache, model: Model, model_key: str, ste
     return [begun[seed].rows[:steps] for seed in seeds]
 
 
-def prefetch_samples(model: Model, model_key: str, steps: int, variations, seeds) -> None:
+def prefetch_samples(model: Model, model_key: str, steps: int, variations, seeds,
+                     longer: tuple[int, float, int] | None = None) -> None:
     """Write the same lines at ``variations`` in a background thread, unless one is already
     at work, so that moving the Variation slider a notch finds its lines written (writing
-    six 700-step lines takes about a third of a second). Only NumPy runs in the thread."""
+    six 700-step lines takes about a third of a second); then, with ``longer`` (steps,
+    variation, one more seed), the lines a notch of Length or one more Sample would show.
+    Only NumPy runs in the thread."""
     if not PREFETCHING.acquire(blocking=False):
         return
     cache, seeds = cached.sample_cache(), list(seeds)
@@ -61,6 +64,10 @@ def prefetch_samples(model: Model, model_key: str, steps: int, variations, seeds
         try:
             for variation in variations:
                 _write_samples(cache, model, model_key, steps, variation, seeds)
+            if longer is not None:
+                more_steps, variation, seed = longer
+                _write_samples(cache, model, model_key, steps, variation, [seed])
+                _write_samples(cache, model, model_key, more_steps, variation, seeds)
         finally:
             PREFETCHING.release()
 

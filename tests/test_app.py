@@ -436,13 +436,15 @@ def test_sample_lines_at_a_neighbouring_variation_are_written_in_the_background(
     model = random_model(SMALL_CONFIG)
     with sampled.PREFETCHING:  # another job at work: this one is not started
         sampled.prefetch_samples(model, "prefetch", 40, [0.8], range(3, 6))
-    sampled.prefetch_samples(model, "prefetch", 40, [0.7], range(3, 6))
+    sampled.prefetch_samples(model, "prefetch", 40, [0.7], range(3, 6), longer=(50, 0.7, 6))
     with sampled.PREFETCHING:  # held until the background job is done
         pass
+    assert len(cached.sample_cache().get(("prefetch", 0.7, 4)).rows) == 50  # a notch longer
+    assert cached.sample_cache().get(("prefetch", 0.7, 6)) is not None  # and one more line
     cache = cached.sample_cache()
     assert all(cache.get(("prefetch", 0.7, seed)) is not None for seed in range(3, 6))
     assert cache.get(("prefetch", 0.8, 3)) is None
-    written = [cache.get(("prefetch", 0.7, seed)).rows for seed in range(3, 6)]
+    written = [cache.get(("prefetch", 0.7, seed)).rows[:40] for seed in range(3, 6)]
     for rows, seed in zip(written, range(3, 6)):  # the lines the page would write itself
         np.testing.assert_allclose(rows, sampling.generate(model, 40, np.random.default_rng(seed), 0.7), atol=1e-5)
     assert sampled.samples(model, "prefetch", 40, 0.7, range(3, 6))[0] is not None
