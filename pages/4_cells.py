@@ -10,5 +10,6 @@ st.caption("The state c of all 500 cells as the model reads a line: one row per 
 loaded = models.require_model()
 example = library.example_picker(loaded, "Example", "cells_example", default="article:1")
 _, c = cached.recording(loaded.model, loaded.key, example.rows)
-cell_view(CellView("cells", example.rows, c, controls.ARTICLE_CELL, name=lambda cell: cell_names.cell_name(loaded, cell),
+cell_view(CellView("cells", example.rows, c, controls.ARTICLE_CELL,
+                   name=lambda cell: cell_names.cell_name(loaded, cell),
                    about=lambda cell: cell_names.order_caption(loaded, cell)))

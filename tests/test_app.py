@@ -364,7 +364,7 @@ def test_the_users_iam_copy_joins_the_library(monkeypatch, small_iam_copy):
     at.session_state["cells_example"] = f"iam:{test_line}"
     at.run()
     no_errors(at)
-    assert len(charts(at)) == 3  # that line coloured by a cell, the step ruler, the heatmap
+    assert len(charts(at)) == 4  # that line coloured by a cell, the step ruler, the cell's row mark, the heatmap
 
 
 def test_the_iam_copy_chosen_in_the_app_is_kept_across_restarts(small_iam_copy):

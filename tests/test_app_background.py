@@ -1,0 +1,81 @@
+"""Work that cannot be fast never blocks the page: a new t-SNE order or a whole line's
+futures is computed in the background while the page shows the previous result under
+an Updating mark, every other control stays live, and the new result is swapped in when
+it is ready; leaving the page meanwhile and coming back keeps the view as it was."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from test_app import SCRIPTS, charts, isolated, no_errors, page, with_article  # noqa: F401
+
+#: Long enough for a job of the small test lines; the tests never wait for it on success.
+DONE_S = 120
+
+
+def updating(at) -> list[str]:
+    return [bar.proto.text for bar in at.get("progress") if "Updating" in bar.proto.text]
+
+
+def finished(cache, key_part) -> None:
+    """Wait until no job whose key holds ``key_part`` is at work in ``cache``."""
+    for job in [job for key, job in list(cache.jobs.items()) if key_part in key]:
+        assert job.finished.wait(DONE_S)
+
+
+def test_a_new_order_shows_the_previous_one_as_updating_then_swaps_it_in(with_article, monkeypatch):
+    from dashboard import cached
+    from inkcore import cells
+
+    at = page("ordered").run()
+    no_errors(at)
+    assert not updating(at)
+    heatmap, stroke = charts(at)[-1], charts(at)[0]
+    release, real = threading.Event(), cells.order_cells
+    monkeypatch.setattr(cells, "order_cells", lambda *a, **k: (release.wait(DONE_S), real(*a, **k))[1])
+    at.slider(key="ordered_perplexity").set_value(120).run()  # far from the notches computed ahead
+    no_errors(at)
+    assert updating(at) and "perplexity 120" in updating(at)[0]
+    assert charts(at)[-1] == heatmap  # the previous order meanwhile
+    at.number_input(key="ordered_cell").set_value(7).run()  # every other control stays live
+    no_errors(at)
+    assert charts(at)[0] != stroke and "cell 7" in str(charts(at)[0])
+    release.set()
+    finished(cached.order_cache(), 120.0)
+    at.run()
+    no_errors(at)
+    assert not updating(at)
+    assert charts(at)[-1] != heatmap  # the new order
+    at.switch_page(SCRIPTS["cells"]).run()  # every page now names cells by their row in the new order
+    assert "the percentile order (perplexity 120)" in " ".join(c.value for c in at.caption)
+
+
+def test_leaving_the_possibility_page_mid_computation_keeps_the_view(monkeypatch):
+    from dashboard import cached
+    from inkcore import sampling
+
+    at = page("possibilities")
+    at.session_state["futures_count"] = 5
+    at.run()
+    at.toggle(key="futures_whole").set_value(True).run()  # the first whole line: waited for
+    no_errors(at)
+    assert not updating(at)
+    first = charts(at)[0]
+    release, real = threading.Event(), sampling.possible_futures
+    monkeypatch.setattr(sampling, "possible_futures", lambda *a, **k: (release.wait(DONE_S), real(*a, **k))[1])
+    at.select_slider(key="futures_variation").set_value(0.9).run()
+    no_errors(at)
+    assert updating(at) and charts(at)[0] == first  # the last futures drawn, marked as being replaced
+    at.switch_page(SCRIPTS["samples"]).run()
+    at.switch_page(SCRIPTS["possibilities"]).run()  # back while they are still being drawn
+    no_errors(at)
+    assert at.toggle(key="futures_whole").value is True
+    assert at.select_slider(key="futures_variation").value == 0.9
+    assert updating(at) and charts(at)[0] == first  # the view as it was left
+    release.set()
+    finished(cached.futures_cache(), 0.9)
+    at.run()
+    no_errors(at)
+    assert not updating(at)
+    assert charts(at)[0] != first  # the new futures, drawn once for both visits
