@@ -58,7 +58,8 @@ def cell_view(view: CellView) -> None:
     mark, heat = st.columns(MARKER_COLUMNS, gap="small")
     heat.plotly_chart(figures.cell_heatmap(view.c, view.order, view.flip, height=view.heatmap_height),
                       key=f"{p}_heatmap", on_select=lambda: _clicked(p), selection_mode="points")
-    st.fragment(_picked, key=f"{p}_view")(view, top, mark)
+    with top:  # called here, the view's own elements are drawn in place on each of its reruns
+        st.fragment(_picked, key=f"{p}_view")(view, mark)
 
 
 def _clicked(prefix: str) -> None:
@@ -66,15 +67,14 @@ def _clicked(prefix: str) -> None:
     st.rerun(f"{prefix}_view")
 
 
-def _picked(view: CellView, top, mark) -> None:
-    """The cell's widgets and what it colours (a fragment): drawn in ``top``, its row marked in ``mark``."""
+def _picked(view: CellView, mark) -> None:
+    """The cell's widgets and what it colours (a fragment); its row marked in ``mark``."""
     p = view.prefix
     controls.heatmap_click(f"{p}_heatmap", f"{p}_cell", f"{p}_step")  # a click taken once: see _clicked
-    with top:
-        cell = int(st.columns(2)[0].number_input(view.label, 0, view.c.shape[1] - 1,
-                                                  key=remembered(f"{p}_cell", view.default_cell)))
-        view.about(cell)
-        step_view(view, cell)
+    cell = int(st.columns(2)[0].number_input(view.label, 0, view.c.shape[1] - 1,
+                                              key=remembered(f"{p}_cell", view.default_cell)))
+    view.about(cell)
+    step_view(view, cell)
     row = cell if view.order is None else int(np.flatnonzero(view.order == cell)[0])
     mark.plotly_chart(figures.row_marker(view.c.shape[1], row, view.heatmap_height, view.name(cell)),
                       key=f"{p}_row_marker", config={"displayModeBar": False})
