@@ -36,7 +36,8 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
-from inkcore.model import Hold, LogLikelihood, Model, blas_threads_for, log_likelihood, mixture, run_ragged
+from inkcore.model import (Hold, LogLikelihood, Model, blas_threads_for, log_likelihood, mixture, run_ragged,
+                           span_length)
 from inkcore.strokes import model_inputs
 
 #: Lines a batch reads side by side. Fixed, so a batch is the same lines however
@@ -285,12 +286,24 @@ def open_executor(scheduler: str | None) -> Iterator[Executor]:
     if not scheduler:
         yield InProcess()
         return
+    with _dask_logs_quiet():
+        client, cluster = _connect(scheduler)
+    try:
+        yield OnDask(client)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _connect(scheduler: str):
+    """A client of the scheduler at ``scheduler``, or of a local cluster started for
+    ``local:N`` (with that cluster); a failure as one :class:`CorpusError`."""
     try:
         from distributed import Client, LocalCluster
     except ImportError:
         raise CorpusError("--scheduler needs dask.distributed: pip install 'inkcore[cluster]'") from None
     cluster = None
-    quiet = _quiet_dask_logs()
     try:
         if scheduler.startswith("local:"):
             count = scheduler.removeprefix("local:")
@@ -304,9 +317,8 @@ def open_executor(scheduler: str | None) -> Iterator[Executor]:
             with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
                 cluster = LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
                                        dashboard_address=None, silence_logs=logging.ERROR)
-            client = Client(cluster)
-        else:
-            client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
+            return Client(cluster), cluster
+        return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s"), None
     except CorpusError:
         raise
     except (OSError, TimeoutError, ValueError, TypeError) as error:
@@ -314,27 +326,22 @@ def open_executor(scheduler: str | None) -> Iterator[Executor]:
             cluster.close()
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CorpusError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({reason})") from None
-    finally:
-        quiet.close()
+
+
+#: Dask's loggers, kept quiet while connecting: a failure is reported in one line.
+DASK_LOGGERS = ("distributed", "distributed.client", "distributed.comm")
+
+
+@contextmanager
+def _dask_logs_quiet() -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in DASK_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
     try:
-        yield OnDask(client)
+        yield
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-class _quiet_dask_logs:
-    """Dask's own warnings off stderr while connecting: a failure is reported in one line."""
-
-    def __init__(self):
-        self.loggers = [logging.getLogger(name) for name in ("distributed", "distributed.client", "distributed.comm")]
-        self.levels = [logger.level for logger in self.loggers]
-        for logger in self.loggers:
-            logger.setLevel(logging.CRITICAL)
-
-    def close(self) -> None:
-        for logger, level in zip(self.loggers, self.levels):
+        for logger, level in zip(loggers, levels):
             logger.setLevel(level)
 
 
@@ -420,9 +427,11 @@ class StateSums(NamedTuple):
         return StateSums(*(a + b if a is not None else None for a, b in zip(self, more)))
 
 
-def _protocol_states(model: Model, lines: list[np.ndarray], hold: Hold | None = None) -> Iterator[np.ndarray]:
+def _protocol_states(model: Model, lines: list[np.ndarray], hold: Hold | None = None,
+                     span_steps: int | None = None) -> Iterator[np.ndarray]:
     """c of every scored step (steps, cells) of ``lines`` (longest first), span by span."""
-    for span in run_ragged(model, [model_inputs(np.asarray(rows, dtype=np.float64)) for rows in lines], hold):
+    inputs = [model_inputs(np.asarray(rows, dtype=np.float64)) for rows in lines]
+    for span in run_ragged(model, inputs, hold, span_steps):
         yield span.c[span.real].astype(np.float64)
 
 
@@ -437,7 +446,8 @@ def state_sums_task(model: Model, hold: Hold | None, lines: list[np.ndarray]) ->
 def pair_sums_task(model: Model, other: Model, lines: list[np.ndarray]) -> StateSums:
     n, m = model.config.cells, other.config.cells
     sums = StateSums(0, np.zeros(n), np.zeros(n), np.zeros(m), np.zeros(m), np.zeros((n, m)))
-    for a, b in zip(_protocol_states(model, lines), _protocol_states(other, lines)):
+    steps = min(span_length(model, len(lines)), span_length(other, len(lines)))  # the same spans for both
+    for a, b in zip(_protocol_states(model, lines, span_steps=steps), _protocol_states(other, lines, span_steps=steps)):
         sums = sums + StateSums(len(a), a.sum(axis=0), (a * a).sum(axis=0), b.sum(axis=0), (b * b).sum(axis=0),
                                 a.T @ b)
     return sums

@@ -318,12 +318,19 @@ SPAN_ELEMENTS = 2**22
 MAX_SPAN_STEPS = 64
 
 
-def run_ragged(model: Model, xs: list[np.ndarray], hold: Hold | None = None) -> Iterator[Span]:
+def span_length(model: Model, rows: int) -> int:
+    """Steps of a ragged run's spans for ``rows`` sequences side by side."""
+    return int(np.clip(SPAN_ELEMENTS // (rows * 4 * model.config.cells), 1, MAX_SPAN_STEPS))
+
+
+def run_ragged(model: Model, xs: list[np.ndarray], hold: Hold | None = None,
+               span_steps: int | None = None) -> Iterator[Span]:
     """Read sequences ``xs`` (each (T_b, 3), longest first) side by side from the zero
     state, yielding their states span by span. A sequence that has ended drops out of
     the batch (rows are a prefix, as the sequences are sorted), so no step is spent on
     padding and nothing is held beyond one span. ``hold`` is (cells,) for every row
-    alike or (B, cells), row b for sequence b."""
+    alike or (B, cells), row b for sequence b. Spans are ``span_steps`` long (by default
+    as many as :data:`SPAN_ELEMENTS` allows, at most :data:`MAX_SPAN_STEPS`)."""
     lengths = np.array([len(x) for x in xs], dtype=np.int64)
     if len(lengths) == 0:
         return
@@ -334,7 +341,7 @@ def run_ragged(model: Model, xs: list[np.ndarray], hold: Hold | None = None) -> 
     for b, x in enumerate(xs):
         inputs[: len(x), b] = x
     active = np.searchsorted(-lengths, -np.arange(len(inputs)), side="left")  # (T,) rows with length > t
-    span = int(np.clip(SPAN_ELEMENTS // (rows * 4 * n), 1, MAX_SPAN_STEPS))
+    span = span_steps or span_length(model, rows)
     if hold is not None:  # in the model's dtype, as the state is updated in place
         hold = Hold(np.asarray(hold.keep, model.dtype), np.asarray(hold.put, model.dtype))
     per_row = hold is not None and np.ndim(hold.keep) == 2

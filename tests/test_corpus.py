@@ -244,3 +244,16 @@ def test_a_bad_scheduler_is_one_clear_error():
         with pytest.raises(corpus.CorpusError, match=words):
             with corpus.open_executor(address):
                 pass
+
+
+def test_models_of_other_sizes_are_matched_step_for_step(small_model, lines, monkeypatch):
+    """Two models' states are paired step by step even where their spans would differ."""
+    import inkcore.model
+
+    monkeypatch.setattr(inkcore.model, "SPAN_ELEMENTS", 2**11)  # spans of a few steps, shorter for more cells
+    other = random_model(type(SMALL_CONFIG)(cells=6, components=2), seed=3)
+    r = intervene.state_correlations(small_model, other, lines)
+    a = np.concatenate([run(small_model, model_inputs(rows)[:, None, :]).c[:, 0] for rows in lines])
+    b = np.concatenate([run(other, model_inputs(rows)[:, None, :]).c[:, 0] for rows in lines])
+    expected = np.corrcoef(a.T.astype(np.float64), b.T.astype(np.float64))[: a.shape[1], a.shape[1]:]
+    np.testing.assert_allclose(r, expected, rtol=0, atol=1e-4)
