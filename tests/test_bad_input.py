@@ -526,7 +526,17 @@ EXTREMES = {
     "watch": {LOW: {"watch_cell": 0, "watch_step": 0}, HIGH: {"watch_cell": 499, "watch_step": 10**6}},
     "probes": {LOW: {"pattern_span": (0, 1)}, HIGH: {"pattern_span": (0, 10**6)}},
     "surprise": {LOW: {}, HIGH: {}},
+    "intervene": {LOW: {"intervene_cells_ours": "0", "intervene_how": "zero", "intervene_count": 1,
+                        "intervene_steps": 100, "intervene_variation": 0.0, "intervene_seed": 0, "intervene_more": 20,
+                        "intervene_more_seed": 0},
+                  HIGH: {"intervene_cells_ours": ", ".join(map(str, range(500))), "intervene_how": "a value",
+                         "intervene_value": 20.0, "intervene_count": 6, "intervene_steps": 1000,
+                         "intervene_variation": 1.5, "intervene_seed": 10**6, "intervene_more": 600,
+                         "intervene_more_seed": 10**6}},
+    "two_models": {LOW: {"match_examples": ["sample:1"], "match_cell": 0}, HIGH: {"match_cell": 499}},
 }
+#: Pages that compare two models: they open with the article's model beside inkcore's.
+NEEDS_ARTICLE = {"two_models"}
 #: The example picker of each page that opens library examples.
 PICKERS = {"possibilities": "futures_example", "cells": "cells_example", "ordered": "ordered_example",
            "probes": "pattern_example", "surprise": "surprise_example"}
@@ -573,6 +583,8 @@ def extremes_case(page_name: str, end: str, kind: str | None) -> Case:
     def check(tmp_path, monkeypatch):
         # the example exists before the first run, as the dropdown's labels come from that run
         chosen = example_key(kind, tmp_path, monkeypatch) if kind not in (None, "pen") else None
+        if page_name in NEEDS_ARTICLE:
+            monkeypatch.setenv("INKCORE_ARTICLE_DIR", str(ARTICLE))
         at = page(page_name).run()
         if kind == "pen" and page_name in PICKERS:
             key = PEN_PAGES[page_name]
@@ -595,6 +607,8 @@ def extremes_case(page_name: str, end: str, kind: str | None) -> Case:
 
     suffix = f"-{kind}" if kind else ""
     needs = {"article": ARTICLE / "validation-data", "iam": IAM_LINES}.get(kind or "")
+    if page_name in NEEDS_ARTICLE:
+        needs = ARTICLE
     return Case(f"extremes-{page_name}-{end}{suffix}", check, needs=needs)
 
 
