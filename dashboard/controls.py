@@ -56,6 +56,15 @@ def selected_points(chart_key: str) -> list:
         return []
 
 
+def point_custom(point: dict) -> list:
+    """A clicked point's customdata as a list ([] when it has none). A typed array's row
+    comes back as a dict keyed by position."""
+    custom = point.get("customdata")
+    if isinstance(custom, dict):
+        return [custom.get(str(k)) for k in range(len(custom))]
+    return list(custom) if isinstance(custom, (list, tuple)) else []
+
+
 def heatmap_click(chart_key: str, cell_key: str, step_key: str) -> None:
     """Carry a new click on a cell heatmap (see inkcore.figures.cell_heatmap) into
     the cell and step widgets; call before those widgets are drawn."""
@@ -67,10 +76,8 @@ def heatmap_click(chart_key: str, cell_key: str, step_key: str) -> None:
     if st.session_state.get(f"{chart_key}_seen") == signature:
         return
     st.session_state[f"{chart_key}_seen"] = signature
-    custom = point.get("customdata")
-    if isinstance(custom, dict):  # a typed array's row comes back keyed by position
-        custom = [custom.get(str(k)) for k in range(len(custom))]
-    if isinstance(custom, (list, tuple)) and custom and point.get("x") is not None:
+    custom = point_custom(point)
+    if custom and point.get("x") is not None:
         st.session_state[cell_key] = int(custom[0])  # customdata is [cell, c]; x is the step
         st.session_state[step_key] = int(point["x"])
 
@@ -89,10 +96,8 @@ def clicked_cell(chart_key: str) -> int | None:
     """The cell of a bar just clicked (its customdata[0]) in the score chart ``chart_key``, once per click."""
     points = selected_points(chart_key)
     seen = f"{chart_key}_seen"
-    custom = points[0].get("customdata") if points else None
-    if isinstance(custom, dict):  # a typed array's row comes back keyed by position
-        custom = [custom.get("0")]
-    if not isinstance(custom, (list, tuple)) or not custom or custom[0] is None:
+    custom = point_custom(points[0]) if points else []
+    if not custom or custom[0] is None:
         st.session_state.pop(seen, None)  # no click, or it was cleared: the same bar may be clicked again
         return None
     if st.session_state.get(seen) == int(custom[0]):

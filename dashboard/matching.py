@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import article, background, cached, library
-from dashboard.controls import selected_points
+from dashboard.controls import point_custom, selected_points
 from dashboard.models import ARTICLE, LoadedModel
 from inkcore.intervene import state_correlations
 
@@ -71,7 +71,8 @@ def matches(loaded: LoadedModel, other: LoadedModel, keys: tuple[str, ...], line
                                f"Reading {len(lines)} lines with both models and correlating every pair of cells…")
     if job is not None:
         background.updating_mark(job, f"matching the cells over {len(lines)} lines")
-    return Matches(r, np.argmax(np.abs(r), axis=1), np.argmax(np.abs(r), axis=0))
+    strength = np.abs(r)
+    return Matches(r, np.argmax(strength, axis=1), np.argmax(strength, axis=0))
 
 
 def pairs_table(found: Matches, mine: str, theirs: str) -> pd.DataFrame:
@@ -123,10 +124,8 @@ def take_click(key: str) -> None:
     the curve's points carry [cell, counterpart, r] of the model their trace is named for."""
     points = selected_points(key)
     point = points[0] if points else None
-    custom = point.get("customdata") if point else None
-    if isinstance(custom, dict):
-        custom = [custom.get(str(k)) for k in range(3)]
-    if not isinstance(custom, (list, tuple)) or len(custom) < 2:
+    custom = point_custom(point) if point else []
+    if len(custom) < 2:
         st.session_state.pop(f"{key}_seen", None)
         return
     signature = (point.get("curve_number"), int(custom[0]))
