@@ -368,9 +368,14 @@ WATCHER = """() => {
   };
   const updating = () => Array.from(document.querySelectorAll('[data-testid=stProgress]'))
       .some(e => e.innerText.includes('%s'));
+  // the cell heatmaps (dashboard/heatmap.js) draw on a canvas in a component's shadow root,
+  // and say which line they drew, and at what width, when they have drawn it
+  const canvases = () => Array.from(document.querySelectorAll('[data-testid=stBidiComponentIsolated]'))
+      .map(host => host.shadowRoot && host.shadowRoot.querySelector('[data-testid=inkcore-heatmap]'))
+      .filter(root => root).map(root => 'heatmap ' + (root.getAttribute('data-figure') || ''));
   const watch = window.__inkWatch = {
     fingerprint: () => Array.from(document.querySelectorAll('.js-plotly-plot')).map(plot)
-        .concat([updating() ? 'updating' : '']),
+        .concat(canvases()).concat([updating() ? 'updating' : '']),
     armed: false, event: null, at: null, timeline: [], changed: 0,
   };
   const look = () => {
@@ -500,16 +505,18 @@ def control(tab, key: str):
 
 
 def click_plot(tab, key: str, index: int) -> Callable[[], None]:
-    """Hover on the chart keyed ``key`` at a place that differs with ``index`` (WebGL
-    and SVG hover wake on a move within the plot); the click there, to be timed."""
-    plot = control(tab, key).locator(".nsewdrag").first
+    """Hover on the chart keyed ``key`` (a Plotly chart, or a cell heatmap's canvas) at a
+    place that differs with ``index`` (WebGL and SVG hover wake on a move within the plot);
+    the click there, to be timed."""
+    canvas = control(tab, key).locator("[data-testid=inkcore-heatmap] canvas")
+    plot = canvas.first if canvas.count() else control(tab, key).locator(".nsewdrag").first
     plot.scroll_into_view_if_needed()
     box = plot.bounding_box()
     x = box["x"] + box["width"] * (0.3 + 0.2 * index)
     y = box["y"] + box["height"] * (0.5 if box["height"] < 80 else 0.35 + 0.15 * index)
     tab.mouse.move(x - 5, y - 5)
     tab.mouse.move(x, y)
-    tab.locator(".hoverlayer .hovertext").first.wait_for()
+    (control(tab, key).locator(".tip") if canvas.count() else tab.locator(".hoverlayer .hovertext")).first.wait_for()
     return lambda: tab.mouse.click(x, y)
 
 

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
-from dashboard import background, cached, controls
+from dashboard import background, cached, controls, heatmap
 from dashboard.cached import Job
 from dashboard.frame import remembered
 from dashboard.models import LoadedModel
@@ -56,8 +56,9 @@ def cell_view(view: CellView) -> None:
     p = view.prefix
     top = st.container()
     mark, heat = st.columns(MARKER_COLUMNS, gap="small")
-    heat.plotly_chart(figures.cell_heatmap(view.c, view.order, view.flip, height=view.heatmap_height),
-                      key=f"{p}_heatmap", on_select=lambda: _clicked(p), selection_mode="points")
+    with heat:
+        heatmap.cell_heatmap(f"{p}_heatmap", view.c, view.order, view.flip, view.heatmap_height,
+                             on_click=lambda: _clicked(p))
     with top:  # called here, the view's own elements are drawn in place on each of its reruns
         st.fragment(_picked, key=f"{p}_view")(view, mark)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from dashboard import pen
+from dashboard import heatmap, pen
 from dashboard.frame import remembered
 from dashboard.library import example_picker
 from dashboard.models import LoadedModel
@@ -66,20 +66,17 @@ def point_custom(point: dict) -> list:
 
 
 def heatmap_click(chart_key: str, cell_key: str, step_key: str) -> None:
-    """Carry a new click on a cell heatmap (see inkcore.figures.cell_heatmap) into
-    the cell and step widgets; call before those widgets are drawn."""
-    points = selected_points(chart_key)
-    if not points:
+    """Carry a new click on a cell heatmap (:mod:`dashboard.heatmap`) into the cell
+    and step widgets, once per click; call before those widgets are drawn."""
+    click = heatmap.clicked(chart_key)
+    if click is None:
         return
-    point = points[0]
-    signature = (point.get("x"), point.get("y"))
+    signature = (click.get("line"), click.get("n"), click["cell"], click["step"])
     if st.session_state.get(f"{chart_key}_seen") == signature:
         return
     st.session_state[f"{chart_key}_seen"] = signature
-    custom = point_custom(point)
-    if custom and point.get("x") is not None:
-        st.session_state[cell_key] = int(custom[0])  # customdata is [cell, c]; x is the step
-        st.session_state[step_key] = int(point["x"])
+    st.session_state[cell_key] = int(click["cell"])
+    st.session_state[step_key] = int(click["step"])
 
 
 def ruler_click(chart_key: str, step_key: str) -> None:

@@ -6,6 +6,7 @@ whiteboard, at one-to-one aspect. Every builder returns a new
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -25,8 +26,6 @@ CELL_SCALE = "BrBG"
 FOLLOW_HALF_WIDTH = 18.0
 #: A step's possibility view draws pen-lift circles this far (model units) either side of the pen.
 CIRCLES_HALF_WIDTH = 3 * FOLLOW_HALF_WIDTH
-#: At most this many click targets across time in a heatmap; more would slow every click.
-MAX_CLICK_COLUMNS = 150
 #: Colour levels either side of zero in a heatmap.
 HEAT_LEVELS = 127
 #: A possibility figure with more hair segments than this draws them as one path per point
@@ -413,71 +412,48 @@ def coloured_path_figure(
     return _fit_ranges(fig, path, pad=0.6)
 
 
-def cell_heatmap(
-    c: np.ndarray,
-    order: np.ndarray | None = None,
-    flip: np.ndarray | None = None,
-    selected_cell: int | None = None,
-    selected_step: int | None = None,
-    height: int = 520,
-) -> go.Figure:
-    """Cell states over time: one row per cell (in ``order``), one column per step.
+@dataclass(frozen=True)
+class HeatmapLevels:
+    """A cell heatmap's data, as the dashboard's canvas draws it (``dashboard/heatmap.js``)."""
 
-    Trace 1 is a grid of invisible markers, one per (row, column) click target,
-    whose ``customdata`` is ``[cell, step]``: Streamlit reports clicks on
-    markers, not on heatmap tiles.
-    """
+    levels: np.ndarray  # (rows, T) int8 in -HEAT_LEVELS..HEAT_LEVELS: row r is cell cells[r], signed
+    cells: np.ndarray  # (rows,) the cell drawn in each row
+    limit: float  # the c of the top level: the 99th percentile of |c| over the line
+    axis: str  # "cell" when rows are cells in their own order, "row" when in another order
+
+
+def heatmap_levels(c: np.ndarray, order: np.ndarray | None = None, flip: np.ndarray | None = None) -> HeatmapLevels:
+    """Cell states over time (T, cells) as a heatmap: one row per cell (in ``order``, each
+    multiplied by its ``flip``), one column per step, in 8-bit levels of ``limit``: the
+    colour scale has far fewer distinguishable steps than 255, and its bar is labelled in c."""
     steps, cells = c.shape
-    axis_title = "cell" if order is None else "row"
+    axis = "cell" if order is None else "row"
     order = np.arange(cells) if order is None else np.asarray(order)
     values = c[:, order].T  # (cells, T) rows in display order
     if flip is not None:
         values = values * np.asarray(flip)[order, None]
-    limit = float(np.percentile(np.abs(values), 99)) or 1.0
-    # Sent as 8-bit levels (a quarter of float32's bytes): the colour scale has far
-    # fewer distinguishable steps than 255, and the colour bar is labelled in c.
-    levels = np.clip(np.rint(values / limit * HEAT_LEVELS), -HEAT_LEVELS, HEAT_LEVELS).astype(np.int8)
-    ticks = np.linspace(-HEAT_LEVELS, HEAT_LEVELS, 5)
-    fig = go.Figure(go.Heatmap(
-        z=levels, colorscale=CELL_SCALE, zmid=0, zmin=-HEAT_LEVELS, zmax=HEAT_LEVELS, hoverinfo="skip",
-        colorbar=dict(title="c", thickness=12, x=1.01, xanchor="left", tickvals=ticks,
-                      ticktext=[f"{t / HEAT_LEVELS * limit:.2g}" for t in ticks]),
-    ))
-    # Hover and clicks belong to the markers alone: a heatmap under the pointer would
-    # take the hover, and Streamlit does not report clicks on heatmap tiles. WebGL
-    # draws the tens of thousands of invisible markers; SVG would take seconds.
-    stride = max(1, int(np.ceil(steps / MAX_CLICK_COLUMNS)))
-    grid_steps = np.arange(0, steps, stride)
-    rows_grid, steps_grid = np.meshgrid(np.arange(cells), grid_steps, indexing="ij")
-    rows_flat, steps_flat = rows_grid.ravel(), steps_grid.ravel()
-    fig.add_trace(go.Scattergl(
-        x=steps_flat.astype(np.int16), y=rows_flat.astype(np.int16), mode="markers",
-        marker=dict(size=6, opacity=0),
-        customdata=np.stack([order[rows_flat], values[rows_flat, steps_flat]], axis=1).astype(np.float32),
-        hovertemplate="row %{y} · cell %{customdata[0]}<br>step %{x}<br>c = %{customdata[1]:.3f}<extra></extra>",
-    ))
-    if selected_cell is not None:
-        row = int(np.flatnonzero(order == selected_cell)[0])
-        fig.add_hrect(y0=row - 0.5, y1=row + 0.5, line=dict(color="#d1495b", width=1.5))
-    if selected_step is not None:
-        fig.add_vline(x=selected_step, line=dict(color="#d1495b", width=1.5))
-    # hoverdistance -1: a click anywhere picks the nearest marker, also between the columns
-    # of a long line's grid, whose markers sit every few steps
-    fig.update_layout(height=height, margin=HEATMAP_MARGIN, showlegend=False, hoverdistance=-1)
-    fig.update_yaxes(autorange="reversed", title=dict(text=axis_title, standoff=4), automargin=False)
-    fig.update_xaxes(title="step", range=[-0.5, steps - 0.5], automargin=False)
-    return fig
+    limit = float(np.percentile(np.abs(values), 99)) if values.size else 1.0
+    limit = limit if limit > 0 and np.isfinite(limit) else 1.0
+    levels = np.clip(np.rint(np.nan_to_num(values) / limit * HEAT_LEVELS), -HEAT_LEVELS, HEAT_LEVELS).astype(np.int8)
+    return HeatmapLevels(levels, order.astype(np.int64), limit, axis)
+
+
+def colour_stops(name: str = CELL_SCALE) -> list[tuple[float, tuple[int, int, int]]]:
+    """A Plotly colour scale as (stop, (r, g, b)) pairs from 0 to 1."""
+    from plotly.colors import get_colorscale, unlabel_rgb
+
+    return [(float(stop), tuple(int(round(v)) for v in unlabel_rgb(colour))) for stop, colour in get_colorscale(name)]
 
 
 def step_ruler(steps: int, step: int, height: int = 50) -> go.Figure:
-    """A strip as wide as :func:`cell_heatmap` that marks one step, for pages where the
+    """A strip as wide as the cell heatmap's plot that marks one step, for pages where the
     step moves more often than the heatmap changes: the heatmap is drawn once and only
     this strip is redrawn. Every step is a click target whose ``customdata`` is the step."""
     xs = np.arange(steps)
     fig = go.Figure(go.Scatter(
         x=[-0.5, steps - 0.5], y=[0, 0], mode="lines", line=dict(color="#c9ccd3", width=2), hoverinfo="skip"))
     fig.add_trace(go.Scatter(
-        x=xs, y=np.zeros(steps), mode="markers", marker=dict(size=14, opacity=0), customdata=xs,
+        x=xs, y=np.zeros(steps), mode="markers", marker=dict(size=6, opacity=0), customdata=xs,
         hovertemplate="step %{x}<extra>click to choose</extra>"))
     fig.add_trace(go.Scatter(
         x=[step], y=[0], mode="markers+text", text=[f"step {step}"], cliponaxis=False,
@@ -492,7 +468,7 @@ def step_ruler(steps: int, step: int, height: int = 50) -> go.Figure:
 
 
 def row_marker(rows: int, row: int, height: int = 520, name: str = "") -> go.Figure:
-    """A narrow strip as tall as :func:`cell_heatmap` that marks one of its rows (the chosen
+    """A narrow strip as tall as the cell heatmap's plot that marks one of its rows (the chosen
     cell) with a triangle, set beside it: a new cell redraws this strip, not the heatmap.
     The triangle sits at the strip's left edge, as Plotly draws a narrow chart at least
     150 px wide and clips the rest."""

@@ -52,6 +52,12 @@ def charts(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
+def heatmaps(at: AppTest) -> list[dict]:
+    """What each cell heatmap (dashboard/heatmap.py) sends to the page."""
+    return [json.loads(element.proto.json) for element in at.get("bidi_component")
+            if element.proto.component_name == "inkcore_heatmap"]
+
+
 SCRIPTS = {path.stem.split("_", 1)[1]: f"pages/{path.name}" for path in (ROOT / "pages").glob("*.py")}
 
 
@@ -224,13 +230,15 @@ def test_cells_click_selects_a_cell(with_article):
     at = page("cells").run()
     no_errors(at)
     assert at.number_input(key="cells_cell").value == 93
-    at.session_state["cells_heatmap"] = {"selection": {"points": [
-        {"curve_number": 1, "point_index": 7, "x": 12, "y": 250, "customdata": [250, 0.5]}],
-        "point_indices": [7], "box": [], "lasso": []}}
-    at.run()
-    no_errors(at)
+    heatmap_click(at, "cells_heatmap", step=12, row=250, cell=250)
     assert at.number_input(key="cells_cell").value == 250
     assert at.slider(key="cells_step").value == 12
+    # the same spot clicked again is a new click: after the cell was changed by hand, it is chosen again
+    at.number_input(key="cells_cell").set_value(3).run()
+    heatmap_click(at, "cells_heatmap", step=12, row=250, cell=250, n=2)
+    assert at.number_input(key="cells_cell").value == 250
+    at.number_input(key="cells_cell").set_value(4).run()  # while a click that was taken is not taken twice
+    assert at.number_input(key="cells_cell").value == 4
 
 
 def test_ordered_cells_name_rows_and_cells(with_article):
@@ -259,18 +267,19 @@ def test_watch_follows_the_writing():
     at.session_state["watch_strokes"] = two_words()
     at.run()
     no_errors(at)
-    # the coloured writing, the state at the step, the step ruler, the chosen cell's row mark, the heatmap
-    assert len(charts(at)) == 5
+    # the coloured writing, the state at the step, the step ruler and the chosen cell's row mark; the heatmap
+    assert len(charts(at)) == 4 and len(heatmaps(at)) == 1
     last = at.slider(key="watch_step").value
     assert last > 10
-    mark, heatmap = charts(at)[3:]
+    mark, heatmap = charts(at)[3], heatmaps(at)[0]
+    assert heatmap["steps"] == last + 1 and heatmap["rows"] == 500
     at.slider(key="watch_step").set_value(5).run()
     assert at.slider(key="watch_step").value == 5
     assert "step 5" in json.dumps(charts(at)[1]["layout"]["title"])
     assert "step 5" in json.dumps(charts(at)[2]["data"])  # the ruler marks it
-    assert charts(at)[3:] == [mark, heatmap]  # the heatmap is not redrawn for a step: the browser keeps it
+    assert charts(at)[3] == mark and heatmaps(at) == [heatmap]  # the heatmap is not sent again for a step
     at.number_input(key="watch_cell").set_value(7).run()
-    assert charts(at)[4] == heatmap and charts(at)[3] != mark  # nor for a cell: the mark beside it moves
+    assert heatmaps(at) == [heatmap] and charts(at)[3] != mark  # nor for a cell: the mark beside it moves
     assert charts(at)[3]["data"][0]["y"] == [7]
     at.session_state["watch_ruler"] = {"selection": {"points": [{"curve_number": 1, "point_index": 8, "x": 8, "y": 0,
                                                                   "customdata": 8}], "point_indices": [8], "box": [],
@@ -364,7 +373,7 @@ def test_the_users_iam_copy_joins_the_library(monkeypatch, small_iam_copy):
     at.session_state["cells_example"] = f"iam:{test_line}"
     at.run()
     no_errors(at)
-    assert len(charts(at)) == 4  # that line coloured by a cell, the step ruler, the cell's row mark, the heatmap
+    assert len(charts(at)) == 3 and len(heatmaps(at)) == 1  # the line coloured by a cell, ruler, row mark; heatmap
 
 
 def test_the_iam_copy_chosen_in_the_app_is_kept_across_restarts(small_iam_copy):
@@ -450,11 +459,9 @@ def test_sample_lines_at_a_neighbouring_variation_are_written_in_the_background(
     assert sampled.samples(model, "prefetch", 40, 0.7, range(3, 6))[0] is not None
 
 
-def heatmap_click(at: AppTest, key: str, step: int, row: int, cell: int) -> None:
-    """A click on a heatmap's marker at (step, row), as Streamlit reports it; customdata is [cell, c]."""
-    at.session_state[key] = {"selection": {"points": [
-        {"curve_number": 1, "point_index": 3, "x": step, "y": row, "customdata": [cell, 0.25]}],
-        "point_indices": [3], "box": [], "lasso": []}}
+def heatmap_click(at: AppTest, key: str, step: int, row: int, cell: int, n: int = 1) -> None:
+    """The ``n``-th click on a cell heatmap at (step, row), as its canvas reports it (dashboard/heatmap.js)."""
+    at.session_state[key] = {"click": {"cell": cell, "row": row, "step": step, "n": n, "line": heatmaps(at)[0]["id"]}}
     at.run()
     no_errors(at)
 

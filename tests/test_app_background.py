@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from test_app import SCRIPTS, charts, isolated, no_errors, page, with_article  # noqa: F401
+from test_app import SCRIPTS, charts, heatmaps, isolated, no_errors, page, with_article  # noqa: F401
 
 #: Long enough for a job of the small test lines; the tests never wait for it on success.
 DONE_S = 120
@@ -31,13 +31,13 @@ def test_a_new_order_shows_the_previous_one_as_updating_then_swaps_it_in(with_ar
     at = page("ordered").run()
     no_errors(at)
     assert not updating(at)
-    heatmap, stroke = charts(at)[-1], charts(at)[0]
+    heatmap, stroke = heatmaps(at)[0], charts(at)[0]
     release, real = threading.Event(), cells.order_cells
     monkeypatch.setattr(cells, "order_cells", lambda *a, **k: (release.wait(DONE_S), real(*a, **k))[1])
     at.slider(key="ordered_perplexity").set_value(120).run()  # far from the notches computed ahead
     no_errors(at)
     assert updating(at) and "perplexity 120" in updating(at)[0]
-    assert charts(at)[-1] == heatmap  # the previous order meanwhile
+    assert heatmaps(at)[0] == heatmap  # the previous order meanwhile
     at.number_input(key="ordered_cell").set_value(7).run()  # every other control stays live
     no_errors(at)
     assert charts(at)[0] != stroke and "cell 7" in str(charts(at)[0])
@@ -46,7 +46,7 @@ def test_a_new_order_shows_the_previous_one_as_updating_then_swaps_it_in(with_ar
     at.run()
     no_errors(at)
     assert not updating(at)
-    assert charts(at)[-1] != heatmap  # the new order
+    assert heatmaps(at)[0] != heatmap  # the new order
     at.switch_page(SCRIPTS["cells"]).run()  # every page now names cells by their row in the new order
     assert "the percentile order (perplexity 120)" in " ".join(c.value for c in at.caption)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -231,26 +232,34 @@ def test_cells_click_recolours_the_stroke(page, app_url):
     if not ARTICLE.exists():
         pytest.skip("../shared/data/article is absent: the cells page opens on the article's example")
     open_page(page, app_url, "cells", "Cell activations")
-    heatmap = page.locator(".st-key-cells_heatmap .js-plotly-plot")
+    heatmap = page.locator(".st-key-cells_heatmap [data-testid=inkcore-heatmap]")
     heatmap.wait_for()
     heatmap.scroll_into_view_if_needed()
-    # a mark on the heatmap's data: a figure sent again would come with data of its own
-    kept = "p => p.data[0].inkMark"
-    heatmap.evaluate("p => { p.data[0].inkMark = 'kept'; }")
-    box = heatmap.locator(".nsewdrag").first.bounding_box()
+    heatmap = page.locator(".st-key-cells_heatmap [data-testid=inkcore-heatmap][data-drawn]")  # drawn
+    heatmap.wait_for()
+    # the canvas draws a line once: a heatmap drawn again counts up
+    kept = "h => h.getAttribute('data-drawn')"
+    drawn = heatmap.evaluate(kept)
+    box = heatmap.locator("canvas").first.bounding_box()
     target = (box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.7)
-    page.mouse.move(target[0] - 5, target[1] - 5)  # WebGL hover wakes on a move within the plot
+    page.mouse.move(target[0] - 5, target[1] - 5)
     page.mouse.move(*target)
-    page.locator(".hoverlayer .hovertext").first.wait_for()
+    tip = heatmap.locator(".tip")
+    tip.wait_for()
+    named = re.search(r"row (\d+) · cell (\d+)\s*step (\d+)", tip.inner_text())
+    assert named, tip.inner_text()
+    row, cell, step = (int(v) for v in named.groups())
+    assert 300 < row < 400 and row == cell  # 0.7 of the way down the plot, in the cells' own order
     page.mouse.click(*target)
-    page.wait_for_function("""() => { const i = document.querySelector('[data-testid=stNumberInput] input');
-        return i && i.value !== '93'; }""")
-    chosen = page.locator("[data-testid=stNumberInput] input").first.input_value()
+    page.wait_for_function(f"""() => {{ const i = document.querySelector('[data-testid=stNumberInput] input');
+        return i && i.value === '{cell}'; }}""")
+    assert page.locator("[data-testid=stSlider] input[type=range]").first.input_value() == str(step)
+    chosen = str(cell)
     # the stroke beside the heatmap is recoloured by the clicked cell (its colour bar names it)
     page.wait_for_function(f"""() => {{ const p = document.querySelector('.js-plotly-plot');
         return p && p.innerText.includes('cell {chosen}'); }}""")
     settle(page)
-    assert heatmap.evaluate(kept) == "kept"  # the click reran the cell's view, not the heatmap
+    assert heatmap.evaluate(kept) == drawn  # the click reran the cell's view, not the heatmap
     shoot(page, "cells-after-click")
     # a click on the ruler under the stroke chooses a step; the heatmap is not redrawn for it
     step_input = page.locator("[data-testid=stSlider] input[type=range]").first
@@ -258,8 +267,9 @@ def test_cells_click_recolours_the_stroke(page, app_url):
     ruler = page.locator(".js-plotly-plot").nth(1)
     ruler.scroll_into_view_if_needed()
     box = ruler.locator(".nsewdrag").first.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.5)
-    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.5)
+    quarter = box["x"] + box["width"] * 0.25
+    page.mouse.move(quarter, box["y"] + box["height"] * 0.5)
+    page.mouse.click(quarter, box["y"] + box["height"] * 0.5)
     page.wait_for_function("""before => {
         const s = document.querySelector('[data-testid=stSlider] input[type=range]');
         return s && s.value !== before; }""", arg=before)
@@ -267,7 +277,17 @@ def test_cells_click_recolours_the_stroke(page, app_url):
     step = int(step_input.input_value())
     assert abs(step - 0.25 * int(step_input.get_attribute("max"))) < 10  # about a quarter along
     page.wait_for_function(f"""() => document.querySelectorAll('.js-plotly-plot')[1].innerText.includes('step {step}')""")
-    assert heatmap.evaluate(kept) == "kept"
+    assert heatmap.evaluate(kept) == drawn
+    # the ruler and the heatmap line up: the heatmap names the same step at the same place (Plotly's
+    # hover takes any marker within 3 px of the pointer, and 600 steps are 1.3 px apart on the ruler)
+    heat_box = heatmap.locator("canvas").first.bounding_box()
+    heatmap.scroll_into_view_if_needed()
+    heat_box = heatmap.locator("canvas").first.bounding_box()
+    page.mouse.move(quarter, heat_box["y"] + heat_box["height"] * 0.3)
+    page.mouse.move(quarter, heat_box["y"] + heat_box["height"] * 0.3 + 1)
+    tip.wait_for(state="visible")
+    under = int(re.search(r"step (\d+)", tip.inner_text()).group(1))
+    assert abs(under - step) <= 3
     shoot(page, "cells-after-ruler-click")
 
 

@@ -12,9 +12,9 @@ from inkcore.figures import (
     CONTINUATION_COLOURS,
     LEFT_COLOUR,
     HEAT_LEVELS,
-    MAX_CLICK_COLUMNS,
     RIGHT_COLOUR,
-    cell_heatmap,
+    colour_stops,
+    heatmap_levels,
     coloured_path_figure,
     continuation_figure,
     covariance_ellipse,
@@ -126,15 +126,13 @@ def builder_calls(rows, mix, futures_of, rng):
         "possibility_at": (possibility_figure, (rows, futures, turns, eos), {"at": 7}),
         "mixture": (mixture_figure, (mix,), {"variation": 0.5}),
         "coloured_path": (coloured_path_figure, (rows, c[:, 2], "BrBG", "cell 2"), {"midpoint": 0.0, "marker_at": 4}),
-        "cell_heatmap": (cell_heatmap, (c,), {}),
-        "cell_heatmap_ordered": (cell_heatmap, (c, order, flip), {"selected_cell": 5, "selected_step": 9}),
         "score_bars": (score_bars, ([(4, 0.9), (1, 0.5), (7, -0.2)], "pen lifts"), {}),
         "span": (span_figure, (rows, 10, 17), {"context": 5, "title": "a span"}),
     }
 
 
 BUILDERS = ["handwriting", "continuation", "possibility_all", "possibility_at", "mixture", "coloured_path",
-            "cell_heatmap", "cell_heatmap_ordered", "score_bars", "span"]
+            "score_bars", "span"]
 INK_BUILDERS = ["handwriting", "continuation", "possibility_all", "possibility_at", "mixture", "coloured_path", "span"]
 
 
@@ -491,66 +489,42 @@ def test_the_axes_hold_the_whole_line_so_nothing_is_cut_at_the_edge(build, rng):
 
 
 @pytest.mark.parametrize("ordered", [False, True])
-def test_cell_heatmap_click_targets_carry_cell_and_value_at_step_and_row(ordered, rng):
+def test_heatmap_levels_hold_each_cell_in_its_row_signed_in_8_bit_levels_of_c(ordered, rng):
     steps, cells = 40, 7
     c = rng.normal(0.0, 1.5, (steps, cells)).astype(np.float32)
     order = rng.permutation(cells) if ordered else np.arange(cells)
     flip = np.where(rng.random(cells) < 0.5, -1.0, 1.0) if ordered else np.ones(cells)
-    fig = cell_heatmap(c, order, flip) if ordered else cell_heatmap(c)
-    heat, grid = fig.data[0], fig.data[1]
-    assert isinstance(heat, go.Heatmap) and isinstance(grid, go.Scattergl)
-
-    z = np.asarray(heat.z)
-    assert z.shape == (cells, steps)
+    kept = c.copy()
+    heat = heatmap_levels(c, order, flip) if ordered else heatmap_levels(c)
+    np.testing.assert_array_equal(c, kept)
+    assert heat.levels.shape == (cells, steps) and heat.levels.dtype == np.int8
+    np.testing.assert_array_equal(heat.cells, order)  # row r draws cell order[r]
     shown = (c * flip)[:, order].T
     limit = np.percentile(np.abs(shown), 99)
-    # 8-bit levels of the value; the colour bar's labels give them back in units of c
-    np.testing.assert_allclose(z / HEAT_LEVELS * limit, np.clip(shown, -limit, limit), atol=limit / HEAT_LEVELS)
-    assert heat.zmid == 0 and heat.zmin == -heat.zmax
-    assert float(heat.colorbar.ticktext[-1]) == pytest.approx(limit, rel=0.05)
-
-    assert grid.mode == "markers" and grid.marker.opacity == 0
-    data = np.asarray(grid.customdata, dtype=np.float64)
-    assert data.shape == (cells * steps, 2)
-    cell, value = data[:, 0], data[:, 1]
-    step, row = np.asarray(grid.x).astype(int), np.asarray(grid.y).astype(int)
-    np.testing.assert_array_equal(cell, order[row])
-    expected = c[step, cell.astype(int)] * flip[cell.astype(int)]
-    np.testing.assert_allclose(value, expected, rtol=1e-6, atol=1e-6)
-    assert {(int(r), int(s)) for r, s in zip(row, step)} == {(r, s) for r in range(cells) for s in range(steps)}
-    assert fig.layout.yaxis.autorange == "reversed"
-    assert fig.layout.yaxis.title.text == ("row" if ordered else "cell")
+    assert heat.limit == pytest.approx(limit)
+    # the levels give the value back in units of c, within half a level, clipped at the limit
+    np.testing.assert_allclose(heat.levels / HEAT_LEVELS * limit, np.clip(shown, -limit, limit),
+                               atol=0.5 * limit / HEAT_LEVELS + 1e-6)
+    assert np.abs(heat.levels).max() == HEAT_LEVELS
+    assert heat.axis == ("row" if ordered else "cell")
 
 
-def test_cell_heatmap_caps_the_click_columns_of_a_long_line(rng):
-    steps, cells = 2 * MAX_CLICK_COLUMNS + 1, 5
-    c = rng.normal(0.0, 1.0, (steps, cells))
-    grid = cell_heatmap(c).data[1]
-    columns = np.unique(np.asarray(grid.x))
-    stride = int(np.ceil(steps / MAX_CLICK_COLUMNS))
-    assert MAX_CLICK_COLUMNS / 2 < len(columns) <= MAX_CLICK_COLUMNS
-    np.testing.assert_array_equal(columns, np.arange(0, steps, stride))
-    assert columns[-1] >= steps - stride  # the end of the line can still be clicked
-    assert len(grid.x) == cells * len(columns)
-    data = np.asarray(grid.customdata, dtype=np.float64)
-    np.testing.assert_allclose(data[:, 1], c[np.asarray(grid.x).astype(int), data[:, 0].astype(int)], atol=1e-6)
+def test_heatmap_levels_of_a_silent_or_broken_line_are_drawable():
+    quiet = heatmap_levels(np.zeros((5, 3)))
+    assert quiet.limit == 1.0 and not quiet.levels.any()
+    broken = np.ones((4, 2))
+    broken[1, 1] = np.nan
+    heat = heatmap_levels(broken)
+    assert np.isfinite(heat.limit) and heat.levels[1, 1] == 0 and heat.levels[0, 0] == HEAT_LEVELS
+    assert heatmap_levels(np.zeros((0, 4))).levels.shape == (4, 0)
 
 
-def test_cell_heatmap_of_a_short_line_has_a_target_at_every_step(rng):
-    c = rng.normal(0.0, 1.0, (MAX_CLICK_COLUMNS, 3))
-    assert len(np.unique(np.asarray(cell_heatmap(c).data[1].x))) == MAX_CLICK_COLUMNS
-
-
-def test_cell_heatmap_marks_the_selected_cell_in_display_order_and_the_selected_step(rng):
-    c = rng.normal(0.0, 1.0, (20, 6))
-    order = np.array([3, 1, 5, 0, 2, 4])
-    fig = cell_heatmap(c, order, np.ones(6), selected_cell=5, selected_step=11)
-    rects = [s for s in fig.layout.shapes if s.type == "rect"]
-    lines = [s for s in fig.layout.shapes if s.type == "line"]
-    assert len(rects) == 1 and len(lines) == 1
-    assert (rects[0].y0, rects[0].y1) == (1.5, 2.5)  # cell 5 is shown in row 2
-    assert lines[0].x0 == lines[0].x1 == 11
-    assert len(cell_heatmap(c).layout.shapes) == 0
+def test_colour_stops_run_from_brown_through_white_to_green():
+    stops = colour_stops()
+    assert stops[0][0] == 0.0 and stops[-1][0] == 1.0
+    assert [s for s, _ in stops] == sorted(s for s, _ in stops)
+    (_, low), (_, mid), (_, high) = stops[0], stops[len(stops) // 2], stops[-1]
+    assert low[0] > low[2] and high[1] > high[0] and min(mid) > 230  # brown, near white, green
 
 
 # --- bars and spans -----------------------------------------------------------------------
@@ -684,12 +658,12 @@ def test_state_figure_shows_every_cell_at_the_step(rng):
 def test_the_step_ruler_lines_up_with_the_heatmap(rng):
     from inkcore.figures import step_ruler
 
-    c = rng.normal(size=(90, 12))
-    heatmap, ruler = cell_heatmap(c), step_ruler(90, 33)
-    assert list(ruler.layout.xaxis.range) == list(heatmap.layout.xaxis.range) == [-0.5, 89.5]
-    assert (ruler.layout.margin.l, ruler.layout.margin.r) == (heatmap.layout.margin.l, heatmap.layout.margin.r)
-    bar = heatmap.data[0].colorbar
-    assert bar.x >= 1 and bar.xanchor == "left"  # in the right margin, not narrowing the plot
+    from inkcore.figures import HEATMAP_MARGIN
+
+    ruler = step_ruler(90, 33)
+    # the heatmap's canvas (dashboard/heatmap.js) draws step t over [t - 0.5, t + 0.5] inside these margins
+    assert list(ruler.layout.xaxis.range) == [-0.5, 89.5]
+    assert (ruler.layout.margin.l, ruler.layout.margin.r) == (HEATMAP_MARGIN["l"], HEATMAP_MARGIN["r"])
     targets = ruler.data[1]
     np.testing.assert_array_equal(targets.x, np.arange(90))
     np.testing.assert_array_equal(targets.customdata, np.arange(90))
