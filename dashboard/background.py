@@ -73,15 +73,27 @@ def compute_ahead(cache: BoundedCache, jobs: Iterable[tuple[Hashable, Callable]]
     """Compute ``(key, work)`` results that are likely asked for next, one after the
     other in one background thread, unless such a thread is already at work (so at most
     one job of guessed work runs, whatever the sessions). Done ones are skipped."""
+    def job(key: Hashable, work: Callable) -> Callable[[], None]:
+        return lambda: cache.get(key) is None and cache.start(key, work).finished.wait()
+
+    run_ahead([job(key, work) for key, work in jobs])
+
+
+def run_ahead(jobs: Iterable[Callable[[], object]]) -> None:
+    """Run ``jobs`` (work whose results land in caches of their own) one after the
+    other in one background thread, unless a thread of guessed work is already at work.
+    A job that fails is passed over: it was only a guess."""
     if not AHEAD.acquire(blocking=False):
         return
     jobs = list(jobs)
 
     def run() -> None:
         try:
-            for key, work in jobs:
-                if cache.get(key) is None:
-                    cache.start(key, work).finished.wait()
+            for job in jobs:
+                try:
+                    job()
+                except Exception:  # the page computes it again when asked, and reports it then
+                    continue
         finally:
             AHEAD.release()
 

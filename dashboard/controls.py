@@ -3,6 +3,8 @@ canvas), and the clicks on heatmaps, step rulers and score bars that set the cel
 pages' widgets (the cell pages' view itself is :mod:`dashboard.cell_view`)."""
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import streamlit as st
 
@@ -19,13 +21,14 @@ MAX_FIGURE_POINTS = 1000
 FROM_LIBRARY, FROM_CANVAS = "An example from the library", "Your own writing"
 
 
-def line_source(loaded: LoadedModel, key: str, default: str | None = "sample:1") -> np.ndarray:
+def line_source(loaded: LoadedModel, key: str, default: str | None = "sample:1",
+                ahead: Callable[[np.ndarray], object] | None = None) -> np.ndarray:
     """A line to study: one from the library, or one written here. Stops the page
-    with a hint while there is nothing to show."""
+    with a hint while there is nothing to show. ``ahead``: see :func:`dashboard.library.example_picker`."""
     source = st.radio("Line", (FROM_LIBRARY, FROM_CANVAS), horizontal=True,
                       key=remembered(f"{key}_source", FROM_LIBRARY), label_visibility="collapsed")
     if source == FROM_LIBRARY:
-        return example_picker(loaded, "Example", f"{key}_example", default).rows
+        return example_picker(loaded, "Example", f"{key}_example", default, ahead=ahead).rows
     return pen.written_line(key, loaded)
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import os
 from functools import partial
+from typing import Callable
 
 import numpy as np
 import streamlit as st
 
-from dashboard import article, cached, handwriting, sampled
+from dashboard import article, background, cached, handwriting, sampled
 from dashboard.frame import remembered
 from dashboard.models import LoadedModel
 from inkcore import cells, downloads, figures, sampling
@@ -99,8 +100,16 @@ def load_example(loaded: LoadedModel, key: str) -> Example:
     return Example(key, label, rows, "iam")
 
 
-def example_picker(loaded: LoadedModel, label: str = "Example", key: str = "example", default: str | None = None):
-    """A dropdown over the library; returns the chosen Example."""
+#: Examples read ahead on a page that records its example: the options either side of the
+#: chosen one, and the first ones the dropdown shows when it opens.
+NEIGHBOURS_AHEAD, FIRST_AHEAD = 2, 6
+
+
+def example_picker(loaded: LoadedModel, label: str = "Example", key: str = "example", default: str | None = None,
+                   ahead: Callable[[np.ndarray], object] | None = None):
+    """A dropdown over the library; returns the chosen Example. With ``ahead``, the page's
+    work on an example's rows (recording it, say) is done in the background for the
+    examples likely chosen next (:func:`read_ahead`)."""
     options = example_keys(loaded)
     if st.session_state.get(key) not in options:  # e.g. a saved entry deleted meanwhile
         st.session_state.pop(key, None)
@@ -108,10 +117,37 @@ def example_picker(loaded: LoadedModel, label: str = "Example", key: str = "exam
     chosen = st.selectbox(label, list(options), format_func=options.get,
                           key=remembered(key, default if default in options else next(iter(options))))
     try:
-        return load_example(loaded, chosen)
+        example = load_example(loaded, chosen)
     except (StoreError, DataError, KeyError, ValueError) as error:
         st.error(f"This example cannot be opened: {error}")
         st.stop()
+    if ahead is not None:
+        read_ahead(loaded, list(options), chosen, ahead)
+    return example
+
+
+def read_ahead(loaded: LoadedModel, keys: list[str], chosen: str, work: Callable[[np.ndarray], object]) -> None:
+    """Do ``work(rows)`` in the background for the examples either side of ``chosen`` in
+    ``keys`` and the first few, so that choosing one of them finds it done. A model
+    sample is written there too; a line of the user's own is left: reading it is quick.
+    One thread does all such work at a time (:func:`dashboard.background.compute_ahead`)."""
+    at = keys.index(chosen) if chosen in keys else 0
+    near = [keys[i] for k in range(1, NEIGHBOURS_AHEAD + 1) for i in (at + k, at - k) if 0 <= i < len(keys)]
+    wanted = [k for k in dict.fromkeys(near + keys[:FIRST_AHEAD]) if k != chosen]
+    jobs = []
+    for example_key in wanted:
+        source, _, ident = example_key.partition(":")
+        if source == "sample":
+            rows = partial(sampled.samples, loaded.model, loaded.key, SAMPLE_STEPS, sampling.SAMPLE_VARIATION,
+                           [int(ident)])
+            jobs.append(lambda rows=rows: work(rows()[0]))
+        elif source in ("article", "iam"):
+            try:
+                rows = load_example(loaded, example_key).rows  # lines already in memory
+            except (DataError, KeyError, ValueError):
+                continue
+            jobs.append(lambda rows=rows: work(rows))
+    background.run_ahead(jobs)
 
 
 def pattern_matches(loaded: LoadedModel, example_key: str, c: np.ndarray, start: int, stop: int,

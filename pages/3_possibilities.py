@@ -26,7 +26,9 @@ def futures_controls() -> tuple[float, int, int]:
     return variation, count, steps
 
 
-rows = controls.line_source(loaded, "futures")
+rows = controls.line_source(loaded, "futures",  # the costly part of a newly chosen example, read ahead
+                            ahead=lambda rows: cached.prediction(loaded.model, loaded.key,
+                                                                 controls.limit_points(rows)[0]))
 rows, note = controls.limit_points(rows)
 if note:
     st.info(note)

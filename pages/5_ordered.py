@@ -13,7 +13,8 @@ st.caption("The same heatmap with the cells ordered by a one-dimensional t-SNE, 
            "third footnote: cells that are mostly negative are sign-flipped, and cells that behave "
            "alike end up side by side. Cells are named by their row in this order and by their own index.")
 loaded = models.require_model()
-example = library.example_picker(loaded, "Example", "ordered_example", default="article:1")
+example = library.example_picker(loaded, "Example", "ordered_example", default="article:1",
+                                 ahead=lambda rows: cached.recording(loaded.model, loaded.key, rows))
 
 
 def order_controls() -> tuple[str, float, list[str]]:

@@ -9,11 +9,19 @@ st.caption("How unlikely the model found each point of a line: its negative log-
            "the quantity training minimises. Hot points are where the writing did what the model "
            "did not expect.")
 loaded = models.require_model()
-rows = controls.line_source(loaded, "surprise", default="article:1")
+rival = models.other_model(loaded)
+
+
+def surprise_ahead(rows) -> None:
+    """What a newly chosen example costs this page: its surprise under both models."""
+    for model in (loaded, rival) if rival is not None else (loaded,):
+        cached.surprise(model.model, model.key, rows)
+
+
+rows = controls.line_source(loaded, "surprise", default="article:1", ahead=surprise_ahead)
 nll = cached.surprise(loaded.model, loaded.key, rows)
 mean, other, points = st.columns(3)
 mean.metric(f"{loaded.label}: nats per point", f"{np.mean(nll):.3f}")
-rival = models.other_model(loaded)
 if rival is not None:
     rival_nll = cached.surprise(rival.model, rival.key, rows)
     other.metric(f"{rival.label}: nats per point", f"{np.mean(rival_nll):.3f}",

@@ -79,3 +79,49 @@ def test_leaving_the_possibility_page_mid_computation_keeps_the_view(monkeypatch
     no_errors(at)
     assert not updating(at)
     assert charts(at)[0] != first  # the new futures, drawn once for both visits
+
+
+def idle_ahead() -> None:
+    """Wait until no guessed work is at work (dashboard.background.run_ahead)."""
+    from dashboard import background
+
+    assert background.AHEAD.acquire(timeout=DONE_S)
+    background.AHEAD.release()
+
+
+def test_the_examples_likely_chosen_next_are_recorded_before_they_are_chosen(monkeypatch):
+    from dashboard import cached, library
+    from inkcore import cells
+
+    idle_ahead()
+    cached.recording_cache().items.clear()  # nothing recorded by earlier tests
+    at = page("cells")
+    at.session_state["cells_example"] = "sample:3"
+    at.run()
+    no_errors(at)
+    idle_ahead()
+    options = at.selectbox(key="cells_example").options
+    # the two either side of the chosen one, and the first few the dropdown shows, minus the chosen one
+    assert options[:5] == [f"Model sample {seed}" for seed in range(1, 6)]
+    recorded = []
+    real = cells.record
+    monkeypatch.setattr(cells, "record", lambda model, rows: (recorded.append(len(rows)), real(model, rows))[1])
+    for seed in (1, 2, 4, 5, library.FIRST_AHEAD):
+        at.selectbox(key="cells_example").set_value(f"sample:{seed}").run()
+        no_errors(at)
+        assert heatmaps(at)[0]["steps"] == library.SAMPLE_STEPS
+    assert recorded == []  # each was read ahead: choosing it recorded nothing
+    at.selectbox(key="cells_example").set_value(f"sample:{library.FIRST_AHEAD + 2}").run()
+    no_errors(at)
+    idle_ahead()
+    assert recorded[:1] == [library.SAMPLE_STEPS]  # one further down the list is recorded when it is chosen...
+    assert len(cached.recording_cache().items) >= library.FIRST_AHEAD + 2  # ...and its neighbours after it
+
+
+def test_guessed_work_that_fails_is_passed_over():
+    from dashboard import background
+
+    done = []
+    background.run_ahead([lambda: 1 / 0, lambda: done.append(True)])
+    idle_ahead()
+    assert done == [True]
