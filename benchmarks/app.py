@@ -119,8 +119,11 @@ class AppError(Exception):
 
 #: The kinds of control a page offers, and how the benchmark works each one: a slider by
 #: arrow key, a number input by its + button, a select box by choosing another option, a
-#: toggle or a button by a click, a chart (heatmap, step ruler) by a click on its plot.
+#: toggle or a button by a click, a chart (heatmap, step ruler) by a click on its plot, a
+#: text input by typing one of its ``values`` and Enter, a table by a click on a row.
 SLIDER, NUMBER, SELECT, TOGGLE, BUTTON, CHART = "slider", "number", "select", "toggle", "button", "chart"
+#: A text input (typed, then Enter), and a table's row (a click on its selection box).
+TEXT, TABLE = "text", "table"
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ class Control:
     name: str  # as the page labels it
     animation: bool = False  # Play: answered by its first frame, not by its last
     background: bool = False  # answered at once by the Updating mark over the previous result
+    values: tuple[str, ...] = ()  # what is typed in a text input, one per change
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,7 @@ CONTROL_PAGES = (
         Control(SELECT, "futures_example", "Example"))),
     ControlPage("cells", "Cell activations", _cell_view("cells") + (Control(SELECT, "cells_example", "Example"),)),
     ControlPage("ordered", "Ordered cells", (
+        Control(SELECT, "ordered_example", "Example"),
         Control(SLIDER, "ordered_perplexity", "Perplexity", background=True),
         Control(SELECT, "ordered_metric", "Distance between cells", background=True),
         Control(NUMBER, "ordered_row", "Row in this order")) + _cell_view("ordered")),
@@ -168,6 +173,20 @@ CONTROL_PAGES = (
     ControlPage("probes", "Cell probes", (
         Control(SLIDER, "pattern_span", "Span of steps"), Control(SELECT, "pattern_example", "Example"))),
     ControlPage("surprise", "Surprise", (Control(SELECT, "surprise_example", "Example"),)),
+    ControlPage("intervene", "Intervene on cells", (
+        Control(TEXT, "intervene_cells_ours", "Cells", background=True, values=("12", "12, 243", "7")),
+        Control(SELECT, "intervene_how", "Hold them at", background=True),
+        Control(SLIDER, "intervene_count", "Lines", background=True),
+        Control(SLIDER, "intervene_steps", "Length (steps)", background=True),
+        Control(SLIDER, "intervene_variation", "Variation", background=True),
+        Control(NUMBER, "intervene_seed", "Seed", background=True),
+        Control(SLIDER, "intervene_more", "Continuation length", background=True),
+        Control(NUMBER, "intervene_more_seed", "Continuation seed", background=True),
+        Control(SELECT, "intervene_example", "Example", background=True))),
+    ControlPage("two_models", "Two models", (
+        Control(NUMBER, "match_cell", "Cell"), Control(SELECT, "match_line", "Line"),
+        Control(CHART, "match_curve", "curve click"), Control(TABLE, "match_pairs", "pairs table row"),
+        Control(TABLE, "match_named", "named cells row"))),
 )
 
 
@@ -531,6 +550,29 @@ def choose_option(tab, key: str, index: int) -> Callable[[], None]:
     return option.click
 
 
+def type_text(tab, key: str, text: str) -> Callable[[], None]:
+    """Type ``text`` over the text input keyed ``key``; its Enter, to be timed."""
+    box = control(tab, key).locator("input").first
+    box.scroll_into_view_if_needed()
+    box.fill(text)
+    return lambda: box.press("Enter")
+
+
+#: A table's header and rows are this many pixels tall (Streamlit's data grid); a row's
+#: selection box is in its first column, this far from the table's left edge.
+TABLE_ROW_PX, TABLE_BOX_PX = 35, 20
+
+
+def click_row(tab, key: str, index: int) -> Callable[[], None]:
+    """The click on the selection box of row ``index + 1`` of the table keyed ``key``, to be timed."""
+    table = control(tab, key).locator("[data-testid=stDataFrameResizable], canvas").first
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    x, y = box["x"] + TABLE_BOX_PX, box["y"] + TABLE_ROW_PX * (index + 1.5)
+    tab.mouse.move(x, y)
+    return lambda: tab.mouse.click(x, y)
+
+
 def time_control(tab, item: Control, changes: int) -> list[float]:
     """Seconds from each change of the control until the page answered it."""
     if item.kind == SLIDER:
@@ -551,6 +593,11 @@ def time_control(tab, item: Control, changes: int) -> list[float]:
             act = target.click
         elif item.kind == CHART:
             act = click_plot(tab, item.key, index)
+        elif item.kind == TEXT:
+            event = "keydown"
+            act = type_text(tab, item.key, item.values[index % len(item.values)])
+        elif item.kind == TABLE:
+            act = click_row(tab, item.key, index)
         else:
             raise ValueError(f"unknown kind of control {item.kind!r}")
         times.append(time_until_settled(tab, act, event, updating_or_settled if item.background else None,

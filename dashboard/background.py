@@ -15,6 +15,7 @@ import threading
 from typing import Callable, Hashable, Iterable
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from dashboard.cached import BoundedCache, Job
 
@@ -97,4 +98,8 @@ def run_ahead(jobs: Iterable[Callable[[], object]]) -> None:
         finally:
             AHEAD.release()
 
-    threading.Thread(target=run, name="inkcore-ahead", daemon=True).start()
+    thread = threading.Thread(target=run, name="inkcore-ahead", daemon=True)
+    # the page's context goes with the guessed work, whose caches (Streamlit's among them)
+    # are the page's: none of them draws anything
+    add_script_run_ctx(thread, get_script_run_ctx())
+    thread.start()

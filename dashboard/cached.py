@@ -298,19 +298,9 @@ def writing_cache() -> BoundedCache:
     return BoundedCache(size=64)  # an inkcore.traits.Writing: a few numbers each
 
 
-@st.cache_data(max_entries=64, show_spinner="Writing…")
-def held_lines(_model: Model, model_key: str, seeds: tuple[int, ...], steps: int, variation: float,
-               keep: np.ndarray | None, put: np.ndarray | None) -> list[np.ndarray]:
-    """The lines ``seeds`` write, with a hold or intact (each seed's line bit for bit as written alone)."""
-    return traits.written_lines(_model, seeds, steps, variation, None if keep is None else Hold(keep, put))
-
-
-@st.cache_data(max_entries=128, show_spinner=False)
-def held_continuation(_model: Model, model_key: str, rows: np.ndarray, steps: int, variation: float, seed: int,
-                      keep: np.ndarray | None, put: np.ndarray | None) -> np.ndarray:
-    """One continuation (steps, 3) of a line, read and written with a hold or intact."""
-    hold = None if keep is None else Hold(keep, put)
-    return sampling.continue_writing(_model, rows, steps, np.random.default_rng(seed), variation, hold=hold).rows[0]
+@st.cache_resource
+def held_writing_cache() -> BoundedCache:
+    return BoundedCache(size=128)  # lines written intact or with a hold: at most 6 x 1,000 rows each
 
 
 @st.cache_resource

@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import background, cached, cell_names, library
 from dashboard.frame import remembered
 from dashboard.models import ARTICLE, OURS, LoadedModel
-from inkcore import cells, traits
+from inkcore import cells, sampling, traits
 from inkcore.intervene import hold_cells
 from inkcore.model import Hold
 
@@ -145,11 +145,14 @@ def _cells_named(chosen: list[int]) -> str:
     return f"cell{'s' if len(chosen) > 1 else ''} {shown}"
 
 
+def _hold_digest(keep: np.ndarray | None, put: np.ndarray | None) -> str | None:
+    return None if keep is None else hashlib.sha1(keep.tobytes() + put.tobytes()).hexdigest()
+
+
 def _writing(loaded: LoadedModel, examples: Examples, keep: np.ndarray | None, put: np.ndarray | None):
     """The model's writing and score with a hold (None: intact), computed in the background:
     ``(writing, job)`` as :func:`dashboard.background.newest` gives them."""
-    digest = None if keep is None else hashlib.sha1(keep.tobytes() + put.tobytes()).hexdigest()
-    key = (loaded.key, examples.keys, digest)
+    key = (loaded.key, examples.keys, _hold_digest(keep, put))
     model, lines = loaded.model, examples.lines
     hold = None if keep is None else Hold(keep, put)
 
@@ -173,3 +176,42 @@ def effect_table(found: traits.Effect) -> pd.DataFrame:
     return pd.DataFrame([{"What it writes": label, "Unit": unit, "Intact": found.intact.traits[name],
                           "Held": found.held.traits[name], "Change": found.change(name)}
                          for name, (label, unit) in traits.TRAITS.items()])
+
+
+def _pair(loaded: LoadedModel, key: tuple, write, choice: Choice, shown: str, text: str):
+    """What ``write(hold)`` gives intact and with the chosen hold, as one result of
+    :func:`dashboard.background.newest`, so that the two shown side by side always come
+    from the same request; the intact part is kept apart too, as every hold shares it."""
+    cache, hold = cached.held_writing_cache(), Hold(choice.keep, choice.put)
+
+    def work(report):
+        intact_key = (*key, None)
+        intact = cache.get(intact_key)
+        if intact is None:
+            intact = write(None)
+            cache.put(intact_key, intact)
+        return intact, write(hold)
+
+    return background.newest(cache, (*key, _hold_digest(*hold)), work, shown, text)
+
+
+def side_by_side(loaded: LoadedModel, seeds: tuple[int, ...], steps: int, variation: float, choice: Choice):
+    """The lines ``seeds`` write intact and with the hold, each as written alone, and the job
+    still writing them (None when they are the ones asked for; else the pair shown last
+    comes meanwhile, as :func:`dashboard.background.newest` gives them)."""
+    model = loaded.model
+    return _pair(loaded, ("lines", loaded.key, seeds, steps, variation),
+                 lambda hold: traits.written_lines(model, seeds, steps, variation, hold), choice,
+                 "_intervene_lines_shown", "Writing the lines…")
+
+
+def continuations(loaded: LoadedModel, rows: np.ndarray, steps: int, variation: float, seed: int, choice: Choice):
+    """One continuation of ``rows`` by the intact model and one with the hold, from the same
+    random numbers, and the job still writing them (as :func:`side_by_side`)."""
+    model, line = loaded.model, hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest()
+
+    def write(hold: Hold | None) -> np.ndarray:
+        return sampling.continue_writing(model, rows, steps, np.random.default_rng(seed), variation, hold=hold).rows[0]
+
+    return _pair(loaded, ("continuation", loaded.key, line, len(rows), steps, variation, seed), write, choice,
+                 "_intervene_more_shown", "Writing on…")

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from dashboard import background, cached, controls, frame, intervene, models
+from dashboard import background, controls, frame, intervene, models
 from inkcore import figures, sampling, traits
 
 #: Lines written side by side at most; the summary's seeds, length and variation are inkcore.traits'.
@@ -20,7 +20,6 @@ if not chosen:
     st.stop()
 choice = intervene.hold_choice(loaded, examples, chosen)
 st.caption(choice.described)
-hold = (choice.keep, choice.put)
 
 
 @st.fragment
@@ -51,16 +50,18 @@ def side_by_side() -> None:
     variation = c.slider("Variation", 0.0, 1.5, step=0.05, key=frame.remembered("intervene_variation", 0.7))
     seed = int(d.number_input("Seed", 0, 10**6, key=frame.remembered("intervene_seed", 1)))
     seeds = tuple(range(seed, seed + count))
-    variation = round(variation, 2)
-    intact = cached.held_lines(loaded.model, loaded.key, seeds, steps, variation, None, None)
-    held = cached.held_lines(loaded.model, loaded.key, seeds, steps, variation, *hold)
+    (intact, held), job = intervene.side_by_side(loaded, seeds, steps, round(variation, 2), choice)
+    if job is not None:
+        background.updating_mark(job, f"{count} line{'s' if count > 1 else ''} of {steps} steps from seed {seed}")
     left, right = st.columns(2)
     left.markdown("**Intact**")
     right.markdown(f"**Held**: {choice.described}")
+    shown = seeds if job is None else st.session_state.get("_intervene_seeds_shown", seeds)
+    st.session_state._intervene_seeds_shown = shown
     for index, (plain, changed) in enumerate(zip(intact, held)):
-        left.plotly_chart(figures.handwriting_figure(plain, height=170, title=f"seed {seeds[index]}"),
+        left.plotly_chart(figures.handwriting_figure(plain, height=170, title=f"seed {shown[index]}"),
                           key=f"intervene_intact_{index}")
-        right.plotly_chart(figures.handwriting_figure(changed, height=170, title=f"seed {seeds[index]}, held"),
+        right.plotly_chart(figures.handwriting_figure(changed, height=170, title=f"seed {shown[index]}, held"),
                            key=f"intervene_held_{index}")
 
 
@@ -79,12 +80,15 @@ def continuation() -> None:
     rows, cut = controls.limit_points(rows)
     if cut:
         st.caption(cut)
-    for title, spec in (("Intact", (None, None)), (f"Held: {choice.described}", hold)):
-        written = cached.held_continuation(loaded.model, loaded.key, rows, steps, sampling.WRITE_VARIATION, seed,
-                                           *spec)
+    written, job = intervene.continuations(loaded, rows, steps, sampling.WRITE_VARIATION, seed, choice)
+    if job is not None:
+        background.updating_mark(job, f"continuations of {steps} steps")
+    read = rows if job is None else st.session_state.get("_intervene_read_shown", rows)  # what they continue
+    st.session_state._intervene_read_shown = read
+    for title, name, line in (("Intact", "intact", written[0]), (f"Held: {choice.described}", "held", written[1])):
         st.markdown(f"**{title}**")
-        st.plotly_chart(figures.continuation_figure(rows, written[None], height=200, fit=True),
-                        key=f"intervene_continuation_{'intact' if spec[0] is None else 'held'}")
+        st.plotly_chart(figures.continuation_figure(read, line[None], height=200, fit=True),
+                        key=f"intervene_continuation_{name}")
 
 
 summary()
