@@ -364,7 +364,7 @@ def write_word(tab, points: list[tuple[float, float]]) -> None:
 
 #: Installs ``window.__inkWatch``: while armed, it records every new fingerprint of the
 #: page's figures (one string per .js-plotly-plot) with its time, and the time of the first
-#: ``event`` (keydown, mousedown, mouseup) after arming, in the capture phase.
+#: ``event`` (keydown, mousedown, mouseup, pointerdown) after arming, in the capture phase.
 WATCHER = """() => {
   if (window.__inkWatch) return;
   const sample = v => {
@@ -408,7 +408,7 @@ WATCHER = """() => {
   new MutationObserver(look).observe(document.body, {subtree: true, childList: true, attributes: true});
   const frame = () => { look(); requestAnimationFrame(frame); };
   requestAnimationFrame(frame);
-  for (const type of ['keydown', 'mousedown', 'mouseup']) {
+  for (const type of ['keydown', 'mousedown', 'mouseup', 'pointerdown']) {
     document.addEventListener(type, () => {
       if (watch.armed && watch.event === type && watch.at === null) watch.at = performance.now();
     }, true);
@@ -564,11 +564,12 @@ TABLE_ROW_PX, TABLE_BOX_PX = 35, 20
 
 
 def click_row(tab, key: str, index: int) -> Callable[[], None]:
-    """The click on the selection box of row ``index + 1`` of the table keyed ``key``, to be timed."""
+    """The click on the selection box of row ``index + 2`` of the table keyed ``key`` (a page
+    may open on its first row), to be timed."""
     table = control(tab, key).locator("[data-testid=stDataFrameResizable], canvas").first
     table.scroll_into_view_if_needed()
     box = table.bounding_box()
-    x, y = box["x"] + TABLE_BOX_PX, box["y"] + TABLE_ROW_PX * (index + 1.5)
+    x, y = box["x"] + TABLE_BOX_PX, box["y"] + TABLE_ROW_PX * (index + 2.5)
     tab.mouse.move(x, y)
     return lambda: tab.mouse.click(x, y)
 
@@ -597,6 +598,7 @@ def time_control(tab, item: Control, changes: int) -> list[float]:
             event = "keydown"
             act = type_text(tab, item.key, item.values[index % len(item.values)])
         elif item.kind == TABLE:
+            event = "pointerdown"  # the data grid takes the pointer's press, and no mousedown follows it
             act = click_row(tab, item.key, index)
         else:
             raise ValueError(f"unknown kind of control {item.kind!r}")

@@ -20,7 +20,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 from dashboard.cached import BoundedCache, Job
 
 #: How long a control waits for a result before the page shows the previous one instead.
-ANSWER_WAIT_S = 0.12
+ANSWER_WAIT_S = 0.08
 #: How often a page showing an earlier result looks whether the new one is ready.
 POLL_S = 0.25
 #: The words of the mark over a result that is being replaced (tests and the benchmark look for them).

@@ -156,10 +156,9 @@ def futures_cache() -> BoundedCache:
     return BoundedCache(size=6)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def continuation(_model: Model, model_key: str, rows: np.ndarray, steps: int, variation: float,
-                 candidates: int, seed: int) -> sampling.Continuation:
-    return sampling.continue_writing(_model, rows, steps, np.random.default_rng(seed), variation, candidates)
+@st.cache_resource
+def continuation_cache() -> BoundedCache:
+    return BoundedCache(size=256)  # continuations of the write page (at most 6 x 400 rows) and readings of a writing
 
 
 @st.cache_data(max_entries=256, show_spinner=False)

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from typing import NamedTuple
 
 import numpy as np
 
 from dashboard import background, cached
 from dashboard.models import LoadedModel
 from inkcore import sampling
-from inkcore.model import Model
+from inkcore.model import LSTMState, Model
 
 #: Pen steps drawn for one possibility space at most: the article's 50 futures of
 #: 8 steps at each point of a 700-point line (the library's model samples), a few
@@ -102,3 +103,66 @@ def futures(loaded: LoadedModel, rows: np.ndarray, variation: float, count: int,
     return background.newest(cached.futures_cache(), (loaded.key, line, variation, count, steps, seed), draw,
                              f"_futures_shown:{line}",
                              f"Drawing {count} futures of {steps} steps at {where} of {len(rows)} points…")
+
+
+class _Written(NamedTuple):
+    """The longest continuation written yet for a writing, setting and seed, with what
+    writing on from its end needs: the state before its last row, and the generator."""
+
+    rows: np.ndarray  # (candidates, steps, 3)
+    eos: np.ndarray  # (candidates, steps)
+    state: LSTMState
+    rng: np.random.Generator
+
+
+def continuation(model: Model, model_key: str, rows: np.ndarray, steps: int, variation: float, candidates: int,
+                 seed: int) -> sampling.Continuation:
+    """``candidates`` continuations (candidates, steps, 3) of a writer's rows, the same as
+    :func:`inkcore.sampling.continue_writing` with ``default_rng(seed)`` writes them.
+
+    The longest one written for the same writing, variation, candidates and seed is kept,
+    so a shorter Length is a slice of it and a longer one writes only the steps it adds;
+    the writing is read once for every setting. Safe in a background thread."""
+    cache = cached.continuation_cache()
+    line = (model_key, hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest(), len(rows))
+    key = (*line, float(variation), int(candidates), int(seed))
+    with cache.computing(key):
+        kept = cache.get(key)
+        if kept is None or kept.rows.shape[1] < steps:
+            if kept is None:
+                read = cache.get(("read", *line))
+                if read is None:
+                    read = sampling.read_for_writing(model, rows)
+                    cache.put(("read", *line), read)
+                state, last = read
+                state = LSTMState(*(np.repeat(a, candidates, axis=0) for a in state))
+                last = np.repeat(last, candidates, axis=0)
+                done, done_eos, rng = np.empty((candidates, 0, 3)), np.empty((candidates, 0)), np.random.default_rng(seed)
+            else:
+                rng = _copy(kept.rng)  # the kept one stays where it was, for a reader who shortens
+                done, done_eos, state, last = kept.rows, kept.eos, kept.state, kept.rows[:, -1]
+            more = sampling.continue_from(model, state, last, steps - done.shape[1], rng, variation)
+            kept = _Written(np.concatenate([done, more.rows], axis=1), np.concatenate([done_eos, more.eos], axis=1),
+                            more.state, rng)
+            cache.put(key, kept)
+    cache.done(key)
+    return sampling.Continuation(kept.rows[:, :steps], kept.eos[:, :steps])
+
+
+def _copy(rng: np.random.Generator) -> np.random.Generator:
+    twin = np.random.Generator(type(rng.bit_generator)())
+    twin.bit_generator.state = rng.bit_generator.state
+    return twin
+
+
+def continuations_ahead(model: Model, model_key: str, rows: np.ndarray, steps: int, variation: float,
+                        candidates: int, seed: int, variation_step: float, variation_max: float,
+                        most_candidates: int) -> None:
+    """Write in the background what the write page's controls likely ask for next: the
+    Variation slider's notches either side, one more candidate, and the next seed (Re-sample)."""
+    variations = [round(variation + way * variation_step, 2) for way in (1, -1)]
+    settings = [(v, candidates, seed) for v in variations if 0 <= v <= variation_max]
+    settings += [(variation, candidates + 1, seed)] if candidates < most_candidates else []
+    settings += [(variation, candidates, seed + 1)]
+    background.run_ahead([
+        (lambda v=v, c=c, s=s: continuation(model, model_key, rows, steps, v, c, s)) for v, c, s in settings])

@@ -6,6 +6,7 @@ whiteboard, at one-to-one aspect. Every builder returns a new
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Callable
 
@@ -56,6 +57,34 @@ def _ink_layout(fig: go.Figure, height: int) -> go.Figure:
     return fig
 
 
+#: Set (to 1) to build every figure with Plotly's checks of each property, as the tests do.
+CHECK_ENV = "INKCORE_CHECK_FIGURES"
+
+
+def _figure(traces: list[dict], layout: dict) -> go.Figure:
+    """A figure from plain dicts in one go. Plotly's checks of each property, and its
+    figure-updating calls, cost a few milliseconds a figure, which every control that
+    redraws one would pay; the tests build every figure with the checks on (CHECK_ENV)."""
+    return go.Figure({"data": traces, "layout": layout}, _validate=os.environ.get(CHECK_ENV) == "1")
+
+
+def _ink_layout_dict(height: int) -> dict:
+    """The layout of :func:`_ink_layout`, as a dict."""
+    return dict(height=height, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="white", paper_bgcolor="white",
+                showlegend=False, dragmode="pan", xaxis=dict(visible=False, constrain="domain"),
+                yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", scaleratio=1))
+
+
+def _fitted(layout: dict, points: np.ndarray, pad: float = 1.0) -> dict:
+    """``layout`` with the axis ranges of :func:`_fit_ranges`."""
+    points = points[np.isfinite(points).all(axis=1)]
+    if len(points):
+        low, high = points.min(axis=0) - pad, points.max(axis=0) + pad
+        layout["xaxis"].update(range=[float(low[0]), float(high[0])], autorange=False, constrain="domain")
+        layout["yaxis"].update(range=[float(high[1]), float(low[1])], autorange=False, constrain="domain")  # y down
+    return layout
+
+
 def _stroke_xy(rows: np.ndarray, start=(0.0, 0.0)) -> tuple[list, list]:
     """x and y of all strokes joined by None, so one trace draws them all."""
     xs: list = []
@@ -72,11 +101,14 @@ def path_points(rows: np.ndarray, start=(0.0, 0.0)) -> np.ndarray:
 
 
 def strokes_trace(rows, start=(0.0, 0.0), colour=INK, width=2.2, name="ink", opacity=1.0) -> go.Scatter:
+    return go.Scatter(_strokes(rows, start, colour, width, name, opacity))
+
+
+def _strokes(rows, start=(0.0, 0.0), colour=INK, width=2.2, name="ink", opacity=1.0) -> dict:
+    """The trace of :func:`strokes_trace`, as a dict."""
     xs, ys = _stroke_xy(rows, start)
-    return go.Scatter(
-        x=xs, y=ys, mode="lines", line=dict(color=colour, width=width), name=name,
-        opacity=opacity, hoverinfo="skip",
-    )
+    return dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color=colour, width=width), name=name,
+                opacity=opacity, hoverinfo="skip")
 
 
 def _fit_ranges(fig: go.Figure, points: np.ndarray, pad: float = 1.0) -> go.Figure:
@@ -93,11 +125,10 @@ def _fit_ranges(fig: go.Figure, points: np.ndarray, pad: float = 1.0) -> go.Figu
 
 def handwriting_figure(rows: np.ndarray, height: int = 220, title: str | None = None) -> go.Figure:
     """A whole line in ink, at one scale for x and y, shrunk to fit rather than cut off."""
-    fig = go.Figure(strokes_trace(rows))
+    layout = _ink_layout_dict(height)
     if title:
-        fig.update_layout(title=dict(text=title, font=dict(size=13)))
-    fig = _ink_layout(fig, height)
-    return _fit_ranges(fig, path_points(rows)) if len(rows) else fig
+        layout["title"] = dict(text=title, font=dict(size=13))
+    return _figure([_strokes(rows)], _fitted(layout, path_points(rows)) if len(rows) else layout)
 
 
 def fold_points(rows: np.ndarray, parts: int) -> tuple[np.ndarray, np.ndarray]:
@@ -162,30 +193,29 @@ def continuation_figure(
     Several candidates are drawn one under another, each after its own copy of the
     writing, so that candidates that differ little (at a low variation) are not one
     scribble."""
-    fig = go.Figure()
+    traces = []
     end = to_absolute(rows)[-1] if len(rows) else np.zeros(2)
     path = path_points(rows) if len(rows) else np.zeros((1, 2))
     gap = max(float(np.ptp(path[:, 1])) * 1.4, 6.0) if len(continuations) > 1 else 0.0
     lifted = len(rows) > 0 and rows[-1, 2] > 0.5
     for index, candidate in enumerate(continuations):
         shift = np.array([0.0, index * gap])
-        writing = strokes_trace(rows, shift, name="your writing" if index == 0 else f"your writing ({index + 1})",
-                                opacity=1.0 if index == 0 else 0.55)
-        fig.add_trace(writing)
+        traces.append(_strokes(rows, shift, name="your writing" if index == 0 else f"your writing ({index + 1})",
+                               opacity=1.0 if index == 0 else 0.55))
         part = candidate if shown_steps is None else candidate[:shown_steps]
-        fig.add_trace(strokes_trace(part, end + shift, CONTINUATION_COLOURS[index % len(CONTINUATION_COLOURS)],
-                                    name=f"continuation {index + 1}"))
+        written = _strokes(part, end + shift, CONTINUATION_COLOURS[index % len(CONTINUATION_COLOURS)],
+                           name=f"continuation {index + 1}")
         # the continuation begins with a pen-up jump when the writer just lifted the pen
         if lifted and len(part):
-            fig.data[-1].x = fig.data[-1].x[1:]
-            fig.data[-1].y = fig.data[-1].y[1:]
+            written["x"], written["y"] = written["x"][1:], written["y"][1:]
+        traces.append(written)
     if not len(continuations):
-        fig.add_trace(strokes_trace(rows, name="your writing"))
-    fig = _ink_layout(fig, height if len(continuations) < 2 else int(height * (0.55 + 0.45 * len(continuations))))
+        traces.append(_strokes(rows, name="your writing"))
+    layout = _ink_layout_dict(height if len(continuations) < 2 else int(height * (0.55 + 0.45 * len(continuations))))
     if fit:
-        drawn = np.array([(x, y) for trace in fig.data for x, y in zip(trace.x, trace.y) if x is not None], float)
-        fig = _fit_ranges(fig, drawn.reshape(-1, 2), pad=0.6)
-    return fig
+        drawn = np.array([(x, y) for trace in traces for x, y in zip(trace["x"], trace["y"]) if x is not None], float)
+        layout = _fitted(layout, drawn.reshape(-1, 2), pad=0.6)
+    return _figure(traces, layout)
 
 
 def possibility_figure(
@@ -386,10 +416,11 @@ def coloured_path_figure(
         if t in ends:
             xs.append(None)
             ys.append(None)
-    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#c9ccd3", width=1.2), name="ink",
-                               hoverinfo="skip"))
-    marker = dict(size=6, color=values, colorscale=colorscale, showscale=True,
-                  colorbar=dict(title=label, thickness=12, len=0.8))
+    traces = [dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color="#c9ccd3", width=1.2), name="ink",
+                   hoverinfo="skip")]
+    # a scale by name is spelled out, as Plotly's checks would: the browser's Plotly knows fewer names
+    marker = dict(size=6, color=values, colorscale=_colour_scale(colorscale), showscale=True,
+                  colorbar=dict(title=dict(text=label), thickness=12, len=0.8))
     if midpoint is not None:
         limit = float(np.nanmax(np.abs(values - midpoint))) or 1.0
         marker.update(cmid=midpoint, cmin=midpoint - limit, cmax=midpoint + limit)
@@ -399,17 +430,16 @@ def coloured_path_figure(
         marker.update(cmin=float(low), cmax=float(max(high, low + 1e-6)))
     # SVG redraws a few thousand markers faster than WebGL sets up a context, which a
     # slider would otherwise pay on every move; WebGL only for very long lines
-    scatter = go.Scatter if len(path) <= SVG_MARKERS else go.Scattergl
-    fig.add_trace(scatter(
+    traces.append(dict(
+        type="scatter" if len(path) <= SVG_MARKERS else "scattergl",
         x=path[:, 0], y=path[:, 1], mode="markers", marker=marker, customdata=values,
         hovertemplate="step %{pointNumber}<br>" + label + " %{customdata:.3f}<extra></extra>",
     ))
     if marker_at is not None and 0 <= marker_at < len(path):
-        fig.add_trace(go.Scatter(x=[path[marker_at, 0]], y=[path[marker_at, 1]], mode="markers",
-                                 marker=dict(size=14, color="rgba(0,0,0,0)", line=dict(color="#d1495b", width=2.5)),
-                                 hoverinfo="skip"))
-    fig = _ink_layout(fig, fitted_height(path) if height is None else height)
-    return _fit_ranges(fig, path, pad=0.6)
+        traces.append(dict(type="scatter", x=[path[marker_at, 0]], y=[path[marker_at, 1]], mode="markers",
+                           marker=dict(size=14, color="rgba(0,0,0,0)", line=dict(color="#d1495b", width=2.5)),
+                           hoverinfo="skip"))
+    return _figure(traces, _fitted(_ink_layout_dict(fitted_height(path) if height is None else height), path, pad=0.6))
 
 
 @dataclass(frozen=True)
@@ -438,11 +468,17 @@ def heatmap_levels(c: np.ndarray, order: np.ndarray | None = None, flip: np.ndar
     return HeatmapLevels(levels, order.astype(np.int64), limit, axis)
 
 
+def _colour_scale(scale):
+    from plotly.colors import get_colorscale
+
+    return [[float(stop), colour] for stop, colour in get_colorscale(scale)] if isinstance(scale, str) else scale
+
+
 def colour_stops(name: str = CELL_SCALE) -> list[tuple[float, tuple[int, int, int]]]:
     """A Plotly colour scale as (stop, (r, g, b)) pairs from 0 to 1."""
-    from plotly.colors import get_colorscale, unlabel_rgb
+    from plotly.colors import unlabel_rgb
 
-    return [(float(stop), tuple(int(round(v)) for v in unlabel_rgb(colour))) for stop, colour in get_colorscale(name)]
+    return [(float(stop), tuple(int(round(v)) for v in unlabel_rgb(colour))) for stop, colour in _colour_scale(name)]
 
 
 def step_ruler(steps: int, step: int, height: int = 50) -> go.Figure:
@@ -450,21 +486,20 @@ def step_ruler(steps: int, step: int, height: int = 50) -> go.Figure:
     step moves more often than the heatmap changes: the heatmap is drawn once and only
     this strip is redrawn. Every step is a click target whose ``customdata`` is the step."""
     xs = np.arange(steps)
-    fig = go.Figure(go.Scatter(
-        x=[-0.5, steps - 0.5], y=[0, 0], mode="lines", line=dict(color="#c9ccd3", width=2), hoverinfo="skip"))
-    fig.add_trace(go.Scatter(
-        x=xs, y=np.zeros(steps), mode="markers", marker=dict(size=6, opacity=0), customdata=xs,
-        hovertemplate="step %{x}<extra>click to choose</extra>"))
-    fig.add_trace(go.Scatter(
-        x=[step], y=[0], mode="markers+text", text=[f"step {step}"], cliponaxis=False,
-        textposition="top right" if step < 0.15 * steps else "top left" if step > 0.85 * steps else "top center",
-        marker=dict(symbol="triangle-down", size=13, color="#d1495b"), hoverinfo="skip"))
-    margin = dict(HEATMAP_MARGIN, t=4, b=4)
-    fig.update_layout(height=height, margin=margin, showlegend=False, hoverdistance=-1, plot_bgcolor="white",
-                      paper_bgcolor="white", dragmode=False)
-    fig.update_xaxes(range=[-0.5, steps - 0.5], visible=False, fixedrange=True)
-    fig.update_yaxes(range=[-1, 1.6], visible=False, fixedrange=True)
-    return fig
+    traces = [
+        dict(type="scatter", x=[-0.5, steps - 0.5], y=[0, 0], mode="lines", line=dict(color="#c9ccd3", width=2),
+             hoverinfo="skip"),
+        dict(type="scatter", x=xs, y=np.zeros(steps), mode="markers", marker=dict(size=6, opacity=0), customdata=xs,
+             hovertemplate="step %{x}<extra>click to choose</extra>"),
+        dict(type="scatter", x=[step], y=[0], mode="markers+text", text=[f"step {step}"], cliponaxis=False,
+             textposition="top right" if step < 0.15 * steps else "top left" if step > 0.85 * steps else "top center",
+             marker=dict(symbol="triangle-down", size=13, color="#d1495b"), hoverinfo="skip"),
+    ]
+    return _figure(traces, dict(
+        height=height, margin=dict(HEATMAP_MARGIN, t=4, b=4), showlegend=False, hoverdistance=-1,
+        plot_bgcolor="white", paper_bgcolor="white", dragmode=False,
+        xaxis=dict(range=[-0.5, steps - 0.5], visible=False, fixedrange=True),
+        yaxis=dict(range=[-1, 1.6], visible=False, fixedrange=True)))
 
 
 def row_marker(rows: int, row: int, height: int = 520, name: str = "") -> go.Figure:
@@ -472,15 +507,17 @@ def row_marker(rows: int, row: int, height: int = 520, name: str = "") -> go.Fig
     cell) with a triangle, set beside it: a new cell redraws this strip, not the heatmap.
     The triangle sits at the strip's left edge, as Plotly draws a narrow chart at least
     150 px wide and clips the rest."""
-    fig = go.Figure(go.Scatter(x=[0], y=[row], mode="markers", name=name,
-                               marker=dict(symbol="triangle-right", size=12, color="#d1495b"),
-                               hovertemplate=f"{name}<extra></extra>" if name else None,
-                               hoverinfo=None if name else "skip"))
-    fig.update_layout(height=height, margin=dict(l=0, r=0, t=HEATMAP_MARGIN["t"], b=HEATMAP_MARGIN["b"]),
-                      showlegend=False, plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", dragmode=False)
-    fig.update_xaxes(range=[-0.6, 12], visible=False, fixedrange=True)
-    fig.update_yaxes(range=[rows - 0.5, -0.5], visible=False, fixedrange=True)
-    return fig
+    trace = dict(type="scatter", x=[0], y=[row], mode="markers", name=name,
+                 marker=dict(symbol="triangle-right", size=12, color="#d1495b"))
+    if name:
+        trace["hovertemplate"] = f"{name}<extra></extra>"
+    else:
+        trace["hoverinfo"] = "skip"
+    return _figure([trace], dict(
+        height=height, margin=dict(l=0, r=0, t=HEATMAP_MARGIN["t"], b=HEATMAP_MARGIN["b"]), showlegend=False,
+        plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", dragmode=False,
+        xaxis=dict(range=[-0.6, 12], visible=False, fixedrange=True),
+        yaxis=dict(range=[rows - 0.5, -0.5], visible=False, fixedrange=True)))
 
 
 def score_bars(scores: list[tuple[int, float]], label: str, height: int = 260,

@@ -184,15 +184,22 @@ def continue_writing(
 ) -> Continuation:
     """Read a writer's rows (T, 3) and sample ``candidates`` continuations (candidates, steps, 3),
     reading and writing with the cells of ``hold`` held."""
+    state, last = read_for_writing(model, rows, candidates, hold)
+    return continue_from(model, state, last, steps, rng, variation, hold=hold)
+
+
+def read_for_writing(model: Model, rows: np.ndarray, candidates: int = 1,
+                     hold: Hold | None = None) -> tuple[LSTMState, np.ndarray]:
+    """The state (candidates, cells) that has read all a writer's rows (T, 3) but the last,
+    and that last row (candidates, 3): where :func:`continue_from` writes on from. Sampling
+    draws the same random numbers at every step, so a continuation of n steps is the first
+    n steps of a longer one from the same generator, and one can be written on from its
+    own end with the generator as it was left."""
     rows = np.asarray(rows, dtype=np.float64)
     if len(rows) == 0:
-        state = zero_state(model, (candidates,))
-        last = np.zeros((candidates, 3))
-    else:
-        final = run(model, model_inputs(rows)[:, None, :], hold=hold).final  # has read all but the last row
-        state = LSTMState(*(np.repeat(a, candidates, axis=0) for a in final))
-        last = np.repeat(rows[-1:], candidates, axis=0)
-    return continue_from(model, state, last, steps, rng, variation, hold=hold)
+        return zero_state(model, (candidates,)), np.zeros((candidates, 3))
+    final = run(model, model_inputs(rows)[:, None, :], hold=hold).final  # has read all but the last row
+    return LSTMState(*(np.repeat(a, candidates, axis=0) for a in final)), np.repeat(rows[-1:], candidates, axis=0)
 
 
 def next_mixture(model: Model, rows: np.ndarray) -> Mixture:

@@ -3,7 +3,7 @@ import time
 
 import streamlit as st
 
-from dashboard import cached, frame, handwriting, models, pen
+from dashboard import cached, frame, handwriting, models, pen, sampled
 from inkcore import figures, sampling
 
 frame.page_setup("Write with the model")
@@ -16,15 +16,17 @@ loaded = models.require_model()
 #: Play draws the continuation in about this many frames, this many seconds apart.
 ANIMATION_FRAMES = 60
 FRAME_SECONDS = 0.03
+#: The Variation slider's end and step, and the most candidates.
+VARIATION_MAX, VARIATION_STEP, MAX_CANDIDATES = 1.5, 0.05, 6
 
 
 def continuation_controls() -> tuple[int, float, int]:
     left, middle, right = st.columns(3)
     length = left.slider("Length (steps)", 5, 400, key=frame.remembered("write_length", 20))
-    variation = middle.slider("Variation", 0.0, 1.5, step=0.05,
+    variation = middle.slider("Variation", 0.0, VARIATION_MAX, step=VARIATION_STEP,
                               key=frame.remembered("write_variation", sampling.WRITE_VARIATION))
-    candidates = right.slider("Candidates", 1, 6, key=frame.remembered("write_candidates", 1))
-    return length, variation, candidates
+    candidates = right.slider("Candidates", 1, MAX_CANDIDATES, key=frame.remembered("write_candidates", 1))
+    return length, round(variation, 2), candidates
 
 
 def reset_animation() -> None:
@@ -66,7 +68,9 @@ if pause and "write_frame" in st.session_state:  # Pause reruns the page while P
 elif not st.session_state.get("write_paused"):  # an animation cut short by anything else is over
     reset_animation()
 paused_at = st.session_state.get("write_frame")
-result = cached.continuation(loaded.model, loaded.key, writing.rows, length, variation, candidates, seed)
+result = sampled.continuation(loaded.model, loaded.key, writing.rows, length, variation, candidates, seed)
+sampled.continuations_ahead(loaded.model, loaded.key, writing.rows, length, variation, candidates, seed,
+                            VARIATION_STEP, VARIATION_MAX, MAX_CANDIDATES)
 chart, distribution = st.columns([3, 1])
 with chart:
     frame = st.empty()

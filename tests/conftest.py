@@ -10,6 +10,9 @@ import os
 # tests) and torch; threadpoolctl covers a NumPy that was loaded before them.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
+# Every figure is built with Plotly's checks of each property (the app builds them without:
+# inkcore.figures.CHECK_ENV), so a misspelt property fails a test rather than vanishing.
+os.environ.setdefault("INKCORE_CHECK_FIGURES", "1")
 
 from pathlib import Path  # noqa: E402
 

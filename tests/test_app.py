@@ -8,6 +8,7 @@ each a list of ``[x, y, t]`` pointer events (CSS pixels, y down; ms), under
 for "your own writing")."""
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -502,3 +503,28 @@ def test_probe_bars_name_cells_by_row_on_the_article_model(with_article):
     labels = bars[0]["data"][0]["y"]
     cell = int(labels[0].split()[1])
     assert labels[0] == f"cell {cell} · row {rows_of[cell]}"
+
+
+def test_a_continuation_is_written_on_rather_than_again_and_equals_one_written_at_once():
+    from dashboard import background, cached, sampled
+
+    model = random_model(SMALL_CONFIG)
+    rows = sampling.generate(model, 30, np.random.default_rng(3), 0.7)
+    for candidates in (1, 3):
+        direct = sampling.continue_writing(model, rows, 50, np.random.default_rng(5), 0.4, candidates)
+        short = sampled.continuation(model, "written-on", rows, 20, 0.4, candidates, 5)
+        np.testing.assert_array_equal(short.rows, direct.rows[:, :20])
+        longer = sampled.continuation(model, "written-on", rows, 50, 0.4, candidates, 5)
+        np.testing.assert_array_equal(longer.rows, direct.rows)  # bit for bit: the generator went on
+        np.testing.assert_array_equal(longer.eos, direct.eos)
+        np.testing.assert_array_equal(sampled.continuation(model, "written-on", rows, 35, 0.4, candidates, 5).rows,
+                                      direct.rows[:, :35])  # a shorter one is a slice, not a new line
+    assert sampled.continuation(model, "written-on", rows, 20, 0.4, 1, 6).rows.tolist() != short.rows.tolist()
+    # what the page's controls ask for next is written in the background
+    sampled.continuations_ahead(model, "ahead", rows, 20, 0.4, 1, 5, 0.05, 1.5, 6)
+    assert background.AHEAD.acquire(timeout=60)
+    background.AHEAD.release()
+    cache = cached.continuation_cache()
+    line = ("ahead", hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest(), len(rows))
+    for setting in ((0.45, 1, 5), (0.35, 1, 5), (0.4, 2, 5), (0.4, 1, 6)):
+        assert cache.get((*line, *setting)) is not None, setting

@@ -137,6 +137,30 @@ INK_BUILDERS = ["handwriting", "continuation", "possibility_all", "possibility_a
 
 
 @pytest.mark.parametrize("name", BUILDERS)
+def test_every_builder_draws_the_same_figure_with_and_without_plotlys_checks(name, rows, mix, futures_of, rng,
+                                                                            monkeypatch):
+    from inkcore.figures import CHECK_ENV
+
+    build, args, kwargs = builder_calls(rows, mix, futures_of, rng)[name]
+    monkeypatch.setenv(CHECK_ENV, "1")
+    checked = build(*args, **kwargs).to_json()
+    monkeypatch.setenv(CHECK_ENV, "0")
+    quick = build(*args, **kwargs)
+    assert quick.to_json() == checked or _same_figure(quick.to_dict(), go.Figure(quick.to_dict()).to_dict())
+
+
+def _same_figure(a, b) -> bool:
+    """Equal as drawn: numbers within rounding (a colour scale's stops), the rest exactly."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_figure(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same_figure(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) < 1e-12
+    return a == b
+
+
+@pytest.mark.parametrize("name", BUILDERS)
 def test_every_builder_returns_a_new_figure_and_changes_none_of_its_inputs(name, rows, mix, futures_of, rng):
     build, args, kwargs = builder_calls(rows, mix, futures_of, rng)[name]
     kept = frozen((args, kwargs))
