@@ -244,7 +244,7 @@ def possibility_figure(
     origin = path[points[drawn_at] + 1][:, None, None, :]  # (t, 1, 1, 2)
     drawn = origin + np.cumsum(futures[drawn_at, :, :, :2], axis=2)  # (t, N, K, 2)
     begins = np.concatenate([np.broadcast_to(origin, drawn[:, :, :1].shape), drawn[:, :, :-1]], axis=2)
-    fig = go.Figure(strokes_trace(rows, width=1.6))
+    traces = [_strokes(rows, width=1.6)]
     if drawn.shape[0] * drawn.shape[1] * steps > SVG_SEGMENTS:  # a whole line's: few long paths
         hairs = list(_chained_hairs(origin, drawn, turns[drawn_at]))
     else:  # a segment per step, each step's opacity fading along the hair
@@ -256,29 +256,29 @@ def possibility_figure(
                 ends = np.stack([a, b, np.full_like(a, np.nan)], axis=1).reshape(-1, 2)
                 hairs.append((ends, colour, (0.3 if at is None else 0.9) * (steps - k) / steps))
     for xy, colour, opacity in hairs:
-        fig.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="lines", opacity=opacity, connectgaps=False,
-                                 line=dict(color=colour, width=1.2), hoverinfo="skip"))
+        traces.append(dict(type="scatter", x=xy[:, 0], y=xy[:, 1], mode="lines", opacity=opacity, connectgaps=False,
+                           line=dict(color=colour, width=1.2), hoverinfo="skip"))
     radius = 0.7 + 5.0 * np.sqrt(np.clip(eos, 0.0, 1.0))
     shown = np.arange(len(eos))
     if at is not None:
         # a step's view follows the pen: circles near it only (hundreds of SVG circles
         # redrawn at every step would cost the browser a quarter of a second)
         shown = shown[np.abs(path[1:, 0] - path[at + 1, 0]) <= CIRCLES_HALF_WIDTH]
-    fig.add_trace(go.Scatter(
-        x=path[shown + 1, 0], y=path[shown + 1, 1], mode="markers",
+    traces.append(dict(
+        type="scatter", x=path[shown + 1, 0], y=path[shown + 1, 1], mode="markers",
         marker=dict(size=2 * radius[shown], color="rgba(29,35,48,0.25)", line=dict(width=0)),
         customdata=np.stack([shown, np.round(eos[shown], 3)], axis=1),
         hovertemplate="step %{customdata[0]}<br>p(pen lift) %{customdata[1]}<extra></extra>",
     ))
-    fig = _ink_layout(fig, height)
+    layout = _ink_layout_dict(height)
     if at is not None:
         here = path[at + 1]
-        fig.add_trace(go.Scatter(x=[here[0]], y=[here[1]], mode="markers",
-                                 marker=dict(size=11, color="rgba(0,0,0,0)", line=dict(color=INK, width=2)),
-                                 hoverinfo="skip"))
+        traces.append(dict(type="scatter", x=[here[0]], y=[here[1]], mode="markers",
+                           marker=dict(size=11, color="rgba(0,0,0,0)", line=dict(color=INK, width=2)),
+                           hoverinfo="skip"))
         # follow the pen: a window of the line around the current point
-        fig.update_xaxes(range=[here[0] - FOLLOW_HALF_WIDTH, here[0] + FOLLOW_HALF_WIDTH])
-    return fig
+        layout["xaxis"]["range"] = [here[0] - FOLLOW_HALF_WIDTH, here[0] + FOLLOW_HALF_WIDTH]
+    return _figure(traces, layout)
 
 
 def _chained_hairs(origin: np.ndarray, drawn: np.ndarray, turns: np.ndarray):
@@ -355,7 +355,7 @@ def mixture_figure(mix: Mixture, variation: float = 1.0, height: int = 260, titl
     growing with its weight relative to the heaviest component, and the pen-lift
     probability always in the title (after ``title`` when one is given)."""
     pi = _component_weights(mix, variation)
-    fig = go.Figure()
+    shapes = []
     # Ellipses are layout shapes, not traces: a slider redraws twenty shapes in a few
     # milliseconds where twenty filled traces took a tenth of a second in the browser.
     # One trace of the centres carries the hover.
@@ -364,23 +364,23 @@ def mixture_figure(mix: Mixture, variation: float = 1.0, height: int = 260, titl
         ring = covariance_ellipse(mix.mu_x[k], mix.mu_y[k], mix.sigma_x[k] * max(variation, 1e-3),
                                   mix.sigma_y[k] * max(variation, 1e-3), mix.rho[k])
         path = "M " + " L ".join(f"{x:.5g},{y:.5g}" for x, y in ring) + " Z"
-        fig.add_shape(type="path", path=path, xref="x", yref="y",
-                      **_ellipse_style(float(pi[k] / pi.max())))
-    fig.add_trace(go.Scatter(
-        x=mix.mu_x[shown], y=mix.mu_y[shown], mode="markers", marker=dict(size=4, color="rgb({}, {}, {})".format(*MIXTURE_RGB)),
-        customdata=np.stack([np.asarray(shown, dtype=float), pi[shown]], axis=1) if shown else None,
-        hovertemplate="component %{customdata[0]:.0f}<br>weight %{customdata[1]:.3f}<extra></extra>",
-    ))
-    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", marker=dict(size=8, color=INK, symbol="x"),
-                             hovertemplate="current pen position<extra></extra>"))
+        shapes.append(dict(type="path", path=path, xref="x", yref="y", **_ellipse_style(float(pi[k] / pi.max()))))
+    centres = dict(
+        type="scatter", x=mix.mu_x[shown], y=mix.mu_y[shown], mode="markers",
+        marker=dict(size=4, color="rgb({}, {}, {})".format(*MIXTURE_RGB)),
+        hovertemplate="component %{customdata[0]:.0f}<br>weight %{customdata[1]:.3f}<extra></extra>")
+    if shown:
+        centres["customdata"] = np.stack([np.asarray(shown, dtype=float), pi[shown]], axis=1)
+    pen = dict(type="scatter", x=[0], y=[0], mode="markers", marker=dict(size=8, color=INK, symbol="x"),
+               hovertemplate="current pen position<extra></extra>")
     eos = float(mix.eos)
     pen_lift = f"p(pen lift) = {eos:.2f}" if eos >= 0.01 else f"p(pen lift) = {eos:.2g}"  # not a bare 0.00
-    fig.update_layout(title=dict(text=f"{title} · {pen_lift}" if title else pen_lift, font=dict(size=13)))
-    fig = _ink_layout(fig, height)
-    fig.update_xaxes(visible=True, zeroline=True, showgrid=True, gridcolor="#eee", title="dx (model units)",
-                     nticks=4)
-    fig.update_yaxes(visible=True, zeroline=True, showgrid=True, gridcolor="#eee", title="dy")
-    return fig
+    layout = _ink_layout_dict(height)
+    layout.update(title=dict(text=f"{title} · {pen_lift}" if title else pen_lift, font=dict(size=13)), shapes=shapes)
+    grid = dict(visible=True, zeroline=True, showgrid=True, gridcolor="#eee")
+    layout["xaxis"].update(grid, title=dict(text="dx (model units)"), nticks=4)
+    layout["yaxis"].update(grid, title=dict(text="dy"))
+    return _figure([centres, pen], layout)
 
 
 #: Markers drawn as SVG at most; more are drawn with WebGL.
