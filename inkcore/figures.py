@@ -131,6 +131,41 @@ def handwriting_figure(rows: np.ndarray, height: int = 220, title: str | None = 
     return _figure([_strokes(rows)], _fitted(layout, path_points(rows)) if len(rows) else layout)
 
 
+#: The space between the panels of a grid of lines, as a fraction of the figure's width.
+GRID_GAP = 0.04
+
+
+def handwriting_grid(lines: list[np.ndarray], titles: list[str], columns: int = 2, row_height: int = 170
+                     ) -> go.Figure:
+    """Several lines in one figure, a panel each, ``columns`` to a row, filled row by row:
+    each in ink at one scale for x and y, fitted to its panel, with its title above it.
+    The browser draws one figure much faster than as many figures of one line each."""
+    rows_of_panels = max(1, -(-len(lines) // columns))
+    height = rows_of_panels * row_height
+    title_px, gap_px = 22, 8
+    width = (1 - GRID_GAP * (columns - 1)) / columns
+    traces, annotations = [], []
+    layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=4), plot_bgcolor="white", paper_bgcolor="white",
+                  showlegend=False, dragmode="pan")
+    for index, (rows, title) in enumerate(zip(lines, titles)):
+        suffix = "" if index == 0 else str(index + 1)
+        row, column = divmod(index, columns)
+        left = column * (width + GRID_GAP)
+        top = 1 - row / rows_of_panels
+        bottom = 1 - (row + 1) / rows_of_panels + gap_px / height
+        x_axis = dict(visible=False, constrain="domain", domain=[left, left + width], anchor=f"y{suffix}")
+        y_axis = dict(visible=False, autorange="reversed", scaleanchor=f"x{suffix}", scaleratio=1,
+                      domain=[bottom, top - title_px / height], anchor=f"x{suffix}")
+        if len(rows):
+            _fitted(dict(xaxis=x_axis, yaxis=y_axis), path_points(rows))  # the panel's own ranges
+        layout[f"xaxis{suffix}"], layout[f"yaxis{suffix}"] = x_axis, y_axis
+        traces.append(dict(_strokes(rows), xaxis=f"x{suffix}", yaxis=f"y{suffix}", name=title))
+        annotations.append(dict(text=title, x=left, y=top, xref="paper", yref="paper", xanchor="left", yanchor="top",
+                                showarrow=False, font=dict(size=13)))
+    layout["annotations"] = annotations
+    return _figure(traces, layout)
+
+
 def fold_points(rows: np.ndarray, parts: int) -> tuple[np.ndarray, np.ndarray]:
     """The line's points (T, 2) after each row, folded into ``parts`` rows of about equal
     width, each one under the last, and the index of the first point of each row.

@@ -58,11 +58,10 @@ def side_by_side() -> None:
     right.markdown(f"**Held**: {choice.described}")
     shown = seeds if job is None else st.session_state.get("_intervene_seeds_shown", seeds)
     st.session_state._intervene_seeds_shown = shown
-    for index, (plain, changed) in enumerate(zip(intact, held)):
-        left.plotly_chart(figures.handwriting_figure(plain, height=170, title=f"seed {shown[index]}"),
-                          key=f"intervene_intact_{index}")
-        right.plotly_chart(figures.handwriting_figure(changed, height=170, title=f"seed {shown[index]}, held"),
-                           key=f"intervene_held_{index}")
+    pairs = [(line, f"seed {s}{suffix}") for s, plain, changed in zip(shown, intact, held)
+             for line, suffix in ((plain, ""), (changed, ", held"))]
+    st.plotly_chart(figures.handwriting_grid([line for line, _ in pairs], [title for _, title in pairs]),
+                    key="intervene_lines")
 
 
 @st.fragment

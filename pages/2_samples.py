@@ -44,13 +44,14 @@ def samples_view() -> None:
     ahead = [v for v in (round(variation + way * VARIATION_STEP, 2) for way in ways) if 0 <= v <= VARIATION_MAX]
     sampled.prefetch_samples(loaded.model, loaded.key, steps, ahead, range(seed, seed + count),
                              longer=(min(steps + STEPS_STEP, STEPS_MAX), variation, seed + count))
-    grid = st.columns(2)
+    st.plotly_chart(figures.handwriting_grid(lines, [f"seed {seed + index}" for index in range(len(lines))]),
+                    key="samples_grid")
+    grid = st.expander("Download these lines (SVG, PNG or JSON)").columns(2)
     for index, rows in enumerate(lines):
         with grid[index % 2]:
-            st.plotly_chart(figures.handwriting_figure(rows, height=170, title=f"seed {seed + index}"),
-                            key=f"sample_{index}")
             name = f"inkcore-sample-seed{seed + index}-v{variation:g}"
-            svg, png, data = st.columns(3)
+            label, svg, png, data = st.columns([2, 1, 1, 1], vertical_alignment="center")
+            label.caption(f"seed {seed + index}")
             # files are made when a button is clicked, not on every run of the page
             svg.download_button("SVG", partial(render.to_svg, [rows]), f"{name}.svg", "image/svg+xml",
                                 key=f"svg_{index}")

@@ -185,12 +185,16 @@ def test_write_resample_changes_the_continuation():
 def test_samples_follow_the_controls():
     at = page("samples").run()
     no_errors(at)
-    assert len(charts(at)) == 6
-    before = charts(at)[0]
+    assert len(charts(at)) == 1  # one figure, a panel per line
+    grid = charts(at)[0]
+    assert [trace["name"] for trace in grid["data"]] == [f"seed {seed}" for seed in range(1, 7)]
+    # each panel has axes of its own, at one scale for x and y, fitted to its line
+    assert {trace["xaxis"] for trace in grid["data"]} == {"x"} | {f"x{k}" for k in range(2, 7)}
+    assert grid["layout"]["yaxis3"]["scaleanchor"] == "x3" and grid["layout"]["xaxis3"]["range"]
     at.slider(key="samples_variation").set_value(1.2).run()
-    assert charts(at)[0] != before
+    assert charts(at)[0]["data"][0] != grid["data"][0]
     at.slider(key="samples_count").set_value(2).run()
-    assert len(charts(at)) == 2
+    assert len(charts(at)[0]["data"]) == 2
     assert len(at.get("download_button")) == 6
 
 

@@ -30,9 +30,12 @@ def ink(chart: dict) -> list:
 
 
 def line_charts(at, kind: str) -> list[dict]:
-    """The same-seed figures: ``kind`` "intact" or "held"."""
+    """The same-seed lines (``kind`` "intact" or "held"), each as a figure of its own panel of
+    the page's grid: its trace, and its title."""
     keys = [c.proto.id for c in at.get("plotly_chart")]
-    return [chart for chart, key in zip(charts(at), keys) if f"intervene_{kind}_" in key]
+    grid = next(chart for chart, key in zip(charts(at), keys) if "intervene_lines" in key)
+    return [{"data": [trace], "layout": {"title": {"text": trace["name"]}}} for trace in grid["data"]
+            if trace["name"].endswith(", held") == (kind == "held")]
 
 
 @pytest.fixture
@@ -276,3 +279,26 @@ def test_other_lines_are_matched_in_the_background_the_previous_match_shown_mean
     monkeypatch.setattr(background, "ANSWER_WAIT_S", 120.0)
     at.run()
     assert not at.dataframe[0].value.equals(before)
+
+
+def test_lines_not_yet_written_leave_the_previous_pair_under_the_updating_mark(intervene_page, monkeypatch):
+    from dashboard import background
+    from inkcore import traits
+
+    at = intervene_page
+    before = [ink(c) for c in line_charts(at, "intact") + line_charts(at, "held")]
+    release, real = threading.Event(), traits.written_lines
+    monkeypatch.setattr(traits, "written_lines", lambda *a, **k: (release.wait(60), real(*a, **k))[1])
+    monkeypatch.setattr(background, "ANSWER_WAIT_S", 0.0)
+    at.slider(key="intervene_count").set_value(3).run()
+    no_errors(at)
+    # the pair shown before, intact and held from the same seeds, while three lines are written
+    assert [ink(c) for c in line_charts(at, "intact") + line_charts(at, "held")] == before
+    assert [c["layout"]["title"]["text"] for c in line_charts(at, "held")] == ["seed 1, held", "seed 2, held"]
+    assert any("Updating" in bar.proto.text and "3 lines" in bar.proto.text for bar in at.get("progress"))
+    release.set()
+    monkeypatch.setattr(background, "ANSWER_WAIT_S", 120.0)
+    at.run()
+    no_errors(at)
+    assert len(line_charts(at, "intact")) == len(line_charts(at, "held")) == 3
+    assert not any("Updating" in bar.proto.text for bar in at.get("progress"))

@@ -2,6 +2,7 @@
 in Debian's Chromium. Screenshots land in artifacts/browser/ for a person to look at."""
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -309,7 +310,9 @@ def test_an_intervention_changes_what_the_model_writes(page, app_url):
     # the measurement follows in the background (the previous one shown meanwhile, marked Updating)
     playwright_api.expect(cost).not_to_have_text(before_cost, timeout=WAIT_MS)
     ink = page.evaluate(INK_OF_PLOTS)
-    assert len(ink) == 6  # two seeds intact and held, two continuations
-    assert ink[0] != ink[2] and ink[1] != ink[3]  # intact (left column) and held (right) differ seed by seed
+    assert len(ink) == 3  # the grid of two seeds intact and held, two continuations
+    grid = json.loads(ink[0])
+    assert len(grid) == 4
+    assert grid[0] != grid[1] and grid[2] != grid[3]  # intact (left column) and held (right) differ seed by seed
     assert page.locator("[data-testid=stException]").count() == 0
     shoot(page, "intervene-held")
