@@ -140,14 +140,28 @@ def handwriting_grid(lines: list[np.ndarray], titles: list[str], columns: int = 
     """Several lines in one figure, a panel each, ``columns`` to a row, filled row by row:
     each in ink at one scale for x and y, fitted to its panel, with its title above it.
     The browser draws one figure much faster than as many figures of one line each."""
-    rows_of_panels = max(1, -(-len(lines) // columns))
+    return _grid([([_strokes(rows, name=title)], title) for rows, title in zip(lines, titles)], columns, row_height)
+
+
+def span_grid(spans: list[tuple[np.ndarray, int, int, str]], columns: int = 3, row_height: int = 130,
+              context: int = 40) -> go.Figure:
+    """Pieces of lines (rows, start, stop, title) as :func:`span_figure` draws each, in one
+    figure: a panel each, ``columns`` to a row."""
+    return _grid([(_span_traces(rows, start, stop, context), title) for rows, start, stop, title in spans], columns,
+                 row_height, title_size=11)
+
+
+def _grid(panels: list[tuple[list[dict], str]], columns: int, row_height: int, title_size: int = 13) -> go.Figure:
+    """Panels of ink (their traces, and a title above each) in one figure, each with axes
+    of its own at one scale for x and y, fitted to what it draws."""
+    rows_of_panels = max(1, -(-len(panels) // columns))
     height = rows_of_panels * row_height
-    title_px, gap_px = 22, 8
+    title_px, gap_px = 2 * title_size, 8
     width = (1 - GRID_GAP * (columns - 1)) / columns
     traces, annotations = [], []
     layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=4), plot_bgcolor="white", paper_bgcolor="white",
                   showlegend=False, dragmode="pan")
-    for index, (rows, title) in enumerate(zip(lines, titles)):
+    for index, (drawn, title) in enumerate(panels):
         suffix = "" if index == 0 else str(index + 1)
         row, column = divmod(index, columns)
         left = column * (width + GRID_GAP)
@@ -155,13 +169,13 @@ def handwriting_grid(lines: list[np.ndarray], titles: list[str], columns: int = 
         bottom = 1 - (row + 1) / rows_of_panels + gap_px / height
         x_axis = dict(visible=False, constrain="domain", domain=[left, left + width], anchor=f"y{suffix}")
         y_axis = dict(visible=False, autorange="reversed", scaleanchor=f"x{suffix}", scaleratio=1,
-                      domain=[bottom, top - title_px / height], anchor=f"x{suffix}")
-        if len(rows):
-            _fitted(dict(xaxis=x_axis, yaxis=y_axis), path_points(rows))  # the panel's own ranges
+                      domain=[bottom, max(bottom + 0.01, top - title_px / height)], anchor=f"x{suffix}")
+        points = np.array([(x, y) for trace in drawn for x, y in zip(trace["x"], trace["y"]) if x is not None], float)
+        _fitted(dict(xaxis=x_axis, yaxis=y_axis), points.reshape(-1, 2), pad=0.6)  # the panel's own ranges
         layout[f"xaxis{suffix}"], layout[f"yaxis{suffix}"] = x_axis, y_axis
-        traces.append(dict(_strokes(rows), xaxis=f"x{suffix}", yaxis=f"y{suffix}", name=title))
+        traces += [dict(trace, xaxis=f"x{suffix}", yaxis=f"y{suffix}") for trace in drawn]
         annotations.append(dict(text=title, x=left, y=top, xref="paper", yref="paper", xanchor="left", yanchor="top",
-                                showarrow=False, font=dict(size=13)))
+                                showarrow=False, font=dict(size=title_size)))
     layout["annotations"] = annotations
     return _figure(traces, layout)
 
@@ -573,19 +587,24 @@ def score_bars(scores: list[tuple[int, float]], label: str, height: int = 260,
 def span_figure(rows: np.ndarray, start: int, stop: int, context: int = 40, height: int = 130,
                 title: str | None = None) -> go.Figure:
     """A piece of a line around steps [start, stop), with that span drawn in colour."""
+    layout = _ink_layout_dict(height)
+    if title:
+        layout["title"] = dict(text=title, font=dict(size=11))
+    layout["margin"] = dict(l=4, r=4, t=24 if title else 4, b=4)
+    return _figure(_span_traces(rows, start, stop, context), layout)
+
+
+def _span_traces(rows: np.ndarray, start: int, stop: int, context: int) -> list[dict]:
+    """The traces of :func:`span_figure`: the line around the span in grey, the span in colour."""
     path = path_points(rows)
     first, last = max(0, start - context), min(len(rows), stop + context)
-    fig = go.Figure()
+    traces = []
     for lo, hi, colour, width in ((first, last, "#b8bcc6", 1.6), (start, stop, "#d1495b", 2.6)):
-        trace = strokes_trace(rows[lo:hi], path[lo], colour, width)
+        trace = _strokes(rows[lo:hi], path[lo], colour, width)
         if lo > 0 and rows[lo - 1, 2] > 0.5:  # the pen was lifted: row lo moves it, drawing nothing
-            trace.x, trace.y = trace.x[1:], trace.y[1:]
-        fig.add_trace(trace)
-    if title:
-        fig.update_layout(title=dict(text=title, font=dict(size=11)))
-    fig = _ink_layout(fig, height)
-    fig.update_layout(margin=dict(l=4, r=4, t=24 if title else 4, b=4))
-    return fig
+            trace["x"], trace["y"] = trace["x"][1:], trace["y"][1:]
+        traces.append(trace)
+    return traces
 
 
 #: The ends of CELL_SCALE: the state figure's colours above and below zero.

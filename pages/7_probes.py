@@ -88,13 +88,12 @@ def pattern_search() -> None:
         return
     st.write(f"{len(matches)} place{'s' if len(matches) != 1 else ''} found"
              + (f"; the best {SHOWN_MATCHES}:" if len(matches) > SHOWN_MATCHES else ":"))
-    columns = st.columns(PICTURES_PER_ROW)
-    for index, match in enumerate(matches[:SHOWN_MATCHES]):
+    spans = []
+    for match in matches[:SHOWN_MATCHES]:
         rows = example.rows if match.example == example.key else library.load_example(loaded, match.example).rows
-        title = (f"{options.get(match.example, match.example)} · steps {match.start}-{match.stop} · "
-                 f"{match.cells_on:.1f} of {len(pattern.cells)} on")
-        columns[index % PICTURES_PER_ROW].plotly_chart(figures.span_figure(rows, match.start, match.stop, title=title),
-                                                       key=f"pattern_match_{index}")
+        spans.append((rows, match.start, match.stop, f"{options.get(match.example, match.example)} · steps "
+                      f"{match.start}-{match.stop} · {match.cells_on:.1f} of {len(pattern.cells)} on"))
+    st.plotly_chart(figures.span_grid(spans, PICTURES_PER_ROW), key="pattern_matches")
 
 
 pattern_search()

@@ -2,7 +2,6 @@
 and every listed cell one click from the Cell activations page."""
 from __future__ import annotations
 
-import json
 import re
 
 import numpy as np
@@ -11,9 +10,9 @@ from test_app import charts, isolated, no_errors, page  # noqa: F401  (isolated:
 
 
 def match_titles(at) -> list[str]:
-    """The titles of the pattern search's pictures of matches."""
-    titles = [json.dumps(spec["layout"].get("title", {}).get("text", "")) for spec in charts(at)]
-    return [json.loads(t) for t in titles if " on" in t and "steps" in t]
+    """The titles of the pattern search's pictures of matches (the panels of one figure)."""
+    titles = [note.get("text", "") for spec in charts(at) for note in spec["layout"].get("annotations", [])]
+    return [t for t in titles if " on" in t and "steps" in t]
 
 
 def test_pattern_search_finds_places_elsewhere_and_not_the_span():

@@ -21,12 +21,14 @@ from inkcore.figures import (
     continuation_figure,
     covariance_ellipse,
     handwriting_figure,
+    handwriting_grid,
     mixture_figure,
     path_points,
     CIRCLES_HALF_WIDTH,
     possibility_figure,
     score_bars,
     span_figure,
+    span_grid,
     state_figure,
 )
 from inkcore.model import mixture
@@ -130,11 +132,13 @@ def builder_calls(rows, mix, futures_of, rng):
         "coloured_path": (coloured_path_figure, (rows, c[:, 2], "BrBG", "cell 2"), {"midpoint": 0.0, "marker_at": 4}),
         "score_bars": (score_bars, ([(4, 0.9), (1, 0.5), (7, -0.2)], "pen lifts"), {}),
         "span": (span_figure, (rows, 10, 17), {"context": 5, "title": "a span"}),
+        "handwriting_grid": (handwriting_grid, ([rows, rows[:5], rows[:0]], ["one", "two", "none"]), {}),
+        "span_grid": (span_grid, ([(rows, 10, 17, "a"), (rows, 0, 4, "b")],), {"columns": 3}),
     }
 
 
 BUILDERS = ["handwriting", "continuation", "possibility_all", "possibility_at", "mixture", "coloured_path",
-            "score_bars", "span"]
+            "score_bars", "span", "handwriting_grid", "span_grid"]
 INK_BUILDERS = ["handwriting", "continuation", "possibility_all", "possibility_at", "mixture", "coloured_path", "span"]
 
 
@@ -696,3 +700,21 @@ def test_the_step_ruler_lines_up_with_the_heatmap(rng):
     np.testing.assert_array_equal(targets.customdata, np.arange(90))
     mark = ruler.data[2]
     assert list(mark.x) == [33] and mark.text == ("step 33",)
+
+
+def test_a_grid_gives_each_line_a_panel_of_its_own_at_one_scale_fitted_to_it(rows):
+    lines = [rows, rows[:6] * 3, rows[:0]]
+    fig = handwriting_grid(lines, ["a", "b", "c"], columns=2, row_height=150)
+    assert [t.name for t in fig.data] == ["a", "b", "c"]
+    assert [(t.xaxis, t.yaxis) for t in fig.data] == [("x", "y"), ("x2", "y2"), ("x3", "y3")]
+    assert fig.layout.height == 2 * 150  # two rows of two columns
+    for k, line in zip(("", "2"), lines):
+        x, y = fig.layout[f"xaxis{k}"], fig.layout[f"yaxis{k}"]
+        assert y.scaleanchor == f"x{k}" and y.scaleratio == 1
+        points = path_points(line)
+        assert x.range[0] < points[:, 0].min() and x.range[1] > points[:, 0].max()
+        assert y.range[0] > points[:, 1].max() and y.range[1] < points[:, 1].min()  # y grows downward
+    left, right = fig.layout.xaxis.domain, fig.layout.xaxis2.domain
+    assert left[1] < right[0]  # side by side, not overlapping
+    assert fig.layout.yaxis3.domain[1] < fig.layout.yaxis.domain[0]  # the third line is on the next row
+    assert [a.text for a in fig.layout.annotations] == ["a", "b", "c"]
