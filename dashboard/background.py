@@ -21,6 +21,8 @@ from dashboard.cached import BoundedCache, Job
 
 #: How long a control waits for a result before the page shows the previous one instead.
 ANSWER_WAIT_S = 0.08
+#: The same for work known to take seconds, which waiting would only delay.
+SLOW_ANSWER_WAIT_S = 0.0
 #: How often a page showing an earlier result looks whether the new one is ready.
 POLL_S = 0.25
 #: The words of the mark over a result that is being replaced (tests and the benchmark look for them).
@@ -30,15 +32,16 @@ UPDATING = "Updating"
 AHEAD = threading.Lock()
 
 
-def newest(cache: BoundedCache, key: Hashable, work: Callable, shown_key: str, text: str):
+def newest(cache: BoundedCache, key: Hashable, work: Callable, shown_key: str, text: str, slow: bool = False):
     """``(result, None)`` when the result for ``key`` is ready; else ``(previous, job)``:
     the result this session last showed under ``shown_key`` and the job computing the
     new one. ``work(report)`` computes it. With nothing shown before, the page waits,
-    with a progress bar saying ``text``."""
+    with a progress bar saying ``text``. Work that is ``slow`` (seconds: a t-SNE order)
+    is not waited for at all when there is a previous result to show."""
     found = cache.get(key)
     if found is None:
         job = cache.start(key, work)
-        if not job.finished.wait(ANSWER_WAIT_S):
+        if not job.finished.wait(SLOW_ANSWER_WAIT_S if slow else ANSWER_WAIT_S):
             previous = st.session_state.get(shown_key)
             previous = None if previous is None else cache.get(previous)
             if previous is not None:

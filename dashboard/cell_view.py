@@ -117,7 +117,7 @@ def cell_order(loaded: LoadedModel, learned_from: tuple[str, ...], sources: tupl
         return lambda report: cells.order_cells(list(sources), metric=metric, perplexity=perplexity)
 
     order, job = background.newest(cached.order_cache(), order_key(loaded, learned_from, metric, perplexity),
-                                   work(perplexity), "_ordered_shown", "Ordering the cells with t-SNE…")
+                                   work(perplexity), "_ordered_shown", "Ordering the cells with t-SNE…", slow=True)
     previous = st.session_state.get("_ordered_perplexity_seen")
     if job is None and previous != perplexity:
         st.session_state._ordered_perplexity_seen = perplexity

@@ -78,11 +78,9 @@ def pair_view() -> None:
     other_cell = pair[1] if pair is not None and pair[0] == cell else int(found.counterpart[cell])
     with example_column:
         example = library.example_picker(loaded, "Line", "match_line", default="article:1", ahead=record_both)
-    for model, shown, name in ((loaded, cell, mine), (other, other_cell, theirs)):
-        _, c_line = cached.recording(model.model, model.key, example.rows)
-        st.plotly_chart(figures.coloured_path_figure(example.rows, c_line[:, shown], figures.CELL_SCALE,
-                                                     f"{name} {shown}", midpoint=0.0),
-                        key=f"match_line_{name}")
+    panels = [(example.rows, cached.recording(model.model, model.key, example.rows)[1][:, shown], f"{name} {shown}")
+              for model, shown, name in ((loaded, cell, mine), (other, other_cell, theirs))]
+    st.plotly_chart(figures.coloured_paths_figure(panels, figures.CELL_SCALE, midpoint=0.0), key="match_lines")
     st.caption(f"r = {found.r[cell, other_cell]:+.2f} over the examples read: a negative r is the same cell "
                "with its sign flipped.")
 

@@ -212,8 +212,9 @@ def two_models(with_article):
 
 def pair_shown(at) -> tuple[int, int]:
     keys = [c.proto.id for c in at.get("plotly_chart")]
-    found = [chart for chart, key in zip(charts(at), keys) if "match_line_" in key]
-    titles = [chart["data"][1]["marker"]["colorbar"]["title"]["text"] for chart in found]
+    lines = next(chart for chart, key in zip(charts(at), keys) if "match_lines" in key)  # one panel per model
+    titles = [trace["marker"]["colorbar"]["title"]["text"] for trace in lines["data"]
+              if trace.get("marker", {}).get("showscale")]
     return int(titles[0].split()[-1]), int(titles[1].split()[-1])
 
 

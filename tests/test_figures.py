@@ -18,6 +18,7 @@ from inkcore.figures import (
     colour_stops,
     heatmap_levels,
     coloured_path_figure,
+    coloured_paths_figure,
     continuation_figure,
     covariance_ellipse,
     handwriting_figure,
@@ -134,11 +135,13 @@ def builder_calls(rows, mix, futures_of, rng):
         "span": (span_figure, (rows, 10, 17), {"context": 5, "title": "a span"}),
         "handwriting_grid": (handwriting_grid, ([rows, rows[:5], rows[:0]], ["one", "two", "none"]), {}),
         "span_grid": (span_grid, ([(rows, 10, 17, "a"), (rows, 0, 4, "b")],), {"columns": 3}),
+        "coloured_paths": (coloured_paths_figure, ([(rows, c[:, 1], "one"), (rows, c[:, 2], "two")], "BrBG"),
+                           {"midpoint": 0.0}),
     }
 
 
 BUILDERS = ["handwriting", "continuation", "possibility_all", "possibility_at", "mixture", "coloured_path",
-            "score_bars", "span", "handwriting_grid", "span_grid"]
+            "score_bars", "span", "handwriting_grid", "span_grid", "coloured_paths"]
 INK_BUILDERS = ["handwriting", "continuation", "possibility_all", "possibility_at", "mixture", "coloured_path", "span"]
 
 
@@ -718,3 +721,17 @@ def test_a_grid_gives_each_line_a_panel_of_its_own_at_one_scale_fitted_to_it(row
     assert left[1] < right[0]  # side by side, not overlapping
     assert fig.layout.yaxis3.domain[1] < fig.layout.yaxis.domain[0]  # the third line is on the next row
     assert [a.text for a in fig.layout.annotations] == ["a", "b", "c"]
+
+
+def test_two_coloured_lines_in_one_figure_each_have_their_panel_and_colour_bar(rows, rng):
+    c = rng.normal(0.0, 1.0, (len(rows), 2))
+    fig = coloured_paths_figure([(rows, c[:, 0], "ours 3"), (rows, c[:, 1], "theirs 7")], "BrBG", midpoint=0.0)
+    alone = coloured_path_figure(rows, c[:, 1], "BrBG", "theirs 7", midpoint=0.0)
+    scaled = [t for t in fig.data if t.marker and t.marker.showscale]
+    assert [t.marker.colorbar.title.text for t in scaled] == ["ours 3", "theirs 7"]
+    assert [t.yaxis for t in scaled] == ["y", "y2"]
+    np.testing.assert_array_equal(scaled[1].marker.color, alone.data[1].marker.color)
+    assert scaled[1].marker.cmax == alone.data[1].marker.cmax  # each coloured on its own scale
+    top, bottom = fig.layout.yaxis.domain, fig.layout.yaxis2.domain
+    assert bottom[1] < top[0]  # one under the other
+    assert scaled[0].marker.colorbar.y > scaled[1].marker.colorbar.y  # each bar beside its own line
