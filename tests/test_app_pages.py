@@ -208,13 +208,13 @@ def samples():
 
 
 def test_samples_seed_changes_the_lines(samples):
-    before = charts(samples)
-    assert "seed 1" in before[0]["layout"]["title"]["text"]
+    before = charts(samples)[0]
+    assert [note["text"] for note in before["layout"]["annotations"]][:2] == ["seed 1", "seed 2"]
     samples.number_input(key="samples_seed").set_value(7).run()
     no_errors(samples)
-    after = charts(samples)
-    assert "seed 7" in after[0]["layout"]["title"]["text"]
-    assert after[0]["data"] != before[0]["data"] and after[1]["data"] != before[1]["data"]
+    after = charts(samples)[0]
+    assert [note["text"] for note in after["layout"]["annotations"]][:2] == ["seed 7", "seed 8"]
+    assert after["data"][0] != before["data"][0] and after["data"][1] != before["data"][1]
 
 
 def test_samples_length_changes_the_lines(samples):
@@ -234,9 +234,11 @@ def test_samples_downloads_carry_the_lines_shown(samples, made_files):
     rows = np.array(json.loads(make()))
     assert rows.shape == (100, 3)
     assert set(np.unique(rows[:, 2])) <= {0.0, 1.0}
-    # the JSON is the line on the first chart: its pen positions are the chart's points
+    # the JSON is the line on the first panel: its pen positions are the panel's points
     path = np.cumsum(rows[:, :2], axis=0)
-    ink = [(x, y) for t in charts(samples)[0]["data"] for x, y in zip(t["x"], t["y"]) if x is not None]
+    first = charts(samples)[0]["data"][0]
+    assert first["name"] == "seed 1"
+    ink = [(x, y) for x, y in zip(first["x"], first["y"]) if x is not None]
     gaps = [np.min(np.hypot(*(path - point).T)) for point in ink[1:]]
     assert max(gaps) < 0.05
 
