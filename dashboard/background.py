@@ -12,6 +12,7 @@ the job done or still at work, never started over."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable, Hashable, Iterable
 
 import streamlit as st
@@ -23,6 +24,9 @@ from dashboard.cached import BoundedCache, Job
 ANSWER_WAIT_S = 0.08
 #: The same for work known to take seconds, which waiting would only delay.
 SLOW_ANSWER_WAIT_S = 0.0
+#: Work known to take seconds starts this much later, so that the run that asked for it
+#: (and the browser drawing what it sent) does not share the processor with it.
+SLOW_START_S = 0.3
 #: How often a page showing an earlier result looks whether the new one is ready.
 POLL_S = 0.25
 #: The words of the mark over a result that is being replaced (tests and the benchmark look for them).
@@ -37,10 +41,11 @@ def newest(cache: BoundedCache, key: Hashable, work: Callable, shown_key: str, t
     the result this session last showed under ``shown_key`` and the job computing the
     new one. ``work(report)`` computes it. With nothing shown before, the page waits,
     with a progress bar saying ``text``. Work that is ``slow`` (seconds: a t-SNE order)
-    is not waited for at all when there is a previous result to show."""
+    is not waited for at all when there is a previous result to show, and starts
+    :data:`SLOW_START_S` later, once the run that asked for it has sent its page."""
     found = cache.get(key)
     if found is None:
-        job = cache.start(key, work)
+        job = cache.start(key, _later(work) if slow and st.session_state.get(shown_key) is not None else work)
         if not job.finished.wait(SLOW_ANSWER_WAIT_S if slow else ANSWER_WAIT_S):
             previous = st.session_state.get(shown_key)
             previous = None if previous is None else cache.get(previous)
@@ -55,6 +60,14 @@ def newest(cache: BoundedCache, key: Hashable, work: Callable, shown_key: str, t
         found = job.result
     st.session_state[shown_key] = key
     return found, None
+
+
+def _later(work: Callable) -> Callable:
+    def delayed(report):
+        time.sleep(SLOW_START_S)
+        return work(report)
+
+    return delayed
 
 
 def updating_mark(job: Job, text: str) -> None:

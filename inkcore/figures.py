@@ -651,18 +651,14 @@ def state_figure(c: np.ndarray, step: int, height: int = 170) -> go.Figure:
     milliseconds where 500 separate bars took a third of a second in the browser."""
     values = np.asarray(c[step], dtype=np.float32)
     cells = np.arange(len(values))
-    fig = go.Figure()
-    for part, colour, name in ((np.maximum(values, 0), CELL_POSITIVE, "above 0"),
-                               (np.minimum(values, 0), CELL_NEGATIVE, "below 0")):
-        fig.add_trace(go.Scatter(
-            x=cells, y=part, mode="lines", line=dict(shape="hvh", color=colour, width=1), fill="tozeroy",
-            fillcolor=colour, name=name, customdata=values,
-            hovertemplate="cell %{x}<br>c = %{customdata:.3f}<extra></extra>",
-        ))
-    fig.update_layout(height=height, margin=dict(l=50, r=10, t=30, b=30), showlegend=False, hovermode="x",
-                      title=dict(text=f"Every cell's state c at step {step}", font=dict(size=13)))
-    fig.update_xaxes(title=None, range=[-0.5, len(values) - 0.5])
-    return fig
+    traces = [dict(type="scatter", x=cells, y=part, mode="lines", line=dict(shape="hvh", color=colour, width=1),
+                   fill="tozeroy", fillcolor=colour, name=name, customdata=values,
+                   hovertemplate="cell %{x}<br>c = %{customdata:.3f}<extra></extra>")
+              for part, colour, name in ((np.maximum(values, 0), CELL_POSITIVE, "above 0"),
+                                         (np.minimum(values, 0), CELL_NEGATIVE, "below 0"))]
+    return _figure(traces, dict(height=height, margin=dict(l=50, r=10, t=30, b=30), showlegend=False, hovermode="x",
+                                title=dict(text=f"Every cell's state c at step {step}", font=dict(size=13)),
+                                xaxis=dict(range=[-0.5, len(values) - 0.5])))
 
 
 def match_curve(best: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], threshold: float = 0.8,

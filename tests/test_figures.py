@@ -135,13 +135,14 @@ def builder_calls(rows, mix, futures_of, rng):
         "span": (span_figure, (rows, 10, 17), {"context": 5, "title": "a span"}),
         "handwriting_grid": (handwriting_grid, ([rows, rows[:5], rows[:0]], ["one", "two", "none"]), {}),
         "span_grid": (span_grid, ([(rows, 10, 17, "a"), (rows, 0, 4, "b")],), {"columns": 3}),
+        "state": (state_figure, (c, 3), {}),
         "coloured_paths": (coloured_paths_figure, ([(rows, c[:, 1], "one"), (rows, c[:, 2], "two")], "BrBG"),
                            {"midpoint": 0.0}),
     }
 
 
 BUILDERS = ["handwriting", "continuation", "possibility_all", "possibility_at", "mixture", "coloured_path",
-            "score_bars", "span", "handwriting_grid", "span_grid", "coloured_paths"]
+            "score_bars", "span", "handwriting_grid", "span_grid", "coloured_paths", "state"]
 INK_BUILDERS = ["handwriting", "continuation", "possibility_all", "possibility_at", "mixture", "coloured_path", "span"]
 
 
@@ -160,14 +161,25 @@ def test_every_builder_draws_the_same_figure_with_and_without_plotlys_checks(nam
 
 
 def _same_figure(a, b) -> bool:
-    """Equal as drawn: numbers within rounding (a colour scale's stops), the rest exactly."""
+    """Equal as drawn: numbers within rounding (a colour scale's stops), typed arrays by
+    their values whatever their dtype, the rest exactly."""
+    a, b = _typed_values(a), _typed_values(b)
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same_figure(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same_figure(x, y) for x, y in zip(a, b))
     if isinstance(a, float) and isinstance(b, float):
-        return abs(a - b) < 1e-12
+        return abs(a - b) < 1e-12 or (np.isnan(a) and np.isnan(b))
     return a == b
+
+
+def _typed_values(value):
+    """A typed array as Plotly sends it ({"dtype", "bdata"}), as a list of its values."""
+    if isinstance(value, dict) and set(value) == {"dtype", "bdata"}:
+        import base64
+
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).astype(float).tolist()
+    return value
 
 
 @pytest.mark.parametrize("name", BUILDERS)
