@@ -22,10 +22,10 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
-from inkcore import cells, downloads, evaluate, intervene, sampling, traits
+from inkcore import cells, downloads, evaluate, sampling, traits
 from inkcore.data import DataError, load_lines, read_article_lines, read_stroke_json
 from inkcore.library import DATABASE_NAME, HandwritingStore, data_folder
-from inkcore.model import Hold, LSTMState, Model, mixture
+from inkcore.model import LSTMState, Model, mixture
 from inkcore.strokes import from_points
 from inkcore.pen import PenReading, read_strokes
 from inkcore.weights import float32_bytes, load

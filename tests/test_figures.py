@@ -122,7 +122,6 @@ def builder_calls(rows, mix, futures_of, rng):
     turns = future_turns(rows, futures)
     eos = rng.random(len(rows))
     c = rng.normal(0.0, 1.0, (len(rows), 6))
-    order, flip = np.array([3, 1, 5, 0, 2, 4]), np.array([1.0, -1.0, 1.0, -1.0, 1.0, 1.0])
     continuations = rng.normal(0.0, 0.5, (3, 10, 3))
     return {
         "handwriting": (handwriting_figure, (rows,), {"title": "a line"}),
