@@ -45,10 +45,10 @@ def newest(cache: BoundedCache, key: Hashable, work: Callable, shown_key: str, t
     :data:`SLOW_START_S` later, once the run that asked for it has sent its page."""
     found = cache.get(key)
     if found is None:
-        job = cache.start(key, _later(work) if slow and st.session_state.get(shown_key) is not None else work)
+        shown = st.session_state.get(shown_key)
+        job = cache.start(key, _later(work) if slow and shown is not None else work)
         if not job.finished.wait(SLOW_ANSWER_WAIT_S if slow else ANSWER_WAIT_S):
-            previous = st.session_state.get(shown_key)
-            previous = None if previous is None else cache.get(previous)
+            previous = None if shown is None else cache.get(shown)
             if previous is not None:
                 return previous, job
             bar = st.progress(job.done, text=text)

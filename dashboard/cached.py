@@ -184,6 +184,11 @@ def point_futures(_model: Model, model_key: str, rows: np.ndarray, at: int, vari
 # --- What the model reads ------------------------------------------------------------
 
 
+def line_digest(rows: np.ndarray) -> str:
+    """A line's fingerprint, for the keys of the caches that hold what is computed from it."""
+    return hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest()
+
+
 @st.cache_resource
 def recording_cache() -> BoundedCache:
     return BoundedCache(size=64)  # h and c of a 700-point line: 2.8 MB in float32; 180 MB at most
@@ -193,7 +198,7 @@ def recording(model: Model, model_key: str, rows: np.ndarray) -> tuple[np.ndarra
     """h and c (T, cells) as the model reads ``rows`` (:func:`inkcore.cells.record`), read-only.
     Safe to call from a background thread (examples are recorded ahead: dashboard.library)."""
     rows = np.ascontiguousarray(rows)
-    key = (model_key, rows.shape, hashlib.sha1(rows.tobytes()).hexdigest())
+    key = (model_key, rows.shape, line_digest(rows))
     cache = recording_cache()
     found = cache.get(key)
     if found is None:

@@ -24,7 +24,8 @@ _CSS = """
   font: 12px/1.35 var(--st-font, sans-serif); color: #fff; background: rgba(29, 35, 48, 0.88);
   border-radius: 4px; white-space: nowrap; }
 """
-_HEATMAP = st.components.v2.component("inkcore_heatmap", css=_CSS, js=Path(__file__).with_name("heatmap.js").read_text())
+_HEATMAP = st.components.v2.component("inkcore_heatmap", css=_CSS,
+                                      js=Path(__file__).with_name("heatmap.js").read_text())
 
 
 def heatmap_data(c: np.ndarray, order: np.ndarray | None, flip: np.ndarray | None, height: int) -> dict:

@@ -178,8 +178,18 @@ def effect_table(found: traits.Effect) -> pd.DataFrame:
                          for name, (label, unit) in traits.TRAITS.items()])
 
 
-def _pair(loaded: LoadedModel, key: tuple, write, choice: Choice, shown: str, text: str):
-    """What ``write(hold)`` gives intact and with the chosen hold, as one result of
+class Pair(NamedTuple):
+    """What the intact model and the held one wrote for the same request, and what that
+    request was written for (the seeds, or the line continued): a pair shown while a
+    newer one is written says itself what it shows."""
+
+    intact: object
+    held: object
+    written_for: object
+
+
+def _pair(loaded: LoadedModel, key: tuple, write, choice: Choice, written_for, shown: str, text: str):
+    """What ``write(hold)`` gives intact and with the chosen hold, as one :class:`Pair` from
     :func:`dashboard.background.newest`, so that the two shown side by side always come
     from the same request; the intact part is kept apart too, as every hold shares it."""
     cache, hold = cached.held_writing_cache(), Hold(choice.keep, choice.put)
@@ -190,7 +200,7 @@ def _pair(loaded: LoadedModel, key: tuple, write, choice: Choice, shown: str, te
         if intact is None:
             intact = write(None)
             cache.put(intact_key, intact)
-        return intact, write(hold)
+        return Pair(intact, write(hold), written_for)
 
     return background.newest(cache, (*key, _hold_digest(*hold)), work, shown, text)
 
@@ -201,17 +211,17 @@ def side_by_side(loaded: LoadedModel, seeds: tuple[int, ...], steps: int, variat
     comes meanwhile, as :func:`dashboard.background.newest` gives them)."""
     model = loaded.model
     return _pair(loaded, ("lines", loaded.key, seeds, steps, variation),
-                 lambda hold: traits.written_lines(model, seeds, steps, variation, hold), choice,
+                 lambda hold: traits.written_lines(model, seeds, steps, variation, hold), choice, seeds,
                  "_intervene_lines_shown", "Writing the lines…")
 
 
 def continuations(loaded: LoadedModel, rows: np.ndarray, steps: int, variation: float, seed: int, choice: Choice):
     """One continuation of ``rows`` by the intact model and one with the hold, from the same
     random numbers, and the job still writing them (as :func:`side_by_side`)."""
-    model, line = loaded.model, hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest()
+    model, line = loaded.model, cached.line_digest(rows)
 
     def write(hold: Hold | None) -> np.ndarray:
         return sampling.continue_writing(model, rows, steps, np.random.default_rng(seed), variation, hold=hold).rows[0]
 
     return _pair(loaded, ("continuation", loaded.key, line, len(rows), steps, variation, seed), write, choice,
-                 "_intervene_more_shown", "Writing on…")
+                 rows, "_intervene_more_shown", "Writing on…")

@@ -126,11 +126,20 @@ def example_picker(loaded: LoadedModel, label: str = "Example", key: str = "exam
     return example
 
 
+def recorded(*models: LoadedModel) -> Callable[[np.ndarray], None]:
+    """Work for ``example_picker(ahead=...)``: a line recorded by each of ``models``."""
+    def record(rows: np.ndarray) -> None:
+        for model in models:
+            cached.recording(model.model, model.key, rows)
+
+    return record
+
+
 def read_ahead(loaded: LoadedModel, keys: list[str], chosen: str, work: Callable[[np.ndarray], object]) -> None:
     """Do ``work(rows)`` in the background for the examples either side of ``chosen`` in
     ``keys`` and the first few, so that choosing one of them finds it done. A model
     sample is written there too; a line of the user's own is left: reading it is quick.
-    One thread does all such work at a time (:func:`dashboard.background.compute_ahead`)."""
+    One thread does all such work at a time (:func:`dashboard.background.run_ahead`)."""
     at = keys.index(chosen) if chosen in keys else 0
     near = [keys[i] for k in range(1, NEIGHBOURS_AHEAD + 1) for i in (at + k, at - k) if 0 <= i < len(keys)]
     wanted = [k for k in dict.fromkeys(near + keys[:FIRST_AHEAD]) if k != chosen]
@@ -138,9 +147,7 @@ def read_ahead(loaded: LoadedModel, keys: list[str], chosen: str, work: Callable
     for example_key in wanted:
         source, _, ident = example_key.partition(":")
         if source == "sample":
-            rows = partial(sampled.samples, loaded.model, loaded.key, SAMPLE_STEPS, sampling.SAMPLE_VARIATION,
-                           [int(ident)])
-            jobs.append(lambda rows=rows: work(rows()[0]))
+            jobs.append(lambda seed=int(ident): work(sample_line(loaded, seed)))
         elif source in ("article", "iam"):
             try:
                 rows = load_example(loaded, example_key).rows  # lines already in memory

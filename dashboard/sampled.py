@@ -5,7 +5,6 @@ themselves are :func:`dashboard.cached.sample_cache` and
 :func:`dashboard.cached.futures_cache`."""
 from __future__ import annotations
 
-import hashlib
 import threading
 from typing import NamedTuple
 
@@ -91,7 +90,7 @@ def futures(loaded: LoadedModel, rows: np.ndarray, variation: float, count: int,
     drawn, or still being drawn, on coming back, and sessions that ask for the same
     futures share one drawing."""
     every = sampling.futures_stride(len(rows), count, steps, FUTURES_BUDGET)
-    line = hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest()
+    line = cached.line_digest(rows)
     model, rows = loaded.model, np.array(rows)
 
     def draw(report):
@@ -124,7 +123,7 @@ def continuation(model: Model, model_key: str, rows: np.ndarray, steps: int, var
     so a shorter Length is a slice of it and a longer one writes only the steps it adds;
     the writing is read once for every setting. Safe in a background thread."""
     cache = cached.continuation_cache()
-    line = (model_key, hashlib.sha1(np.ascontiguousarray(rows).tobytes()).hexdigest(), len(rows))
+    line = (model_key, cached.line_digest(rows), len(rows))
     key = (*line, float(variation), int(candidates), int(seed))
     with cache.computing(key):
         kept = cache.get(key)
@@ -137,7 +136,8 @@ def continuation(model: Model, model_key: str, rows: np.ndarray, steps: int, var
                 state, last = read
                 state = LSTMState(*(np.repeat(a, candidates, axis=0) for a in state))
                 last = np.repeat(last, candidates, axis=0)
-                done, done_eos, rng = np.empty((candidates, 0, 3)), np.empty((candidates, 0)), np.random.default_rng(seed)
+                done, done_eos = np.empty((candidates, 0, 3)), np.empty((candidates, 0))
+                rng = np.random.default_rng(seed)
             else:
                 rng = _copy(kept.rng)  # the kept one stays where it was, for a reader who shortens
                 done, done_eos, state, last = kept.rows, kept.eos, kept.state, kept.rows[:, -1]

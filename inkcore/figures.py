@@ -43,20 +43,6 @@ FOLD_ASPECT = 3.0
 ROW_SPACING = 1.35
 
 
-def _ink_layout(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(
-        height=height,
-        margin=dict(l=10, r=10, t=30, b=10),
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-        showlegend=False,
-        dragmode="pan",
-    )
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", scaleratio=1)
-    return fig
-
-
 #: Set (to 1) to build every figure with Plotly's checks of each property, as the tests do.
 CHECK_ENV = "INKCORE_CHECK_FIGURES"
 
@@ -69,20 +55,42 @@ def _figure(traces: list[dict], layout: dict) -> go.Figure:
 
 
 def _ink_layout_dict(height: int) -> dict:
-    """The layout of :func:`_ink_layout`, as a dict."""
+    """The layout of ink: white, no axes drawn, x and y at one scale, y growing downward."""
     return dict(height=height, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="white", paper_bgcolor="white",
                 showlegend=False, dragmode="pan", xaxis=dict(visible=False, constrain="domain"),
                 yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", scaleratio=1))
 
 
 def _fitted(layout: dict, points: np.ndarray, pad: float = 1.0) -> dict:
-    """``layout`` with the axis ranges of :func:`_fit_ranges`."""
+    """``layout`` with axis ranges that hold every point: with one scale for x and y, the
+    axis with room to spare shrinks its domain rather than either one cutting the line off."""
     points = points[np.isfinite(points).all(axis=1)]
     if len(points):
         low, high = points.min(axis=0) - pad, points.max(axis=0) + pad
         layout["xaxis"].update(range=[float(low[0]), float(high[0])], autorange=False, constrain="domain")
         layout["yaxis"].update(range=[float(high[1]), float(low[1])], autorange=False, constrain="domain")  # y down
     return layout
+
+
+def _trace_points(traces: list[dict]) -> np.ndarray:
+    """Every point the traces draw (N, 2), the breaks between strokes left out."""
+    drawn = [(x, y) for trace in traces for x, y in zip(trace["x"], trace["y"]) if x is not None]
+    return np.array(drawn, dtype=float).reshape(-1, 2)
+
+
+def _panel(layout: dict, index: int, x_domain: list | None, y_domain: list, traces: list[dict],
+           points: np.ndarray) -> list[dict]:
+    """Give panel ``index`` of a figure of panels its own axes in ``layout`` (ink's: one
+    scale for x and y, fitted to ``points``, within the domains given), and its traces."""
+    suffix = "" if index == 0 else str(index + 1)
+    x_axis = dict(visible=False, constrain="domain", anchor=f"y{suffix}")
+    if x_domain is not None:
+        x_axis["domain"] = x_domain
+    y_axis = dict(visible=False, autorange="reversed", scaleanchor=f"x{suffix}", scaleratio=1, domain=y_domain,
+                  anchor=f"x{suffix}")
+    _fitted(dict(xaxis=x_axis, yaxis=y_axis), points, pad=0.6)
+    layout[f"xaxis{suffix}"], layout[f"yaxis{suffix}"] = x_axis, y_axis
+    return [dict(trace, xaxis=f"x{suffix}", yaxis=f"y{suffix}") for trace in traces]
 
 
 def _stroke_xy(rows: np.ndarray, start=(0.0, 0.0)) -> tuple[list, list]:
@@ -100,27 +108,11 @@ def path_points(rows: np.ndarray, start=(0.0, 0.0)) -> np.ndarray:
     return np.vstack([np.asarray(start, dtype=np.float64)[None], to_absolute(rows, start)])
 
 
-def strokes_trace(rows, start=(0.0, 0.0), colour=INK, width=2.2, name="ink", opacity=1.0) -> go.Scatter:
-    return go.Scatter(_strokes(rows, start, colour, width, name, opacity))
-
-
 def _strokes(rows, start=(0.0, 0.0), colour=INK, width=2.2, name="ink", opacity=1.0) -> dict:
-    """The trace of :func:`strokes_trace`, as a dict."""
+    """One trace of ink for all the strokes of ``rows``, drawn from ``start``."""
     xs, ys = _stroke_xy(rows, start)
     return dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color=colour, width=width), name=name,
                 opacity=opacity, hoverinfo="skip")
-
-
-def _fit_ranges(fig: go.Figure, points: np.ndarray, pad: float = 1.0) -> go.Figure:
-    """Axis ranges that hold every point: with one scale for x and y, the axis with room
-    to spare shrinks its domain rather than either one cutting the line off."""
-    points = points[np.isfinite(points).all(axis=1)]
-    if len(points) == 0:
-        return fig
-    low, high = points.min(axis=0) - pad, points.max(axis=0) + pad
-    fig.update_xaxes(range=[float(low[0]), float(high[0])], autorange=False, constrain="domain")
-    fig.update_yaxes(range=[float(high[1]), float(low[1])], autorange=False, constrain="domain")  # y down
-    return fig
 
 
 def handwriting_figure(rows: np.ndarray, height: int = 220, title: str | None = None) -> go.Figure:
@@ -162,18 +154,12 @@ def _grid(panels: list[tuple[list[dict], str]], columns: int, row_height: int, t
     layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=4), plot_bgcolor="white", paper_bgcolor="white",
                   showlegend=False, dragmode="pan")
     for index, (drawn, title) in enumerate(panels):
-        suffix = "" if index == 0 else str(index + 1)
         row, column = divmod(index, columns)
         left = column * (width + GRID_GAP)
         top = 1 - row / rows_of_panels
         bottom = 1 - (row + 1) / rows_of_panels + gap_px / height
-        x_axis = dict(visible=False, constrain="domain", domain=[left, left + width], anchor=f"y{suffix}")
-        y_axis = dict(visible=False, autorange="reversed", scaleanchor=f"x{suffix}", scaleratio=1,
-                      domain=[bottom, max(bottom + 0.01, top - title_px / height)], anchor=f"x{suffix}")
-        points = np.array([(x, y) for trace in drawn for x, y in zip(trace["x"], trace["y"]) if x is not None], float)
-        _fitted(dict(xaxis=x_axis, yaxis=y_axis), points.reshape(-1, 2), pad=0.6)  # the panel's own ranges
-        layout[f"xaxis{suffix}"], layout[f"yaxis{suffix}"] = x_axis, y_axis
-        traces += [dict(trace, xaxis=f"x{suffix}", yaxis=f"y{suffix}") for trace in drawn]
+        traces += _panel(layout, index, [left, left + width], [bottom, max(bottom + 0.01, top - title_px / height)],
+                         drawn, _trace_points(drawn))
         annotations.append(dict(text=title, x=left, y=top, xref="paper", yref="paper", xanchor="left", yanchor="top",
                                 showarrow=False, font=dict(size=title_size)))
     layout["annotations"] = annotations
@@ -262,8 +248,7 @@ def continuation_figure(
         traces.append(_strokes(rows, name="your writing"))
     layout = _ink_layout_dict(height if len(continuations) < 2 else int(height * (0.55 + 0.45 * len(continuations))))
     if fit:
-        drawn = np.array([(x, y) for trace in traces for x, y in zip(trace["x"], trace["y"]) if x is not None], float)
-        layout = _fitted(layout, drawn.reshape(-1, 2), pad=0.6)
+        layout = _fitted(layout, _trace_points(traces), pad=0.6)
     return _figure(traces, layout)
 
 
@@ -469,17 +454,11 @@ def coloured_paths_figure(panels: list[tuple[np.ndarray, np.ndarray, str]], colo
     layout = dict(_ink_layout_dict(total), margin=dict(l=10, r=10, t=10, b=10))
     top = 1.0
     for index, ((panel, path), height) in enumerate(zip(drawn, heights)):
-        suffix = "" if index == 0 else str(index + 1)
         bottom = top - height / total
-        x_axis = dict(visible=False, constrain="domain", anchor=f"y{suffix}")
-        y_axis = dict(visible=False, autorange="reversed", scaleanchor=f"x{suffix}", scaleratio=1,
-                      domain=[bottom + 0.02, top - 0.02], anchor=f"x{suffix}")
-        _fitted(dict(xaxis=x_axis, yaxis=y_axis), path, pad=0.6)
-        layout[f"xaxis{suffix}"], layout[f"yaxis{suffix}"] = x_axis, y_axis
         for trace in panel:
             if trace.get("marker", {}).get("showscale"):  # its colour bar beside its own line
                 trace["marker"]["colorbar"].update(y=(top + bottom) / 2, yanchor="middle", len=0.8 * (top - bottom))
-            traces.append(dict(trace, xaxis=f"x{suffix}", yaxis=f"y{suffix}"))
+        traces += _panel(layout, index, None, [bottom + 0.02, top - 0.02], panel, path)
         top = bottom
     return _figure(traces, layout)
 

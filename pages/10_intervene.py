@@ -50,15 +50,13 @@ def side_by_side() -> None:
     variation = c.slider("Variation", 0.0, 1.5, step=0.05, key=frame.remembered("intervene_variation", 0.7))
     seed = int(d.number_input("Seed", 0, 10**6, key=frame.remembered("intervene_seed", 1)))
     seeds = tuple(range(seed, seed + count))
-    (intact, held), job = intervene.side_by_side(loaded, seeds, steps, round(variation, 2), choice)
+    lines, job = intervene.side_by_side(loaded, seeds, steps, round(variation, 2), choice)
     if job is not None:
         background.updating_mark(job, f"{count} line{'s' if count > 1 else ''} of {steps} steps from seed {seed}")
     left, right = st.columns(2)
     left.markdown("**Intact**")
     right.markdown(f"**Held**: {choice.described}")
-    shown = seeds if job is None else st.session_state.get("_intervene_seeds_shown", seeds)
-    st.session_state._intervene_seeds_shown = shown
-    pairs = [(line, f"seed {s}{suffix}") for s, plain, changed in zip(shown, intact, held)
+    pairs = [(line, f"seed {s}{suffix}") for s, plain, changed in zip(lines.written_for, lines.intact, lines.held)
              for line, suffix in ((plain, ""), (changed, ", held"))]
     st.plotly_chart(figures.handwriting_grid([line for line, _ in pairs], [title for _, title in pairs]),
                     key="intervene_lines")
@@ -82,11 +80,10 @@ def continuation() -> None:
     written, job = intervene.continuations(loaded, rows, steps, sampling.WRITE_VARIATION, seed, choice)
     if job is not None:
         background.updating_mark(job, f"continuations of {steps} steps")
-    read = rows if job is None else st.session_state.get("_intervene_read_shown", rows)  # what they continue
-    st.session_state._intervene_read_shown = read
-    for title, name, line in (("Intact", "intact", written[0]), (f"Held: {choice.described}", "held", written[1])):
+    for title, name, line in (("Intact", "intact", written.intact),
+                              (f"Held: {choice.described}", "held", written.held)):
         st.markdown(f"**{title}**")
-        st.plotly_chart(figures.continuation_figure(read, line[None], height=200, fit=True),
+        st.plotly_chart(figures.continuation_figure(written.written_for, line[None], height=200, fit=True),
                         key=f"intervene_continuation_{name}")
 
 

@@ -77,17 +77,13 @@ def pair_view() -> None:
     pair = st.session_state.get("match_pair")
     other_cell = pair[1] if pair is not None and pair[0] == cell else int(found.counterpart[cell])
     with example_column:
-        example = library.example_picker(loaded, "Line", "match_line", default="article:1", ahead=record_both)
+        example = library.example_picker(loaded, "Line", "match_line", default="article:1",
+                                         ahead=library.recorded(loaded, other))
     panels = [(example.rows, cached.recording(model.model, model.key, example.rows)[1][:, shown], f"{name} {shown}")
               for model, shown, name in ((loaded, cell, mine), (other, other_cell, theirs))]
     st.plotly_chart(figures.coloured_paths_figure(panels, figures.CELL_SCALE, midpoint=0.0), key="match_lines")
     st.caption(f"r = {found.r[cell, other_cell]:+.2f} over the examples read: a negative r is the same cell "
                "with its sign flipped.")
-
-
-def record_both(rows) -> None:
-    for model in (loaded, other):
-        cached.recording(model.model, model.key, rows)
 
 
 st.fragment(pair_view, key=PAIR_VIEW)()

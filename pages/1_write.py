@@ -1,4 +1,3 @@
-import hashlib
 import time
 
 import streamlit as st
@@ -62,7 +61,7 @@ if message:
     st.info(message)
     st.stop()
 
-forget_other_animations((hashlib.sha1(writing.rows.tobytes()).hexdigest(), length, variation, candidates, seed))
+forget_other_animations((cached.line_digest(writing.rows), length, variation, candidates, seed))
 if pause and "write_frame" in st.session_state:  # Pause reruns the page while Play runs: stop at its frame
     st.session_state.write_paused = True
 elif not st.session_state.get("write_paused"):  # an animation cut short by anything else is over

@@ -9,7 +9,7 @@ st.caption("The state c of all 500 cells as the model reads a line: one row per 
            "the handwriting by that cell; click a moment to mark it on the line.")
 loaded = models.require_model()
 example = library.example_picker(loaded, "Example", "cells_example", default="article:1",
-                                 ahead=lambda rows: cached.recording(loaded.model, loaded.key, rows))
+                                 ahead=library.recorded(loaded))
 _, c = cached.recording(loaded.model, loaded.key, example.rows)
 cell_view(CellView("cells", example.rows, c, controls.ARTICLE_CELL,
                    name=lambda cell: cell_names.cell_name(loaded, cell),

@@ -14,7 +14,7 @@ st.caption("The same heatmap with the cells ordered by a one-dimensional t-SNE, 
            "alike end up side by side. Cells are named by their row in this order and by their own index.")
 loaded = models.require_model()
 example = library.example_picker(loaded, "Example", "ordered_example", default="article:1",
-                                 ahead=lambda rows: cached.recording(loaded.model, loaded.key, rows))
+                                 ahead=library.recorded(loaded))
 
 
 def order_controls() -> tuple[str, float, list[str]]:

@@ -53,7 +53,7 @@ def pattern_search() -> None:
                "are listed (↑ higher there, ↓ lower), with the places in the example library where most of them "
                "move that way together.")
     example = library.example_picker(loaded, "Example", "pattern_example", default=chosen[0],
-                                     ahead=lambda rows: cached.recording(loaded.model, loaded.key, rows))
+                                     ahead=library.recorded(loaded))
     _, c = cached.recording(loaded.model, loaded.key, example.rows)
     if len(c) < 2:
         st.info("This example is too short to select a span in.")
