@@ -12,6 +12,8 @@ inkcore. Pages import these modules and render what they return:
 - ``pen``: the pen surface that pages take writing on (``pen.js`` in the page);
 - ``controls``: a line to study, and the clicks on heatmaps, rulers and bars;
 - ``cell_view``: the cell pages' view (cell, step, line, heatmap), each part a fragment;
+- ``heatmap``, ``widgets``: the heatmap of every cell, on a canvas; the step ruler and row
+  marker beside it;
 - ``background``: slow results shown when ready (the previous one meanwhile, marked
   Updating), and results computed ahead of the controls;
 - ``cell_names``: a cell's name by its row in the order last shown.

@@ -15,11 +15,11 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
-from dashboard import background, cached, controls, heatmap
+from dashboard import background, cached, controls, heatmap, widgets
 from dashboard.cached import Job
 from dashboard.frame import remembered
 from dashboard.models import LoadedModel
-from inkcore import cells, figures
+from inkcore import cell_figures, cells
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def _picked(view: CellView, mark) -> None:
     view.about(cell)
     step_view(view, cell)
     row = cell if view.order is None else int(np.flatnonzero(view.order == cell)[0])
-    mark.plotly_chart(figures.row_marker(view.c.shape[1], row, view.heatmap_height, view.name(cell)),
+    mark.plotly_chart(widgets.row_marker(view.c.shape[1], row, view.heatmap_height, view.name(cell)),
                       key=f"{p}_row_marker", config={"displayModeBar": False})
 
 
@@ -89,12 +89,12 @@ def step_view(view: CellView, cell: int) -> None:
     controls.clamp_state(f"{p}_step", view.last, default=view.last if view.follow_end else 0,
                          follow_end=view.follow_end)
     step = min(st.slider("Step", 0, max(view.last, 1), key=f"{p}_step", disabled=view.last == 0), view.last)
-    st.plotly_chart(figures.coloured_path_figure(view.rows, view.signed(cell), figures.CELL_SCALE, view.name(cell),
-                                                 midpoint=0.0, marker_at=step), key=f"{p}_stroke")
+    st.plotly_chart(cell_figures.coloured_path_figure(view.rows, view.signed(cell), cell_figures.CELL_SCALE,
+                                                      view.name(cell), midpoint=0.0, marker_at=step), key=f"{p}_stroke")
     if view.state:
-        st.plotly_chart(figures.state_figure(view.c, step), key=f"{p}_state")
+        st.plotly_chart(cell_figures.state_figure(view.c, step), key=f"{p}_state")
     ruler = st.columns(MARKER_COLUMNS, gap="small")[1]  # lined up with the heatmap's steps
-    ruler.plotly_chart(figures.step_ruler(len(view.c), step), key=f"{p}_ruler", on_select="rerun",
+    ruler.plotly_chart(widgets.step_ruler(len(view.c), step), key=f"{p}_ruler", on_select="rerun",
                        selection_mode="points", config={"displayModeBar": False})
 
 

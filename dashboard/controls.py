@@ -83,7 +83,7 @@ def heatmap_click(chart_key: str, cell_key: str, step_key: str) -> None:
 
 
 def ruler_click(chart_key: str, step_key: str) -> None:
-    """Carry a new click on a step ruler (:func:`inkcore.figures.step_ruler`) into the step widget."""
+    """Carry a new click on a step ruler (:func:`dashboard.widgets.step_ruler`) into the step widget."""
     points = selected_points(chart_key)
     x = points[0].get("x") if points else None
     if x is None or st.session_state.get(f"{chart_key}_seen") == x:

@@ -3,19 +3,20 @@ canvas in the page by a component of inkcore's own (``heatmap.js``, inline, no b
 step). Hovering names the row, the cell and its c; a click reports the cell and the
 step, which :func:`clicked` reads.
 
-The line goes to the page as 8-bit levels (:func:`inkcore.figures.heatmap_levels`),
+The line goes to the page as 8-bit levels (:func:`heatmap_levels`),
 decoded and drawn once: a rerun that sends the same line draws nothing again."""
 from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import streamlit as st
 
-from inkcore import figures
+from inkcore import cell_figures
 
 _CSS = """
 .inkcore-heatmap { position: relative; width: 100%; }
@@ -28,17 +29,50 @@ _HEATMAP = st.components.v2.component("inkcore_heatmap", css=_CSS,
                                       js=Path(__file__).with_name("heatmap.js").read_text())
 
 
+#: Colour levels either side of zero in the heatmap.
+HEAT_LEVELS = 127
+#: The heatmap and the step ruler under it (:func:`dashboard.widgets.step_ruler`) share
+#: these margins, so their steps line up; the heatmap's colour bar sits in the right margin.
+HEATMAP_MARGIN = dict(l=64, r=80, t=6, b=52)
+
+
+@dataclass(frozen=True)
+class HeatmapLevels:
+    """A cell heatmap's data, as the canvas (``heatmap.js``) draws it."""
+
+    levels: np.ndarray  # (rows, T) int8 in -HEAT_LEVELS..HEAT_LEVELS: row r is cell cells[r], signed
+    cells: np.ndarray  # (rows,) the cell drawn in each row
+    limit: float  # the c of the top level: the 99th percentile of |c| over the line
+    axis: str  # "cell" when rows are cells in their own order, "row" when in another order
+
+
+def heatmap_levels(c: np.ndarray, order: np.ndarray | None = None, flip: np.ndarray | None = None) -> HeatmapLevels:
+    """Cell states over time (T, cells) as a heatmap: one row per cell (in ``order``, each
+    multiplied by its ``flip``), one column per step, in 8-bit levels of ``limit``: the
+    colour scale has far fewer distinguishable steps than 255, and its bar is labelled in c."""
+    steps, cells = c.shape
+    axis = "cell" if order is None else "row"
+    order = np.arange(cells) if order is None else np.asarray(order)
+    values = c[:, order].T  # (cells, T) rows in display order
+    if flip is not None:
+        values = values * np.asarray(flip)[order, None]
+    limit = float(np.percentile(np.abs(values), 99)) if values.size else 1.0
+    limit = limit if limit > 0 and np.isfinite(limit) else 1.0
+    levels = np.clip(np.rint(np.nan_to_num(values) / limit * HEAT_LEVELS), -HEAT_LEVELS, HEAT_LEVELS).astype(np.int8)
+    return HeatmapLevels(levels, order.astype(np.int64), limit, axis)
+
+
 def heatmap_data(c: np.ndarray, order: np.ndarray | None, flip: np.ndarray | None, height: int) -> dict:
     """What the page's canvas draws: the levels in base64, and the line's id, by which it
     knows a line it has drawn already."""
-    heat = figures.heatmap_levels(c, order, flip)
+    heat = heatmap_levels(c, order, flip)
     levels = np.ascontiguousarray(heat.levels).tobytes()
     digest = hashlib.sha1(levels + heat.cells.tobytes() + f"{heat.limit!r}/{height}".encode()).hexdigest()[:16]
     return {
         "id": digest, "levels": base64.b64encode(levels).decode("ascii"), "rows": int(heat.levels.shape[0]),
         "steps": int(heat.levels.shape[1]), "cells": heat.cells.tolist(), "limit": heat.limit,
-        "levels_max": figures.HEAT_LEVELS, "axis": heat.axis, "height": int(height),
-        "margin": figures.HEATMAP_MARGIN, "scale": [[stop, list(rgb)] for stop, rgb in figures.colour_stops()],
+        "levels_max": HEAT_LEVELS, "axis": heat.axis, "height": int(height),
+        "margin": HEATMAP_MARGIN, "scale": [[stop, list(rgb)] for stop, rgb in cell_figures.colour_stops()],
     }
 
 

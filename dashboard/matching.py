@@ -41,7 +41,7 @@ class Matches(NamedTuple):
         return self.r[self.back, np.arange(len(self.back))]
 
     def curves(self, mine: str, theirs: str) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Both sides' cells, counterparts and r, as :func:`inkcore.figures.match_curve` takes them."""
+        """Both sides' cells, counterparts and r, as :func:`inkcore.cell_figures.match_curve` takes them."""
         return {f"{mine}'s cells": (np.arange(len(self.counterpart)), self.counterpart, self.best_r()),
                 f"{theirs}'s cells": (np.arange(len(self.back)), self.back, self.best_r_back())}
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from inkcore import corpus, downloads, pen, render
-from inkcore.data import DataError, lines_from_json, read_stroke_json
+from inkcore.data import DataError, lines_from_json, read_stroke_json, stroke_json
 from inkcore.evaluate import MOTION_KINDS, by_motion, score, score_of
 from inkcore.intervene import RANK_LINES
 from inkcore.model import mixture, run
@@ -216,7 +216,7 @@ def cmd_sample(args) -> None:
     elif path.suffix == ".png":
         path.write_bytes(render.to_png(list(rows)))
     else:  # .json
-        path.write_text(json.dumps([np.round(r, 4).tolist() for r in rows]))
+        path.write_text(stroke_json(rows))
     print(f"wrote {args.n} samples of {args.steps} steps to {path}", file=sys.stderr)
 
 

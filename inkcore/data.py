@@ -30,6 +30,8 @@ LINE_SET_ARRAYS = ("points", "t_ms", "starts", "line_ids", "texts", "split", "ar
 
 #: Stroke JSON larger than this is refused before parsing (a long line is ~50 kB).
 MAX_STROKE_JSON_BYTES = 32 * 1024 * 1024
+#: Decimals of the offsets in a stroke file inkcore writes of the model's lines.
+STROKE_DECIMALS = 4
 
 
 class DataError(ValueError):
@@ -132,6 +134,15 @@ def lines_from_json(values, source: str) -> list[np.ndarray]:
     if not holds_lines:
         return [rows_from_json(values, source)]
     return [rows_from_json(line, f"{source}, line {k + 1}") for k, line in enumerate(values)]
+
+
+def stroke_json(lines: np.ndarray | list[np.ndarray]) -> str:
+    """A stroke file's text, as :func:`lines_from_json` reads it back: one line's
+    [dx, dy, pen] rows (an array (T, 3)), or a list of such lines, the offsets rounded
+    to :data:`STROKE_DECIMALS`."""
+    if isinstance(lines, np.ndarray):
+        return json.dumps(np.round(lines, STROKE_DECIMALS).tolist())
+    return json.dumps([np.round(rows, STROKE_DECIMALS).tolist() for rows in lines])
 
 
 def parse_stroke_json(data: bytes, source: str) -> list:

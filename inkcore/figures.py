@@ -1,4 +1,7 @@
-"""Plotly figures of handwriting, possible futures, mixtures and cell states.
+"""Plotly figures of handwriting: lines, grids of lines, pieces of lines, continuations,
+possible futures and the mixture of the next point; and the one way inkcore builds a
+figure (:func:`plain_figure`), which :mod:`inkcore.cell_figures` (figures of cells and
+scores) and the dashboard's widgets share.
 
 Handwriting is drawn in model units with y growing downward, as on the
 whiteboard, at one-to-one aspect. Every builder returns a new
@@ -7,61 +10,60 @@ whiteboard, at one-to-one aspect. Every builder returns a new
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import plotly.graph_objects as go
 
 from inkcore.model import Mixture
+from inkcore.sampling import component_weights
 from inkcore.strokes import split_strokes, to_absolute
 
 INK = "#1d2330"
-CONTINUATION_COLOURS = ("#d1495b", "#2e86ab", "#8f5bb8", "#e08e0b", "#3b8b5a", "#6c757d")
+#: The palette: candidate continuations (and the lines of a comparison) take its colours
+#: in turn; red also marks what a figure picks out (a point, a span, a step, a cell).
+RED, BLUE, PURPLE, AMBER, GREEN, GREY = "#d1495b", "#2e86ab", "#8f5bb8", "#e08e0b", "#3b8b5a", "#6c757d"
+CONTINUATION_COLOURS = (RED, BLUE, PURPLE, AMBER, GREEN, GREY)
+#: Grey ink: a line under the colours of its points, and the context around a span.
+PALE_INK, CONTEXT_INK = "#c9ccd3", "#b8bcc6"
+#: The grid of a chart with axes, and a marker with no fill.
+GRID, CLEAR = "#eee", "rgba(0,0,0,0)"
 RIGHT_COLOUR = "#2a9d4b"  # the article's green: a future veering right of the path
 LEFT_COLOUR = "#f28e2b"  # the article's orange: veering left
-SURPRISE_SCALE = "YlOrRd"
-#: The article's heatmaps use a diverging brown-blue-green scale, centred on 0.
-CELL_SCALE = "BrBG"
 #: Half the width, in model units, of the window that follows the pen in a possibility figure.
 FOLLOW_HALF_WIDTH = 18.0
 #: A step's possibility view draws pen-lift circles this far (model units) either side of the pen.
 CIRCLES_HALF_WIDTH = 3 * FOLLOW_HALF_WIDTH
-#: Colour levels either side of zero in a heatmap.
-HEAT_LEVELS = 127
 #: A possibility figure with more hair segments than this draws them as one path per point
 #: and colour, in bands of steps (:func:`_chained_hairs`) rather than a trace per step.
 SVG_SEGMENTS = 20_000
 #: The bands of steps a whole line's hairs are drawn in, nearest first, and their opacity.
 HAIR_BANDS, BAND_OPACITY = 2, (0.45, 0.22)
-#: The width in pixels a full-width figure is sized for (Streamlit's wide layout on a laptop).
-FULL_WIDTH_PX = 1100
-#: A line whose width is more than this many times its height is folded into rows,
-#: so each row is drawn larger than one thin strip across the page would be.
-FOLD_ASPECT = 3.0
-#: A folded line's rows are this many times the line's height apart.
-ROW_SPACING = 1.35
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    """A colour "#rrggbb" as (r, g, b)."""
+    return tuple(int(colour[k:k + 2], 16) for k in (1, 3, 5))
 
 
 #: Set (to 1) to build every figure with Plotly's checks of each property, as the tests do.
 CHECK_ENV = "INKCORE_CHECK_FIGURES"
 
 
-def _figure(traces: list[dict], layout: dict) -> go.Figure:
+def plain_figure(traces: list[dict], layout: dict) -> go.Figure:
     """A figure from plain dicts in one go. Plotly's checks of each property, and its
     figure-updating calls, cost a few milliseconds a figure, which every control that
     redraws one would pay; the tests build every figure with the checks on (CHECK_ENV)."""
     return go.Figure({"data": traces, "layout": layout}, _validate=os.environ.get(CHECK_ENV) == "1")
 
 
-def _ink_layout_dict(height: int) -> dict:
+def ink_layout(height: int) -> dict:
     """The layout of ink: white, no axes drawn, x and y at one scale, y growing downward."""
     return dict(height=height, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="white", paper_bgcolor="white",
                 showlegend=False, dragmode="pan", xaxis=dict(visible=False, constrain="domain"),
                 yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", scaleratio=1))
 
 
-def _fitted(layout: dict, points: np.ndarray, pad: float = 1.0) -> dict:
+def fitted_layout(layout: dict, points: np.ndarray, pad: float = 1.0) -> dict:
     """``layout`` with axis ranges that hold every point: with one scale for x and y, the
     axis with room to spare shrinks its domain rather than either one cutting the line off."""
     points = points[np.isfinite(points).all(axis=1)]
@@ -78,8 +80,8 @@ def _trace_points(traces: list[dict]) -> np.ndarray:
     return np.array(drawn, dtype=float).reshape(-1, 2)
 
 
-def _panel(layout: dict, index: int, x_domain: list | None, y_domain: list, traces: list[dict],
-           points: np.ndarray) -> list[dict]:
+def add_panel(layout: dict, index: int, x_domain: list | None, y_domain: list, traces: list[dict],
+              points: np.ndarray) -> list[dict]:
     """Give panel ``index`` of a figure of panels its own axes in ``layout`` (ink's: one
     scale for x and y, fitted to ``points``, within the domains given), and its traces."""
     suffix = "" if index == 0 else str(index + 1)
@@ -88,10 +90,9 @@ def _panel(layout: dict, index: int, x_domain: list | None, y_domain: list, trac
         x_axis["domain"] = x_domain
     y_axis = dict(visible=False, autorange="reversed", scaleanchor=f"x{suffix}", scaleratio=1, domain=y_domain,
                   anchor=f"x{suffix}")
-    _fitted(dict(xaxis=x_axis, yaxis=y_axis), points, pad=0.6)
+    fitted_layout(dict(xaxis=x_axis, yaxis=y_axis), points, pad=0.6)
     layout[f"xaxis{suffix}"], layout[f"yaxis{suffix}"] = x_axis, y_axis
     return [dict(trace, xaxis=f"x{suffix}", yaxis=f"y{suffix}") for trace in traces]
-
 
 def _stroke_xy(rows: np.ndarray, start=(0.0, 0.0)) -> tuple[list, list]:
     """x and y of all strokes joined by None, so one trace draws them all."""
@@ -117,10 +118,10 @@ def _strokes(rows, start=(0.0, 0.0), colour=INK, width=2.2, name="ink", opacity=
 
 def handwriting_figure(rows: np.ndarray, height: int = 220, title: str | None = None) -> go.Figure:
     """A whole line in ink, at one scale for x and y, shrunk to fit rather than cut off."""
-    layout = _ink_layout_dict(height)
+    layout = ink_layout(height)
     if title:
         layout["title"] = dict(text=title, font=dict(size=13))
-    return _figure([_strokes(rows)], _fitted(layout, path_points(rows)) if len(rows) else layout)
+    return plain_figure([_strokes(rows)], fitted_layout(layout, path_points(rows)) if len(rows) else layout)
 
 
 #: The space between the panels of a grid of lines, as a fraction of the figure's width.
@@ -158,62 +159,12 @@ def _grid(panels: list[tuple[list[dict], str]], columns: int, row_height: int, t
         left = column * (width + GRID_GAP)
         top = 1 - row / rows_of_panels
         bottom = 1 - (row + 1) / rows_of_panels + gap_px / height
-        traces += _panel(layout, index, [left, left + width], [bottom, max(bottom + 0.01, top - title_px / height)],
-                         drawn, _trace_points(drawn))
+        traces += add_panel(layout, index, [left, left + width], [bottom, max(bottom + 0.01, top - title_px / height)],
+                            drawn, _trace_points(drawn))
         annotations.append(dict(text=title, x=left, y=top, xref="paper", yref="paper", xanchor="left", yanchor="top",
                                 showarrow=False, font=dict(size=title_size)))
     layout["annotations"] = annotations
-    return _figure(traces, layout)
-
-
-def fold_points(rows: np.ndarray, parts: int) -> tuple[np.ndarray, np.ndarray]:
-    """The line's points (T, 2) after each row, folded into ``parts`` rows of about equal
-    width, each one under the last, and the index of the first point of each row.
-
-    Each cut is made at the pen lift nearest the even split, where there is one within a
-    tenth of the line; each later row is shifted left to start where the first does, and
-    down by :data:`ROW_SPACING` times the line's height per row."""
-    path = path_points(rows)[1:]
-    starts = [0]
-    if parts > 1 and len(path) > parts:
-        lifts = np.flatnonzero(rows[:, 2] > 0.5) + 1  # a new stroke starts at these points
-        lifts = lifts[lifts < len(path)]
-        x = path[:, 0]
-        for k in range(1, parts):
-            even = int(np.searchsorted(np.maximum.accumulate(x), x.min() + np.ptp(x) * k / parts))
-            near = lifts[np.abs(lifts - even) <= len(path) // 10] if len(lifts) else lifts
-            cut = int(near[np.argmin(np.abs(near - even))]) if len(near) else even
-            if starts[-1] < cut < len(path):
-                starts.append(cut)
-    starts = np.asarray(starts)
-    row_height = max(float(np.ptp(path[:, 1])) if len(path) else 0.0, 1.0) * ROW_SPACING
-    folded = path.copy()
-    bounds = list(zip(starts, list(starts[1:]) + [len(path)]))
-    left = path[bounds[0][0]:bounds[0][1], 0].min() if len(path) else 0.0
-    for k, (lo, hi) in enumerate(bounds[1:], start=1):  # the first row stays where it is
-        folded[lo:hi, 0] += left - path[lo:hi, 0].min()
-        folded[lo:hi, 1] += k * row_height
-    return folded, starts
-
-
-def folds_for(rows: np.ndarray) -> int:
-    """How many rows a line is folded into: one while it is at most :data:`FOLD_ASPECT`
-    times wider than tall, and up to four, so that the rows together are about that shape."""
-    if len(rows) < 2:
-        return 1
-    path = path_points(rows)
-    width, tall = np.ptp(path[:, 0]), max(float(np.ptp(path[:, 1])), 1.0)
-    return int(np.clip(np.floor(np.sqrt(width / (tall * ROW_SPACING * FOLD_ASPECT))), 1, 4))
-
-
-def fitted_height(points: np.ndarray, width_px: int = FULL_WIDTH_PX, low: int = 220, high: int = 900,
-                  margin_px: int = 60) -> int:
-    """The height in pixels at which ink of these points fills a figure ``width_px`` wide."""
-    points = points[np.isfinite(points).all(axis=1)]
-    if len(points) < 2:
-        return low
-    span = np.maximum(np.ptp(points, axis=0), 1.0) + 2.0
-    return int(np.clip(width_px * span[1] / span[0] + margin_px, low, high))
+    return plain_figure(traces, layout)
 
 
 def continuation_figure(
@@ -246,10 +197,10 @@ def continuation_figure(
         traces.append(written)
     if not len(continuations):
         traces.append(_strokes(rows, name="your writing"))
-    layout = _ink_layout_dict(height if len(continuations) < 2 else int(height * (0.55 + 0.45 * len(continuations))))
+    layout = ink_layout(height if len(continuations) < 2 else int(height * (0.55 + 0.45 * len(continuations))))
     if fit:
-        layout = _fitted(layout, _trace_points(traces), pad=0.6)
-    return _figure(traces, layout)
+        layout = fitted_layout(layout, _trace_points(traces), pad=0.6)
+    return plain_figure(traces, layout)
 
 
 def possibility_figure(
@@ -300,19 +251,19 @@ def possibility_figure(
         shown = shown[np.abs(path[1:, 0] - path[at + 1, 0]) <= CIRCLES_HALF_WIDTH]
     traces.append(dict(
         type="scatter", x=path[shown + 1, 0], y=path[shown + 1, 1], mode="markers",
-        marker=dict(size=2 * radius[shown], color="rgba(29,35,48,0.25)", line=dict(width=0)),
+        marker=dict(size=2 * radius[shown], color="rgba({},{},{},0.25)".format(*_rgb(INK)), line=dict(width=0)),
         customdata=np.stack([shown, np.round(eos[shown], 3)], axis=1),
         hovertemplate="step %{customdata[0]}<br>p(pen lift) %{customdata[1]}<extra></extra>",
     ))
-    layout = _ink_layout_dict(height)
+    layout = ink_layout(height)
     if at is not None:
         here = path[at + 1]
         traces.append(dict(type="scatter", x=[here[0]], y=[here[1]], mode="markers",
-                           marker=dict(size=11, color="rgba(0,0,0,0)", line=dict(color=INK, width=2)),
+                           marker=dict(size=11, color=CLEAR, line=dict(color=INK, width=2)),
                            hoverinfo="skip"))
         # follow the pen: a window of the line around the current point
         layout["xaxis"]["range"] = [here[0] - FOLLOW_HALF_WIDTH, here[0] + FOLLOW_HALF_WIDTH]
-    return _figure(traces, layout)
+    return plain_figure(traces, layout)
 
 
 def _chained_hairs(origin: np.ndarray, drawn: np.ndarray, turns: np.ndarray):
@@ -354,21 +305,12 @@ def covariance_ellipse(mu_x, mu_y, sigma_x, sigma_y, rho, scale=2.0, points=40) 
 
 #: The mixture figure's ellipse colour (r, g, b), and the fill opacity, outline opacity and
 #: outline width of a component with no weight and of the heaviest one; the others lie between.
-MIXTURE_RGB = (46, 134, 171)
+MIXTURE_RGB = _rgb(BLUE)
 MIXTURE_FILL_ALPHA = (0.04, 0.55)
 MIXTURE_LINE_ALPHA = (0.2, 1.0)
 MIXTURE_LINE_WIDTH = (0.5, 3.0)
 #: Components lighter than this are left out of the mixture figure: they would not show.
 MIXTURE_MIN_WEIGHT = 1e-3
-
-
-def _component_weights(mix: Mixture, variation: float) -> np.ndarray:
-    """The weights (M,) the sampler picks a component by at this variation:
-    pi tempered by ``1 / variation``, and the likeliest component alone at 0."""
-    if variation == 0:
-        return (np.arange(len(mix.pi)) == np.argmax(mix.log_pi)).astype(np.float64)
-    tempered = np.exp((mix.log_pi - mix.log_pi.max()) / variation)
-    return tempered / tempered.sum()
 
 
 def _ellipse_style(relative: float) -> dict:
@@ -388,13 +330,14 @@ def mixture_figure(mix: Mixture, variation: float = 1.0, height: int = 260, titl
     each component's 2-sigma ellipse at this variation, its fill, outline and line width
     growing with its weight relative to the heaviest component, and the pen-lift
     probability always in the title (after ``title`` when one is given)."""
-    pi = _component_weights(mix, variation)
+    pi = component_weights(mix.log_pi, variation)  # as the sampler picks a component
+    pi = pi / pi.sum()
     shapes = []
     # Ellipses are layout shapes, not traces: a slider redraws twenty shapes in a few
     # milliseconds where twenty filled traces took a tenth of a second in the browser.
     # One trace of the centres carries the hover.
     shown = [k for k in np.argsort(pi) if pi[k] >= MIXTURE_MIN_WEIGHT]  # the heaviest drawn last, on top
-    for k in shown:
+    for k in shown:  # the sampler's sigmas times the variation; at 0 a speck, not nothing
         ring = covariance_ellipse(mix.mu_x[k], mix.mu_y[k], mix.sigma_x[k] * max(variation, 1e-3),
                                   mix.sigma_y[k] * max(variation, 1e-3), mix.rho[k])
         path = "M " + " L ".join(f"{x:.5g},{y:.5g}" for x, y in ring) + " Z"
@@ -409,202 +352,22 @@ def mixture_figure(mix: Mixture, variation: float = 1.0, height: int = 260, titl
                hovertemplate="current pen position<extra></extra>")
     eos = float(mix.eos)
     pen_lift = f"p(pen lift) = {eos:.2f}" if eos >= 0.01 else f"p(pen lift) = {eos:.2g}"  # not a bare 0.00
-    layout = _ink_layout_dict(height)
+    layout = ink_layout(height)
     layout.update(title=dict(text=f"{title} · {pen_lift}" if title else pen_lift, font=dict(size=13)), shapes=shapes)
-    grid = dict(visible=True, zeroline=True, showgrid=True, gridcolor="#eee")
+    grid = dict(visible=True, zeroline=True, showgrid=True, gridcolor=GRID)
     layout["xaxis"].update(grid, title=dict(text="dx (model units)"), nticks=4)
     layout["yaxis"].update(grid, title=dict(text="dy"))
-    return _figure([centres, pen], layout)
-
-
-#: Markers drawn as SVG at most; more are drawn with WebGL.
-SVG_MARKERS = 3000
-#: The cell heatmap and the step ruler under it share these margins, so their steps line up;
-#: the heatmap's colour bar sits in the right margin.
-HEATMAP_MARGIN = dict(l=64, r=80, t=6, b=52)
-
-
-def coloured_path_figure(
-    rows: np.ndarray,
-    values: np.ndarray,
-    colorscale: str,
-    label: str,
-    midpoint: float | None = None,
-    marker_at: int | None = None,
-    height: int | None = None,
-    folds: int | None = None,
-) -> go.Figure:
-    """Handwriting with each point coloured by a value (an activation, a surprise).
-
-    A long line is folded into rows (``folds``, by default :func:`folds_for`) and the
-    figure is as tall as the rows need at :data:`FULL_WIDTH_PX` (``height`` overrides),
-    so the ink gets the room rather than a thin strip across a short chart."""
-    traces, path = _coloured_traces(rows, values, colorscale, label, midpoint, marker_at, folds)
-    return _figure(traces, _fitted(_ink_layout_dict(fitted_height(path) if height is None else height), path, pad=0.6))
-
-
-def coloured_paths_figure(panels: list[tuple[np.ndarray, np.ndarray, str]], colorscale: str,
-                          midpoint: float | None = None) -> go.Figure:
-    """Lines (rows, values, label) coloured as :func:`coloured_path_figure` colours one, one
-    under another in one figure, each with its own colour bar beside it: the browser
-    redraws one figure faster than two."""
-    drawn = [_coloured_traces(rows, values, colorscale, label, midpoint) for rows, values, label in panels]
-    heights = [fitted_height(path) for _, path in drawn]
-    total, traces = sum(heights), []
-    layout = dict(_ink_layout_dict(total), margin=dict(l=10, r=10, t=10, b=10))
-    top = 1.0
-    for index, ((panel, path), height) in enumerate(zip(drawn, heights)):
-        bottom = top - height / total
-        for trace in panel:
-            if trace.get("marker", {}).get("showscale"):  # its colour bar beside its own line
-                trace["marker"]["colorbar"].update(y=(top + bottom) / 2, yanchor="middle", len=0.8 * (top - bottom))
-        traces += _panel(layout, index, None, [bottom + 0.02, top - 0.02], panel, path)
-        top = bottom
-    return _figure(traces, layout)
-
-
-def _coloured_traces(rows: np.ndarray, values: np.ndarray, colorscale: str, label: str,
-                     midpoint: float | None = None, marker_at: int | None = None, folds: int | None = None
-                     ) -> tuple[list[dict], np.ndarray]:
-    """The traces of :func:`coloured_path_figure`, and the (folded) points they draw."""
-    rows = np.asarray(rows, dtype=np.float64)
-    path, starts = fold_points(rows, folds_for(rows) if folds is None else folds)
-    xs: list = []
-    ys: list = []
-    ends = set(np.flatnonzero(rows[:, 2] > 0.5).tolist()) | {int(k) - 1 for k in starts[1:]}
-    for t, (x, y) in enumerate(path):  # the ink: broken at pen lifts and at the folds
-        xs.append(float(x))
-        ys.append(float(y))
-        if t in ends:
-            xs.append(None)
-            ys.append(None)
-    traces = [dict(type="scatter", x=xs, y=ys, mode="lines", line=dict(color="#c9ccd3", width=1.2), name="ink",
-                   hoverinfo="skip")]
-    # a scale by name is spelled out, as Plotly's checks would: the browser's Plotly knows fewer names
-    marker = dict(size=6, color=values, colorscale=_colour_scale(colorscale), showscale=True,
-                  colorbar=dict(title=dict(text=label), thickness=12, len=0.8))
-    if midpoint is not None:
-        limit = float(np.nanmax(np.abs(values - midpoint))) or 1.0
-        marker.update(cmid=midpoint, cmin=midpoint - limit, cmax=midpoint + limit)
-    elif len(values) > 1:
-        # a few extreme points would wash out the rest: the scale spans the 2nd to 98th percentile
-        low, high = np.nanpercentile(values, [2, 98])
-        marker.update(cmin=float(low), cmax=float(max(high, low + 1e-6)))
-    # SVG redraws a few thousand markers faster than WebGL sets up a context, which a
-    # slider would otherwise pay on every move; WebGL only for very long lines
-    traces.append(dict(
-        type="scatter" if len(path) <= SVG_MARKERS else "scattergl",
-        x=path[:, 0], y=path[:, 1], mode="markers", marker=marker, customdata=values,
-        hovertemplate="step %{pointNumber}<br>" + label + " %{customdata:.3f}<extra></extra>",
-    ))
-    if marker_at is not None and 0 <= marker_at < len(path):
-        traces.append(dict(type="scatter", x=[path[marker_at, 0]], y=[path[marker_at, 1]], mode="markers",
-                           marker=dict(size=14, color="rgba(0,0,0,0)", line=dict(color="#d1495b", width=2.5)),
-                           hoverinfo="skip"))
-    return traces, path
-
-
-@dataclass(frozen=True)
-class HeatmapLevels:
-    """A cell heatmap's data, as the dashboard's canvas draws it (``dashboard/heatmap.js``)."""
-
-    levels: np.ndarray  # (rows, T) int8 in -HEAT_LEVELS..HEAT_LEVELS: row r is cell cells[r], signed
-    cells: np.ndarray  # (rows,) the cell drawn in each row
-    limit: float  # the c of the top level: the 99th percentile of |c| over the line
-    axis: str  # "cell" when rows are cells in their own order, "row" when in another order
-
-
-def heatmap_levels(c: np.ndarray, order: np.ndarray | None = None, flip: np.ndarray | None = None) -> HeatmapLevels:
-    """Cell states over time (T, cells) as a heatmap: one row per cell (in ``order``, each
-    multiplied by its ``flip``), one column per step, in 8-bit levels of ``limit``: the
-    colour scale has far fewer distinguishable steps than 255, and its bar is labelled in c."""
-    steps, cells = c.shape
-    axis = "cell" if order is None else "row"
-    order = np.arange(cells) if order is None else np.asarray(order)
-    values = c[:, order].T  # (cells, T) rows in display order
-    if flip is not None:
-        values = values * np.asarray(flip)[order, None]
-    limit = float(np.percentile(np.abs(values), 99)) if values.size else 1.0
-    limit = limit if limit > 0 and np.isfinite(limit) else 1.0
-    levels = np.clip(np.rint(np.nan_to_num(values) / limit * HEAT_LEVELS), -HEAT_LEVELS, HEAT_LEVELS).astype(np.int8)
-    return HeatmapLevels(levels, order.astype(np.int64), limit, axis)
-
-
-def _colour_scale(scale):
-    from plotly.colors import get_colorscale
-
-    return [[float(stop), colour] for stop, colour in get_colorscale(scale)] if isinstance(scale, str) else scale
-
-
-def colour_stops(name: str = CELL_SCALE) -> list[tuple[float, tuple[int, int, int]]]:
-    """A Plotly colour scale as (stop, (r, g, b)) pairs from 0 to 1."""
-    from plotly.colors import unlabel_rgb
-
-    return [(float(stop), tuple(int(round(v)) for v in unlabel_rgb(colour))) for stop, colour in _colour_scale(name)]
-
-
-def step_ruler(steps: int, step: int, height: int = 50) -> go.Figure:
-    """A strip as wide as the cell heatmap's plot that marks one step, for pages where the
-    step moves more often than the heatmap changes: the heatmap is drawn once and only
-    this strip is redrawn. Every step is a click target whose ``customdata`` is the step."""
-    xs = np.arange(steps)
-    traces = [
-        dict(type="scatter", x=[-0.5, steps - 0.5], y=[0, 0], mode="lines", line=dict(color="#c9ccd3", width=2),
-             hoverinfo="skip"),
-        dict(type="scatter", x=xs, y=np.zeros(steps), mode="markers", marker=dict(size=6, opacity=0), customdata=xs,
-             hovertemplate="step %{x}<extra>click to choose</extra>"),
-        dict(type="scatter", x=[step], y=[0], mode="markers+text", text=[f"step {step}"], cliponaxis=False,
-             textposition="top right" if step < 0.15 * steps else "top left" if step > 0.85 * steps else "top center",
-             marker=dict(symbol="triangle-down", size=13, color="#d1495b"), hoverinfo="skip"),
-    ]
-    return _figure(traces, dict(
-        height=height, margin=dict(HEATMAP_MARGIN, t=4, b=4), showlegend=False, hoverdistance=-1,
-        plot_bgcolor="white", paper_bgcolor="white", dragmode=False,
-        xaxis=dict(range=[-0.5, steps - 0.5], visible=False, fixedrange=True),
-        yaxis=dict(range=[-1, 1.6], visible=False, fixedrange=True)))
-
-
-def row_marker(rows: int, row: int, height: int = 520, name: str = "") -> go.Figure:
-    """A narrow strip as tall as the cell heatmap's plot that marks one of its rows (the chosen
-    cell) with a triangle, set beside it: a new cell redraws this strip, not the heatmap.
-    The triangle sits at the strip's left edge, as Plotly draws a narrow chart at least
-    150 px wide and clips the rest."""
-    trace = dict(type="scatter", x=[0], y=[row], mode="markers", name=name,
-                 marker=dict(symbol="triangle-right", size=12, color="#d1495b"))
-    if name:
-        trace["hovertemplate"] = f"{name}<extra></extra>"
-    else:
-        trace["hoverinfo"] = "skip"
-    return _figure([trace], dict(
-        height=height, margin=dict(l=0, r=0, t=HEATMAP_MARGIN["t"], b=HEATMAP_MARGIN["b"]), showlegend=False,
-        plot_bgcolor="rgba(0,0,0,0)", paper_bgcolor="rgba(0,0,0,0)", dragmode=False,
-        xaxis=dict(range=[-0.6, 12], visible=False, fixedrange=True),
-        yaxis=dict(range=[rows - 0.5, -0.5], visible=False, fixedrange=True)))
-
-
-def score_bars(scores: list[tuple[int, float]], label: str, height: int = 260,
-               name: Callable[[int], str] | None = None) -> go.Figure:
-    """One horizontal bar per (cell, score), best on top, labelled by ``name(cell)``
-    ("cell 93" by default). Each bar carries its cell number as ``customdata`` (plain
-    ints, not a typed array), so a click on it, reported by
-    ``st.plotly_chart(on_select=...)``, says which cell it was."""
-    cells = [(name or (lambda c: f"cell {c}"))(int(c)) for c, _ in scores]
-    fig = go.Figure(go.Bar(x=[s for _, s in scores], y=cells, orientation="h", marker_color="#2e86ab",
-                           customdata=[[int(c)] for c, _ in scores],
-                           hovertemplate="%{y}: %{x:.3f} · click to open<extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=30), title=dict(text=label, font=dict(size=13)))
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    return fig
+    return plain_figure([centres, pen], layout)
 
 
 def span_figure(rows: np.ndarray, start: int, stop: int, context: int = 40, height: int = 130,
                 title: str | None = None) -> go.Figure:
     """A piece of a line around steps [start, stop), with that span drawn in colour."""
-    layout = _ink_layout_dict(height)
+    layout = ink_layout(height)
     if title:
         layout["title"] = dict(text=title, font=dict(size=11))
     layout["margin"] = dict(l=4, r=4, t=24 if title else 4, b=4)
-    return _figure(_span_traces(rows, start, stop, context), layout)
+    return plain_figure(_span_traces(rows, start, stop, context), layout)
 
 
 def _span_traces(rows: np.ndarray, start: int, stop: int, context: int) -> list[dict]:
@@ -612,53 +375,9 @@ def _span_traces(rows: np.ndarray, start: int, stop: int, context: int) -> list[
     path = path_points(rows)
     first, last = max(0, start - context), min(len(rows), stop + context)
     traces = []
-    for lo, hi, colour, width in ((first, last, "#b8bcc6", 1.6), (start, stop, "#d1495b", 2.6)):
+    for lo, hi, colour, width in ((first, last, CONTEXT_INK, 1.6), (start, stop, RED, 2.6)):
         trace = _strokes(rows[lo:hi], path[lo], colour, width)
         if lo > 0 and rows[lo - 1, 2] > 0.5:  # the pen was lifted: row lo moves it, drawing nothing
             trace["x"], trace["y"] = trace["x"][1:], trace["y"][1:]
         traces.append(trace)
     return traces
-
-
-#: The ends of CELL_SCALE: the state figure's colours above and below zero.
-CELL_POSITIVE, CELL_NEGATIVE = "#01665e", "#8c510a"
-
-
-def state_figure(c: np.ndarray, step: int, height: int = 170) -> go.Figure:
-    """The state of every cell at one step (cell index along x), as two filled step
-    outlines, green above zero and brown below. Two paths redraw in a few
-    milliseconds where 500 separate bars took a third of a second in the browser."""
-    values = np.asarray(c[step], dtype=np.float32)
-    cells = np.arange(len(values))
-    traces = [dict(type="scatter", x=cells, y=part, mode="lines", line=dict(shape="hvh", color=colour, width=1),
-                   fill="tozeroy", fillcolor=colour, name=name, customdata=values,
-                   hovertemplate="cell %{x}<br>c = %{customdata:.3f}<extra></extra>")
-              for part, colour, name in ((np.maximum(values, 0), CELL_POSITIVE, "above 0"),
-                                         (np.minimum(values, 0), CELL_NEGATIVE, "below 0"))]
-    return _figure(traces, dict(height=height, margin=dict(l=50, r=10, t=30, b=30), showlegend=False, hovermode="x",
-                                title=dict(text=f"Every cell's state c at step {step}", font=dict(size=13)),
-                                xaxis=dict(range=[-0.5, len(values) - 0.5])))
-
-
-def match_curve(best: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], threshold: float = 0.8,
-                height: int = 300) -> go.Figure:
-    """How many cells of each model have a counterpart in the other: for each model
-    (name -> its cells, their counterparts and the signed r, each (cells,)), its cells'
-    best |r| from highest to lowest. A point carries ``[cell, counterpart]`` as
-    ``customdata``, so a click says which pair it was."""
-    fig = go.Figure()
-    for index, (name, (cells, others, r)) in enumerate(best.items()):
-        order = np.argsort(-np.abs(r), kind="stable")
-        fig.add_trace(go.Scatter(
-            x=np.arange(1, len(order) + 1), y=np.abs(r[order]), mode="lines+markers", name=name,
-            marker=dict(size=4), line=dict(color=CONTINUATION_COLOURS[index % len(CONTINUATION_COLOURS)]),
-            customdata=np.stack([cells[order], others[order], r[order]], axis=1).tolist(),
-            hovertemplate=f"{name}: cell %{{customdata[0]:d}} ↔ cell %{{customdata[1]:d}}, "
-                          "r %{customdata[2]:+.2f}<extra></extra>"))
-    fig.add_hline(y=threshold, line=dict(color="#6c757d", dash="dot"),
-                  annotation_text=f"|r| = {threshold:g}", annotation_position="top right")
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=40), plot_bgcolor="white",
-                      legend=dict(orientation="h", y=1.12), hovermode="closest")
-    fig.update_xaxes(title="cells, best matched first", gridcolor="#eee")
-    fig.update_yaxes(title="best |r| with a cell of the other model", range=[0, 1.02], gridcolor="#eee")
-    return fig

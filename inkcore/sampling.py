@@ -32,16 +32,26 @@ FUTURE_STEPS = 8
 FUTURE_CHUNK_POINTS = 20
 
 
+def component_weights(log_pi: np.ndarray, variation: float) -> np.ndarray:
+    """The weights (..., M) by which a component is picked at this variation, not
+    normalised (the largest is 1): pi raised to ``1 / variation``, and at variation 0
+    the likeliest component alone. :func:`sample` draws by them, and the mixture figure
+    (:func:`inkcore.figures.mixture_figure`) draws them."""
+    if variation == 0:
+        return (np.arange(log_pi.shape[-1]) == log_pi.argmax(axis=-1)[..., None]).astype(np.float64)
+    logits = log_pi / variation
+    return np.exp(logits - logits.max(axis=-1, keepdims=True))
+
+
 def sample(mix: Mixture, rng: np.random.Generator, variation: float = SAMPLE_VARIATION) -> np.ndarray:
     """Draw one offset row (..., 3) from each mixture of a batch."""
     if not 0 <= variation < np.inf:
         raise ValueError(f"variation must be a finite number >= 0, not {variation}")
     batch_shape = mix.eos_logit.shape
-    if variation == 0:
-        k = mix.log_pi.argmax(axis=-1)
+    weights = component_weights(mix.log_pi, variation)
+    if variation == 0:  # one component holds all the weight: nothing is drawn to pick it
+        k = weights.argmax(axis=-1)
     else:
-        logits = mix.log_pi / variation
-        weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
         cumulative = np.cumsum(weights, axis=-1)
         u = rng.random(batch_shape + (1,)) * cumulative[..., -1:]
         k = np.minimum((cumulative < u).sum(axis=-1), mix.log_pi.shape[-1] - 1)

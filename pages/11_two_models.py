@@ -2,7 +2,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import article, cached, frame, library, matching, models
-from inkcore import downloads, figures
+from inkcore import cell_figures, downloads
 
 #: The fragment a click on the curve or a table reruns.
 PAIR_VIEW = "match_pair_view"
@@ -53,7 +53,7 @@ def picked() -> None:
 
 take_picks()
 curve, table_column = st.columns([3, 2])
-curve.plotly_chart(figures.match_curve(found.curves(mine, theirs), matching.SHARED_R), key="match_curve",
+curve.plotly_chart(cell_figures.match_curve(found.curves(mine, theirs), matching.SHARED_R), key="match_curve",
                    on_select=picked, selection_mode="points")
 table_column.dataframe(pairs, hide_index=True, height=300, key="match_pairs", on_select=picked,
                        selection_mode="single-row", column_config=matching.NUMBER_FORMATS)
@@ -81,7 +81,8 @@ def pair_view() -> None:
                                          ahead=library.recorded(loaded, other))
     panels = [(example.rows, cached.recording(model.model, model.key, example.rows)[1][:, shown], f"{name} {shown}")
               for model, shown, name in ((loaded, cell, mine), (other, other_cell, theirs))]
-    st.plotly_chart(figures.coloured_paths_figure(panels, figures.CELL_SCALE, midpoint=0.0), key="match_lines")
+    st.plotly_chart(cell_figures.coloured_paths_figure(panels, cell_figures.CELL_SCALE, midpoint=0.0),
+                    key="match_lines")
     st.caption(f"r = {found.r[cell, other_cell]:+.2f} over the examples read: a negative r is the same cell "
                "with its sign flipped.")
 

@@ -1,11 +1,9 @@
-import json
 from functools import partial
 
-import numpy as np
 import streamlit as st
 
 from dashboard import frame, library, models, sampled
-from inkcore import figures, render, sampling
+from inkcore import data, figures, render, sampling
 
 #: The Variation slider's end and step; the Length slider's.
 VARIATION_MAX, VARIATION_STEP = 1.5, 0.05
@@ -50,14 +48,14 @@ def samples_view() -> None:
     for index, rows in enumerate(lines):
         with grid[index % 2]:
             name = f"inkcore-sample-seed{seed + index}-v{variation:g}"
-            label, svg, png, data = st.columns([2, 1, 1, 1], vertical_alignment="center")
+            label, svg, png, rows_json = st.columns([2, 1, 1, 1], vertical_alignment="center")
             label.caption(f"seed {seed + index}")
             # files are made when a button is clicked, not on every run of the page
             svg.download_button("SVG", partial(render.to_svg, [rows]), f"{name}.svg", "image/svg+xml",
                                 key=f"svg_{index}")
             png.download_button("PNG", partial(render.to_png, [rows]), f"{name}.png", "image/png", key=f"png_{index}")
-            data.download_button("JSON", partial(json.dumps, np.round(rows, 4).tolist()), f"{name}.json",
-                                 "application/json", key=f"json_{index}")
+            rows_json.download_button("JSON", partial(data.stroke_json, rows), f"{name}.json", "application/json",
+                                      key=f"json_{index}")
 
 
 samples_view()

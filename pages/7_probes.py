@@ -1,7 +1,7 @@
 import streamlit as st
 
 from dashboard import cached, cell_names, controls, frame, library, models
-from inkcore import cells, figures
+from inkcore import cell_figures, cells, figures
 
 #: Cells listed per feature; matches drawn, in rows of this many pictures; the default span's length;
 #: pattern cells' buttons per row.
@@ -31,8 +31,8 @@ tabs = st.tabs([cells.FEATURE_LABELS.get(name, name) for name in ranking])
 for tab, (feature, scored) in zip(tabs, ranking.items()):
     with tab:
         chart, action = st.columns([2, 1])
-        chart.plotly_chart(figures.score_bars(scored[:LISTED_CELLS], cells.FEATURE_LABELS.get(feature, feature),
-                                              name=lambda c: cell_names.cell_name(loaded, c)),
+        chart.plotly_chart(cell_figures.score_bars(scored[:LISTED_CELLS], cells.FEATURE_LABELS.get(feature, feature),
+                                                   name=lambda c: cell_names.cell_name(loaded, c)),
                            key=f"probe_bars_{feature}", on_select="rerun", selection_mode="points")
         clicked = controls.clicked_cell(f"probe_bars_{feature}")
         if clicked is not None:

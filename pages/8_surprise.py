@@ -2,7 +2,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard import cached, controls, frame, models
-from inkcore import figures
+from inkcore import cell_figures
 
 frame.page_setup("Surprise")
 st.caption("How unlikely the model found each point of a line: its negative log-likelihood in nats, "
@@ -27,6 +27,7 @@ if rival is not None:
     other.metric(f"{rival.label}: nats per point", f"{np.mean(rival_nll):.3f}",
                  delta=f"{np.mean(rival_nll) - np.mean(nll):+.3f}", delta_color="inverse")
 points.metric("Points", f"{len(nll):,}")
-st.plotly_chart(figures.coloured_path_figure(rows, nll, figures.SURPRISE_SCALE, "nats"), key="surprise_chart")
+st.plotly_chart(cell_figures.coloured_path_figure(rows, nll, cell_figures.SURPRISE_SCALE, "nats"),
+                key="surprise_chart")
 worst = np.argsort(nll)[::-1][:5]
 st.caption("Most surprising steps: " + ", ".join(f"{t} ({nll[t]:.1f} nats)" for t in sorted(worst)))

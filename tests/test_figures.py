@@ -1,5 +1,5 @@
-"""Plotly figure builders (inkcore.figures), and the turn angles that colour
-the possibility figure (inkcore.sampling.future_turns)."""
+"""Plotly figure builders (inkcore.figures, inkcore.cell_figures), and the turn angles
+that colour the possibility figure (inkcore.sampling.future_turns)."""
 from __future__ import annotations
 
 import json
@@ -9,16 +9,19 @@ import plotly.graph_objects as go
 import pytest
 
 from conftest import random_rows
-from inkcore.figures import (
+from inkcore.cell_figures import (
     FULL_WIDTH_PX,
-    CONTINUATION_COLOURS,
-    LEFT_COLOUR,
-    HEAT_LEVELS,
-    RIGHT_COLOUR,
     colour_stops,
-    heatmap_levels,
     coloured_path_figure,
     coloured_paths_figure,
+    match_curve,
+    score_bars,
+    state_figure,
+)
+from inkcore.figures import (
+    CONTINUATION_COLOURS,
+    LEFT_COLOUR,
+    RIGHT_COLOUR,
     continuation_figure,
     covariance_ellipse,
     handwriting_figure,
@@ -27,10 +30,8 @@ from inkcore.figures import (
     path_points,
     CIRCLES_HALF_WIDTH,
     possibility_figure,
-    score_bars,
     span_figure,
     span_grid,
-    state_figure,
 )
 from inkcore.model import mixture
 from inkcore.sampling import future_turns
@@ -123,6 +124,8 @@ def builder_calls(rows, mix, futures_of, rng):
     eos = rng.random(len(rows))
     c = rng.normal(0.0, 1.0, (len(rows), 6))
     continuations = rng.normal(0.0, 0.5, (3, 10, 3))
+    matched = {"ours": (np.arange(6), rng.permutation(6), rng.uniform(-1.0, 1.0, 6)),
+               "theirs": (np.arange(6), rng.permutation(6), rng.uniform(-1.0, 1.0, 6))}
     return {
         "handwriting": (handwriting_figure, (rows,), {"title": "a line"}),
         "continuation": (continuation_figure, (rows, continuations), {"shown_steps": 4}),
@@ -137,11 +140,12 @@ def builder_calls(rows, mix, futures_of, rng):
         "state": (state_figure, (c, 3), {}),
         "coloured_paths": (coloured_paths_figure, ([(rows, c[:, 1], "one"), (rows, c[:, 2], "two")], "BrBG"),
                            {"midpoint": 0.0}),
+        "match_curve": (match_curve, (matched,), {"threshold": 0.7}),
     }
 
 
 BUILDERS = ["handwriting", "continuation", "possibility_all", "possibility_at", "mixture", "coloured_path",
-            "score_bars", "span", "handwriting_grid", "span_grid", "coloured_paths", "state"]
+            "score_bars", "span", "handwriting_grid", "span_grid", "coloured_paths", "state", "match_curve"]
 INK_BUILDERS = ["handwriting", "continuation", "possibility_all", "possibility_at", "mixture", "coloured_path", "span"]
 
 
@@ -530,38 +534,7 @@ def test_the_axes_hold_the_whole_line_so_nothing_is_cut_at_the_edge(build, rng):
     assert fig.layout.xaxis.constrain == "domain" and fig.layout.yaxis.constrain == "domain"
 
 
-# --- cell heatmaps ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("ordered", [False, True])
-def test_heatmap_levels_hold_each_cell_in_its_row_signed_in_8_bit_levels_of_c(ordered, rng):
-    steps, cells = 40, 7
-    c = rng.normal(0.0, 1.5, (steps, cells)).astype(np.float32)
-    order = rng.permutation(cells) if ordered else np.arange(cells)
-    flip = np.where(rng.random(cells) < 0.5, -1.0, 1.0) if ordered else np.ones(cells)
-    kept = c.copy()
-    heat = heatmap_levels(c, order, flip) if ordered else heatmap_levels(c)
-    np.testing.assert_array_equal(c, kept)
-    assert heat.levels.shape == (cells, steps) and heat.levels.dtype == np.int8
-    np.testing.assert_array_equal(heat.cells, order)  # row r draws cell order[r]
-    shown = (c * flip)[:, order].T
-    limit = np.percentile(np.abs(shown), 99)
-    assert heat.limit == pytest.approx(limit)
-    # the levels give the value back in units of c, within half a level, clipped at the limit
-    np.testing.assert_allclose(heat.levels / HEAT_LEVELS * limit, np.clip(shown, -limit, limit),
-                               atol=0.5 * limit / HEAT_LEVELS + 1e-6)
-    assert np.abs(heat.levels).max() == HEAT_LEVELS
-    assert heat.axis == ("row" if ordered else "cell")
-
-
-def test_heatmap_levels_of_a_silent_or_broken_line_are_drawable():
-    quiet = heatmap_levels(np.zeros((5, 3)))
-    assert quiet.limit == 1.0 and not quiet.levels.any()
-    broken = np.ones((4, 2))
-    broken[1, 1] = np.nan
-    heat = heatmap_levels(broken)
-    assert np.isfinite(heat.limit) and heat.levels[1, 1] == 0 and heat.levels[0, 0] == HEAT_LEVELS
-    assert heatmap_levels(np.zeros((0, 4))).levels.shape == (4, 0)
+# --- colour scales ------------------------------------------------------------------------
 
 
 def test_colour_stops_run_from_brown_through_white_to_green():
@@ -698,22 +671,6 @@ def test_state_figure_shows_every_cell_at_the_step(rng):
     np.testing.assert_allclose(np.asarray(above.customdata), c[4], rtol=1e-6)  # hover gives the value
     assert above.line.color != below.line.color
     assert "step 4" in fig.layout.title.text
-
-
-def test_the_step_ruler_lines_up_with_the_heatmap(rng):
-    from inkcore.figures import step_ruler
-
-    from inkcore.figures import HEATMAP_MARGIN
-
-    ruler = step_ruler(90, 33)
-    # the heatmap's canvas (dashboard/heatmap.js) draws step t over [t - 0.5, t + 0.5] inside these margins
-    assert list(ruler.layout.xaxis.range) == [-0.5, 89.5]
-    assert (ruler.layout.margin.l, ruler.layout.margin.r) == (HEATMAP_MARGIN["l"], HEATMAP_MARGIN["r"])
-    targets = ruler.data[1]
-    np.testing.assert_array_equal(targets.x, np.arange(90))
-    np.testing.assert_array_equal(targets.customdata, np.arange(90))
-    mark = ruler.data[2]
-    assert list(mark.x) == [33] and mark.text == ("step 33",)
 
 
 def test_a_grid_gives_each_line_a_panel_of_its_own_at_one_scale_fitted_to_it(rows):

@@ -7,7 +7,9 @@ import pytest
 import inkcore.sampling as sampling
 from conftest import SMALL_CONFIG, random_model, random_rows, reference_step
 from inkcore.model import ARRAY_NAMES, Config, LSTMState, Mixture, make_model, mixture, run
-from inkcore.sampling import continue_from, continue_writing, generate, next_mixture, possible_futures, sample
+from inkcore.sampling import (
+    component_weights, continue_from, continue_writing, generate, next_mixture, possible_futures, sample,
+)
 from inkcore.strokes import model_inputs
 
 
@@ -128,6 +130,16 @@ def test_mixture_weights_are_raised_to_one_over_variation():
         rows = sample(mix, np.random.default_rng(4), variation)
         share = np.mean(rows[:, 0] < 0)
         assert share == pytest.approx(expected, abs=4 * np.sqrt(expected * (1 - expected) / n))
+
+
+def test_component_weights_are_pi_raised_to_one_over_variation_for_a_batch():
+    """The rule the sampler draws by and the mixture figure draws: the largest weight is 1,
+    the others pi_k / pi_max to the power 1 / variation; at 0 the likeliest component alone."""
+    log_pi = np.log(np.array([[0.25, 0.75], [0.6, 0.4]]))
+    np.testing.assert_allclose(component_weights(log_pi, 0.5), [[1 / 9, 1.0], [1.0, 4 / 9]], rtol=1e-12)
+    np.testing.assert_allclose(component_weights(log_pi, 2.0), [[np.sqrt(1 / 3), 1.0], [1.0, np.sqrt(2 / 3)]],
+                               rtol=1e-12)
+    np.testing.assert_array_equal(component_weights(log_pi, 0.0), [[0.0, 1.0], [1.0, 0.0]])
 
 
 def test_pen_lifts_do_not_depend_on_variation():
