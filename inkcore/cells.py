@@ -2,11 +2,12 @@
 
 Conventions a reader cannot guess:
 
-* Recording. :func:`record` reads a line's model rows from the zero state
-  *without* the leading zero row that scoring uses (:func:`inkcore.strokes.model_inputs`):
-  row ``t`` of a :class:`~inkcore.model.Recording` is the state after reading
-  rows ``0..t``, so it lines up with what row ``t`` describes (the pen lift it
-  reports, the position it reaches). ``python -m inkcore cells`` uses the same
+* Recording. :func:`record` (:func:`inkcore.recording.record`) reads a line's
+  model rows from the zero state *without* the leading zero row that scoring
+  uses, unless told ``after_zero_row``: row ``t`` of a
+  :class:`~inkcore.model.Recording` is the state after reading rows ``0..t``, so
+  it lines up with what row ``t`` describes (the pen lift it reports, the
+  position it reaches). ``python -m inkcore cells`` and the probes use the same
   convention.
 * Probes. :func:`probe_cells` scores cells on their state c, which the
   article's heatmaps show (h is one argument away), against the stroke
@@ -32,15 +33,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from inkcore.model import Hold, Model, Recording, blas_threads_for, run
+from inkcore.model import Model, blas_threads_for
 from inkcore.probes import FEATURE_HELP, FEATURE_LABELS, FEATURES, rank_cells, stroke_features
-from inkcore.strokes import as_rows
+from inkcore.recording import record
 
 __all__ = [
-    "record", "probe_cells", "CellOrder", "order_cells", "article_order", "cell_features",
+    "probe_cells", "CellOrder", "order_cells", "article_order", "cell_features",
     "Pattern", "pattern_cells", "cells_needed", "find_pattern", "Match", "single_blas_thread",
-    # the probes' vocabulary, for callers that only import cells
-    "FEATURES", "FEATURE_LABELS", "FEATURE_HELP", "rank_cells", "stroke_features",
+    # recording (inkcore.recording) and the probes' vocabulary, for callers that only import cells
+    "record", "FEATURES", "FEATURE_LABELS", "FEATURE_HELP", "rank_cells", "stroke_features",
 ]
 
 #: Footnote 3 of the article: the steps of each example that describe a cell,
@@ -61,18 +62,6 @@ def single_blas_thread():
     """Run NumPy's BLAS on one thread (see :func:`inkcore.model.blas_threads_for`):
     the Gram matrix of 500 cells is too small to gain from a second, busy core."""
     return blas_threads_for(batch_rows=1)
-
-
-def record(model: Model, rows: np.ndarray, hold: Hold | None = None) -> Recording:
-    """The state after each row of a line read from the zero state.
-
-    ``rows`` (T, 3) are model rows; returns h, c of shape (T, cells), where
-    ``h[t]`` has read rows ``0..t`` (no zero row first). ``hold`` (shaped
-    (cells,)) holds its cells at every step.
-    """
-    rows = as_rows(rows)
-    recording = run(model, rows[:, None, :], hold=hold)  # (T, 1, cells); one BLAS thread, as run() does for one pen
-    return Recording(recording.h[:, 0], recording.c[:, 0])
 
 
 def probe_cells(

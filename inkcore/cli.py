@@ -19,9 +19,10 @@ import numpy as np
 
 from inkcore import corpus, downloads, pen, render
 from inkcore.data import DataError, lines_from_json, read_stroke_json, stroke_json
-from inkcore.evaluate import MOTION_KINDS, by_motion, score, score_of
+from inkcore.evaluate import by_motion, score, score_of
 from inkcore.intervene import RANK_LINES
-from inkcore.model import mixture, run
+from inkcore.motion import MOTION_KINDS
+from inkcore.recording import record, recording_arrays
 from inkcore.sampling import SAMPLE_VARIATION, generate_seeded
 from inkcore.weights import WeightsError, load, shipped_weights
 
@@ -151,13 +152,7 @@ def cmd_cells(args) -> None:
     rows = read_line(args.strokes, args.line)
     if len(rows) == 0:
         raise CommandError(f"{args.strokes}: holds no rows")
-    recording = run(model, rows[:, None, :])
-    mix = mixture(model, recording.h[:, 0])
-    out = {
-        "h": recording.h[:, 0], "c": recording.c[:, 0],
-        "pi": mix.pi, "mu_x": mix.mu_x, "mu_y": mix.mu_y,
-        "sigma_x": mix.sigma_x, "sigma_y": mix.sigma_y, "rho": mix.rho, "eos": mix.eos,
-    }
+    out = recording_arrays(model, record(model, rows))
     path = Path(args.out)
     if path.suffix == ".csv":
         write_cells_csv(path, out)

@@ -36,9 +36,10 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
-from inkcore.model import (Hold, LogLikelihood, Model, blas_threads_for, log_likelihood, mixture, run_ragged,
+from inkcore.model import (Hold, LogLikelihood, Model, Recording, blas_threads_for, log_likelihood, mixture,
                            span_length)
-from inkcore.strokes import model_inputs
+from inkcore.motion import MOTION_KINDS, motion_kind
+from inkcore.recording import record_spans, recording_arrays
 
 #: Lines a batch reads side by side. Fixed, so a batch is the same lines however
 #: the corpus runs (in-process or on any cluster) and every way gives the same bits.
@@ -179,7 +180,7 @@ def scored_log_likelihood(model: Model, lines: Sequence[np.ndarray], primes: Seq
     first_scored = np.array([len(read[b]) - len(lines[b]) for b in order])
     scored = (steps >= first_scored) & (steps < np.array([len(rows) for rows in sorted_read]))  # (T, B)
     gauss, eos = np.zeros(targets.shape[:2]), np.zeros(targets.shape[:2])
-    for span in run_ragged(model, [model_inputs(rows) for rows in sorted_read], hold):
+    for span in record_spans(model, sorted_read, hold, after_zero_row=True):
         window = slice(span.start, span.start + len(span.real))
         wanted = scored[window]
         ll = log_likelihood(mixture(model, span.h[wanted]), targets[window][wanted])
@@ -388,7 +389,7 @@ class ScoreSums(NamedTuple):
     eos: float
     points: int
     sequences: int
-    kind_points: np.ndarray  # (kinds,) points of each kind of motion (inkcore.evaluate.MOTION_KINDS)
+    kind_points: np.ndarray  # (kinds,) points of each kind of motion (inkcore.motion.MOTION_KINDS)
     kind_gauss: np.ndarray  # (kinds,) their summed offset log-likelihood
 
     def __add__(self, other: "ScoreSums") -> "ScoreSums":
@@ -398,8 +399,6 @@ class ScoreSums(NamedTuple):
 
 
 def score_task(model: Model, hold: Hold | None, lines: list[np.ndarray], primes: list[np.ndarray] | None = None) -> ScoreSums:
-    from inkcore.evaluate import MOTION_KINDS, motion_kind
-
     kind_points, kind_gauss = np.zeros(len(MOTION_KINDS), np.int64), np.zeros(len(MOTION_KINDS))
     gauss = eos = 0.0
     for rows, ll in zip(lines, scored_log_likelihood(model, lines, primes, hold)):
@@ -429,9 +428,9 @@ class StateSums(NamedTuple):
 
 def _protocol_states(model: Model, lines: list[np.ndarray], hold: Hold | None = None,
                      span_steps: int | None = None) -> Iterator[np.ndarray]:
-    """c of every scored step (steps, cells) of ``lines`` (longest first), span by span."""
-    inputs = [model_inputs(np.asarray(rows, dtype=np.float64)) for rows in lines]
-    for span in run_ragged(model, inputs, hold, span_steps):
+    """c (steps, cells) of every step of ``lines`` (longest first) read after a zero row,
+    as scoring reads them, span by span."""
+    for span in record_spans(model, lines, hold, after_zero_row=True, span_steps=span_steps):
         yield span.c[span.real].astype(np.float64)
 
 
@@ -454,8 +453,8 @@ def pair_sums_task(model: Model, other: Model, lines: list[np.ndarray]) -> State
 
 
 def probe_task(model: Model, state: str, lines: list[np.ndarray]):
-    """The batch's :class:`inkcore.probes.CellScores`: each line recorded as
-    :func:`inkcore.cells.record` does (no zero row first), against its features."""
+    """The batch's :class:`inkcore.probes.CellScores`: each line recorded without a
+    zero row first (:mod:`inkcore.recording`), against its features."""
     from inkcore.probes import CellScores, stroke_features
 
     features = [stroke_features(rows) for rows in lines]
@@ -464,7 +463,7 @@ def probe_task(model: Model, state: str, lines: list[np.ndarray]):
         for name, values in described.items():
             padded[name][: len(values), b] = values
     scores = CellScores()
-    for span in run_ragged(model, [np.asarray(rows, dtype=np.float64) for rows in lines]):
+    for span in record_spans(model, lines):
         window = slice(span.start, span.start + len(span.real))
         scores.add({name: values[window][span.real] for name, values in padded.items()},
                    getattr(span, state)[span.real])
@@ -485,19 +484,16 @@ def ablation_task(model: Model, values: np.ndarray, rows: np.ndarray, cells: np.
 
 def record_task(model: Model, lines: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
     """Every line's state after each row (no zero row first, as :func:`inkcore.cells.record`)
-    and the mixture it predicts: what ``cells`` exports, for one batch."""
-    arrays = [{"h": np.empty((len(rows), model.config.cells), model.dtype),
-               "c": np.empty((len(rows), model.config.cells), model.dtype)} for rows in lines]
-    for span in run_ragged(model, [np.asarray(rows, dtype=np.float64) for rows in lines]):
-        for b, out in enumerate(arrays):
+    and the mixture it predicts (:func:`inkcore.recording.recording_arrays`): what
+    ``cells`` exports, for one batch."""
+    shapes = [(len(rows), model.config.cells) for rows in lines]
+    recorded = [Recording(np.empty(shape, model.dtype), np.empty(shape, model.dtype)) for shape in shapes]
+    for span in record_spans(model, lines):
+        for b, (h, c) in enumerate(recorded):
             steps = span.real[:, b]
-            out["h"][span.start : span.start + steps.sum()] = span.h[steps, b]
-            out["c"][span.start : span.start + steps.sum()] = span.c[steps, b]
-    for out in arrays:
-        mix = mixture(model, out["h"])
-        out.update(pi=mix.pi, mu_x=mix.mu_x, mu_y=mix.mu_y, sigma_x=mix.sigma_x, sigma_y=mix.sigma_y,
-                   rho=mix.rho, eos=mix.eos)
-    return arrays
+            h[span.start : span.start + steps.sum()] = span.h[steps, b]
+            c[span.start : span.start + steps.sum()] = span.c[steps, b]
+    return [recording_arrays(model, recording) for recording in recorded]
 
 
 # --- analyses over a corpus ------------------------------------------------------
@@ -513,10 +509,11 @@ def fold(parts: Iterable):
 
 def score_sums(model: Model, corpus: Corpus, hold: Hold | None = None, primes: Sequence[np.ndarray] | None = None,
                executor: Executor | None = None, on_progress: Progress | None = None,
-               batch_lines: int = BATCH_LINES) -> ScoreSums:
+               batch_lines: int | None = None) -> ScoreSums:
     """The evaluation protocol's sums over every line of ``corpus`` (empty lines left
-    out), line ``i`` read after ``primes[i]`` where given."""
-    batches = plan_batches(corpus.lengths, batch_lines)
+    out), line ``i`` read after ``primes[i]`` where given, ``batch_lines`` lines a batch
+    (by default :data:`BATCH_LINES`)."""
+    batches = plan_batches(corpus.lengths, batch_lines or BATCH_LINES)
     if not batches:
         raise ValueError("no lines to score")
     payloads = (([corpus.rows(i) for i in batch], None if primes is None else [primes[i] for i in batch])

@@ -13,16 +13,14 @@ this is the protocol above.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import numpy as np
 
 from inkcore import corpus
-from inkcore.model import Hold, LogLikelihood, LSTMState, Model, log_likelihood, mixture, run
-from inkcore.strokes import model_inputs
-
-#: Lines are read this many at a time: one batched run is far faster than many.
-BATCH_LINES = corpus.BATCH_LINES
+from inkcore.model import Hold, LogLikelihood, LSTMState, Model, log_likelihood, mixture
+from inkcore.motion import MOTION_KINDS
+from inkcore.recording import record
 
 
 @dataclass(frozen=True)
@@ -39,44 +37,14 @@ class Score:
 
 def line_states(model: Model, rows: np.ndarray) -> LSTMState:
     """States (T, cells) along a line by the evaluation protocol: state ``t`` has read
-    the zero row and rows ``0..t-1``, so its mixture predicts row ``t``."""
-    recording = run(model, model_inputs(np.asarray(rows, dtype=np.float64))[:, None, :])
-    return LSTMState(recording.h[:, 0], recording.c[:, 0])
-
-
-def prediction_states(model: Model, rows: np.ndarray) -> np.ndarray:
-    """Hidden states (T, cells) whose mixtures predict each row (:func:`line_states`)."""
-    return line_states(model, rows).h
+    the zero row and rows ``0..t-1``, so its mixture predicts row ``t``
+    (:func:`inkcore.recording.record` with ``after_zero_row``)."""
+    return LSTMState(*record(model, rows, after_zero_row=True))
 
 
 def line_log_likelihood(model: Model, rows: np.ndarray) -> LogLikelihood:
     """Per-point log-likelihood (T,) of one line of model rows."""
-    return log_likelihood(mixture(model, prediction_states(model, rows)), rows)
-
-
-def batch_log_likelihood(model: Model, lines: list[np.ndarray],
-                         primes: Sequence[np.ndarray] | None = None, hold: Hold | None = None) -> list[LogLikelihood]:
-    """Per-point log-likelihoods of several lines, read side by side in one run; with
-    ``primes``, line ``b`` is read after ``primes[b]`` and only its own rows are scored;
-    with ``hold`` ((cells,) for every line alike, or (B, cells) line by line), its cells are held."""
-    return corpus.scored_log_likelihood(model, lines, primes, hold)
-
-
-#: Kinds of point by their offset. Offsets lie on a grid (whiteboard units are
-#: integers), so some are exactly 0, where a model can put a point mass and
-#: earn a density far above any smooth one; scores apart show where nats come from.
-MOTION_KINDS = {
-    "still": "dx = 0 and dy = 0",
-    "horizontal": "dy = 0, dx != 0",
-    "vertical": "dx = 0, dy != 0",
-    "other": "dx != 0 and dy != 0",
-}
-
-
-def motion_kind(rows: np.ndarray) -> np.ndarray:
-    """The :data:`MOTION_KINDS` name of every row (T,)."""
-    dx0, dy0 = rows[:, 0] == 0, rows[:, 1] == 0
-    return np.select([dx0 & dy0, dy0, dx0], ["still", "horizontal", "vertical"], "other")
+    return log_likelihood(mixture(model, line_states(model, rows).h), rows)
 
 
 def _scored_corpus(lines: Iterable[np.ndarray], primes: Iterable[np.ndarray] | None):
@@ -117,8 +85,7 @@ def score_by_motion(model: Model, lines: Iterable[np.ndarray], executor=None, on
     """Per :data:`MOTION_KINDS`: its share of the points and the mean offset
     (Gaussian) negative log-likelihood per point, in nats."""
     lines, _ = _scored_corpus(lines, None)
-    return by_motion(corpus.score_sums(model, lines, executor=executor, on_progress=on_progress,
-                                       batch_lines=BATCH_LINES))
+    return by_motion(corpus.score_sums(model, lines, executor=executor, on_progress=on_progress))
 
 
 def score(model: Model, lines: Iterable[np.ndarray], primes: Iterable[np.ndarray] | None = None,
@@ -129,4 +96,4 @@ def score(model: Model, lines: Iterable[np.ndarray], primes: Iterable[np.ndarray
     (:mod:`inkcore.corpus`) on ``executor`` (default: this process's cores), with
     ``on_progress(lines done, lines)`` after each batch."""
     lines, primes = _scored_corpus(lines, primes)
-    return score_of(corpus.score_sums(model, lines, hold, primes, executor, on_progress, batch_lines=BATCH_LINES))
+    return score_of(corpus.score_sums(model, lines, hold, primes, executor, on_progress))

@@ -15,7 +15,8 @@ Conventions a reader cannot guess:
 * Time. The model reads row ``t`` and its output predicts row ``t + 1``. A
   line is read from the zero state, starting with one all-zero row, so the
   state after step ``t`` has seen the zero row and rows ``0..t-1`` of the line
-  (see :func:`inkcore.strokes.model_inputs`).
+  (see :func:`inkcore.strokes.model_inputs`). The cell pages read a line
+  without the zero row instead; :mod:`inkcore.recording` makes both.
 * Gates. ``z = x @ W_x + h @ W_h + b`` holds four blocks of ``cells`` columns
   in the order input ``i``, candidate ``g``, forget ``f``, output ``o`` (the
   article's order; PyTorch's is i, f, g, o). ``config.forget_bias`` is added to

@@ -1,4 +1,4 @@
-"""Tests of inkcore.cells: recording, cell order, pattern search."""
+"""Tests of inkcore.cells: probes, cell order, pattern search (recording: test_recording.py)."""
 from __future__ import annotations
 
 import json
@@ -26,30 +26,8 @@ from inkcore.cells import (
     record,
 )
 from inkcore.data import read_article_lines
-from inkcore.model import step, zero_state
 
 ARTICLE_METADATA = ARTICLE / "metadata.json"
-
-
-# --- record ---------------------------------------------------------------
-
-
-def test_record_equals_stepping_one_row_at_a_time(small_model, rng):
-    rows = random_rows(rng, 60)
-    before = rows.copy()
-    recording = record(small_model, rows)
-    assert recording.h.shape == recording.c.shape == (len(rows), small_model.config.cells)
-    state = zero_state(small_model)
-    for t, row in enumerate(rows):
-        state = step(small_model, row, state)  # no zero row first: state t has read rows 0..t
-        np.testing.assert_allclose(recording.h[t], state.h, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(recording.c[t], state.c, rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(rows, before)
-
-
-def test_record_rejects_rows_that_are_not_offsets(small_model):
-    with pytest.raises(ValueError):
-        record(small_model, np.zeros((5, 2)))
 
 
 # --- probe_cells ----------------------------------------------------------

@@ -6,8 +6,10 @@ import pytest
 
 import inkcore.evaluate as evaluate
 from conftest import ARTICLE_VALIDATION, SMALL_CONFIG, random_model, random_rows, require_shared
+from inkcore import corpus
 from inkcore.data import read_article_lines
-from inkcore.evaluate import batch_log_likelihood, line_log_likelihood, score
+from inkcore.evaluate import line_log_likelihood, score
+from inkcore.motion import MOTION_KINDS
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +50,7 @@ def test_score_is_the_mean_over_points_of_single_line_likelihoods(model64, lines
     gauss = sum(ll.gauss.sum() for ll in singles) / points
     eos = sum(ll.eos.sum() for ll in singles) / points
     for batch_lines in (64, 3, 1):  # one batch, several padded batches, no padding at all
-        monkeypatch.setattr(evaluate, "BATCH_LINES", batch_lines)
+        monkeypatch.setattr(corpus, "BATCH_LINES", batch_lines)
         result = score(model64, lines)
         assert result.points == points and result.sequences == len(lines)
         assert result.gauss_per_point == pytest.approx(-gauss, rel=1e-12)
@@ -57,7 +59,7 @@ def test_score_is_the_mean_over_points_of_single_line_likelihoods(model64, lines
 
 
 def test_padding_changes_no_line(model64, lines):
-    together = batch_log_likelihood(model64, lines)
+    together = corpus.scored_log_likelihood(model64, lines)
     for rows, ll in zip(lines, together):
         alone = line_log_likelihood(model64, rows)
         assert ll.gauss.shape == (len(rows),)
@@ -95,11 +97,6 @@ def test_a_random_model_scores_worse_than_the_article_model(article_score):
     assert score(untrained, lines).nll_per_point > article_score.nll_per_point + 1.0
 
 
-def test_motion_kinds_of_rows():
-    rows = np.array([[0, 0, 0], [0.5, 0, 0], [0, -0.25, 1], [0.1, 0.2, 0], [-0.0, 0.0, 1]])
-    assert list(evaluate.motion_kind(rows)) == ["still", "horizontal", "vertical", "other", "still"]
-
-
 def test_the_score_by_motion_adds_up_to_the_score(model64, lines):
     with_zeros = [rows.copy() for rows in lines]
     for k, rows in enumerate(with_zeros):  # plant exact zeros of each kind
@@ -107,7 +104,7 @@ def test_the_score_by_motion_adds_up_to_the_score(model64, lines):
         rows[:: 5 + k, 0] = 0.0
     parts = evaluate.score_by_motion(model64, with_zeros)
     total = score(model64, with_zeros)
-    assert set(parts) == set(evaluate.MOTION_KINDS)
+    assert set(parts) == set(MOTION_KINDS)
     assert sum(p["points"] for p in parts.values()) == total.points
     assert sum(p["share"] for p in parts.values()) == pytest.approx(1.0)
     assert all(p["points"] > 0 for p in parts.values())
