@@ -441,6 +441,23 @@ def import_iam(
     ref = read_reference(reference) if reference is not None else None
     article = read_article_signatures(article_dir) if article_dir is not None else {}
 
+    lines = _read_lines(source, files, total, report, progress)
+    line_ids = sorted(lines)
+    forms = [LINE_ID.match(i)["form"] for i in line_ids]
+    texts = _line_texts(line_ids, forms, transcriptions)
+    report.without_text = sum(1 for t in texts if not t)
+    article_index = _article_indices(line_ids, lines, ref, article)
+    report.article_lines = int((article_index >= 0).sum())
+    split, report.split_rule = _assign_splits(line_ids, forms, article_index, ref)
+    report.splits = {s: int((split == s).sum()) for s in SPLITS}
+    report.lines = len(line_ids)
+    save_lines(out, _line_set([lines[i] for i in line_ids], line_ids, texts, split, article_index))
+    return report
+
+
+def _read_lines(source: Path, files, total: int | None, report: ImportReport,
+                progress: Progress | None) -> dict[str, LineInk]:
+    """Every readable line file's ink by its line id; the others go into ``report`` as skipped."""
     lines: dict[str, LineInk] = {}
     for name, data in files:
         report.files_seen += 1
@@ -464,32 +481,38 @@ def import_iam(
             f"{source}: no line could be read ({report.skipped} of {report.files_seen} files "
             f"damaged; first: {report.skipped_files[0].reason if report.skipped_files else '-'})"
         )
+    return lines
 
-    line_ids = sorted(lines)
-    forms = [LINE_ID.match(i)["form"] for i in line_ids]
+
+def _line_texts(line_ids: list[str], forms: list[str], transcriptions: dict[str, list[str]]) -> list[str]:
+    """Each line's transcription: line k of its form's CSR text, '' where there is none."""
     texts = []
     for line_id, form in zip(line_ids, forms):
         csr = transcriptions.get(form, [])
         number = int(LINE_ID.match(line_id)["number"])
         texts.append(csr[number - 1] if 0 < number <= len(csr) else "")
-    report.without_text = sum(1 for t in texts if not t)
+    return texts
 
+
+def _article_indices(line_ids: list[str], lines: dict[str, LineInk], ref: _Reference | None,
+                     article: dict[bytes, int]) -> np.ndarray:
+    """Each line's number among the article's validation lines (-1 for none): from the
+    reference where it names the line, else found by the line's points among the article's."""
     article_index = np.full(len(line_ids), -1, dtype=np.int32)
     for i, line_id in enumerate(line_ids):
         if ref is not None and line_id in ref.article_index:
             article_index[i] = ref.article_index[line_id]
         elif article:
             article_index[i] = article.get(_line_signature(lines[line_id].points), -1)
-    report.article_lines = int((article_index >= 0).sum())
+    return article_index
 
-    split, report.split_rule = _assign_splits(line_ids, forms, article_index, ref)
-    report.splits = {s: int((split == s).sum()) for s in SPLITS}
-    report.lines = len(line_ids)
 
-    inks = [lines[i] for i in line_ids]
+def _line_set(inks: list[LineInk], line_ids: list[str], texts: list[str], split: np.ndarray,
+              article_index: np.ndarray) -> LineSet:
+    """The lines' ink back to back, with what is known of each line."""
     starts = np.zeros(len(inks) + 1, dtype=np.int64)
     np.cumsum([len(ink.points) for ink in inks], out=starts[1:])
-    line_set = LineSet(
+    return LineSet(
         points=np.concatenate([ink.points for ink in inks]),
         t_ms=np.concatenate([ink.t_ms for ink in inks]),
         starts=starts,
@@ -498,8 +521,6 @@ def import_iam(
         split=split,
         article_index=article_index,
     )
-    save_lines(out, line_set)
-    return report
 
 
 def _assign_splits(line_ids, forms, article_index, ref) -> tuple[np.ndarray, str]:

@@ -48,9 +48,8 @@ def schedule_text(schedule: dict) -> str:
     return text + f", floor {schedule['min_lr']:g}"
 
 
-def card(metadata: dict, command: str) -> str:
-    provenance = metadata["provenance"]
-    metrics = metadata["metrics"]
+def score_table(metrics: dict) -> str:
+    """The rows of the card's table of scores: inkcore's and the article's model's on each set of lines."""
     rows = []
     for name, label in (("article_validation", "the article's 200 validation lines"),
                         ("test_split", "IAM-OnDB `test` split (549 lines)")):
@@ -60,45 +59,63 @@ def card(metadata: dict, command: str) -> str:
                         f"({ours['gauss_per_point']:.3f} / {ours['eos_per_point']:+.3f}) | "
                         + (f"{theirs['nll_per_point']:.3f} ({theirs['gauss_per_point']:.3f} / "
                            f"{theirs['eos_per_point']:+.3f})" if theirs else "not measured") + " |")
-    table = "\n".join(rows)
+    return "\n".join(rows)
+
+
+def motion_table(metrics: dict) -> str:
+    """The rows of the card's table of offset scores by kind of point."""
     motion = metrics.get("article_validation_by_motion")
     motion_theirs = metrics.get("article_validation_by_motion_article_model")
-    motion_rows = "\n".join(
+    return "\n".join(
         f"| {kind} ({MOTION_KINDS[kind]}) | {part['share']:.1%} | {part['gauss_per_point']:.3f} | "
         + (f"{motion_theirs[kind]['gauss_per_point']:.3f}" if motion_theirs else "not measured") + " |"
         for kind, part in (motion or {}).items()
     )
+
+
+def point_mass_note(provenance: dict) -> str:
+    """The training section's item on the dy = 0 point mass, when the model has one."""
     zero_dy = provenance.get("zero_dy_component")
+    if zero_dy is None:
+        return ""
     since = f", from update {provenance['zero_dy_since']:,} on" if provenance.get("zero_dy_since") else ""
-    point_mass = (
-        f"""- Component {zero_dy} of the mixture is a point mass at dy = 0 (mu_y 0, sigma_y 2.7e-4 model units,
+    return f"""- Component {zero_dy} of the mixture is a point mass at dy = 0 (mu_y 0, sigma_y 2.7e-4 model units,
   rho 0, held there after every update; its weight, mu_x and sigma_x are learned){since}
   (`--zero-dy-component {zero_dy}`). Offsets lie on a grid of
   1/40 model unit and 3% of IAM-OnDB's points move exactly horizontally; the article's model grew
   such a component itself (its component 6, sigma_y about 2.7e-4 where it explains a point), and
   fixing the width at the article's keeps the two scores comparable. The table below shows
   the scores by kind of point.
-""" if zero_dy is not None else "")
+"""
+
+
+def pen_tuning_note(provenance: dict) -> str:
+    """The training section's item on the fine-tuning with pen input, when there was one."""
     tune = provenance.get("pen_fine_tune")
-    pen_tuning = (
-        f"""- Then {tune['updates']:,} updates at a constant learning rate of {tune['lr']:g}, in which
+    if not tune:
+        return ""
+    return f"""- Then {tune['updates']:,} updates at a constant learning rate of {tune['lr']:g}, in which
   {tune['pen_share']:.0%} of the lines read were pen input in their first half: the line up to a pen
   lift near its middle replayed as a 60 Hz mouse or a 120 Hz pen would report it, at a random size,
   and read by `inkcore.pen.read_strokes` as the dashboard reads a pen, the rest as recorded
   (`--pen-share {tune['pen_share']:g}`). The model learns to carry a writer's hand from what a page
   gives it into what comes next (see "Pen input" below).
-""" if tune else "")
+"""
+
+
+def pen_section(metrics: dict) -> str:
+    """The card's section on pen input (:mod:`inkcore.fidelity`), when it was measured."""
     pen = metrics.get("pen_fidelity")
-    pen_section = ""
-    if pen:
-        cells = {(r["device"], r["units_per_pixel"], r["scale"]): r["share_kept"] for r in pen["readings"]}
-        devices = list(dict.fromkeys(r["device"] for r in pen["readings"]))
-        sizes = sorted({r["units_per_pixel"] for r in pen["readings"]})
-        lines_ = "\n".join(
-            f"| {device} | " + " | ".join(f"{cells[(device, size, 'given')]:.0%} / {cells[(device, size, 'estimated')]:.0%}"
-                                          for size in sizes) + " |"
-            for device in devices)
-        pen_section = f"""
+    if not pen:
+        return ""
+    cells = {(r["device"], r["units_per_pixel"], r["scale"]): r["share_kept"] for r in pen["readings"]}
+    devices = list(dict.fromkeys(r["device"] for r in pen["readings"]))
+    sizes = sorted({r["units_per_pixel"] for r in pen["readings"]})
+    rows = "\n".join(
+        f"| {device} | " + " | ".join(f"{cells[(device, size, 'given')]:.0%} / {cells[(device, size, 'estimated')]:.0%}"
+                                      for size in sizes) + " |"
+        for device in devices)
+    return f"""
 ## Pen input
 How much of a writer's hand the model keeps when it reads handwriting through the
 dashboard's pen (`inkcore.fidelity`): {pen['lines']} held-out IAM-OnDB lines (`val` and
@@ -110,8 +127,15 @@ kept with the scale given / estimated by the model:
 
 | device | """ + " | ".join(f"{size:g} units/px" for size in sizes) + f""" |
 | --- | """ + " | ".join("---" for _ in sizes) + f""" |
-{lines_}
+{rows}
 """
+
+
+def card(metadata: dict, command: str) -> str:
+    """The model card (``weights/MODEL_CARD.md``) of a model published with ``metadata``,
+    trained by ``command``."""
+    provenance = metadata["provenance"]
+    metrics = metadata["metrics"]
     return f"""# inkcore's own handwriting model
 
 One LSTM layer of 500 cells reading pen offsets `(dx, dy, pen)` in the article's units
@@ -132,14 +156,14 @@ model, trained by inkcore from scratch.
   gradient norm clipped at 10, seed {provenance.get('seed')}.
 - {provenance['wall_hours']:.1f} hours of wall time on {provenance['machine']}
   (across sessions, resumed from checkpoints).
-{point_mass}{pen_tuning}
+{point_mass_note(provenance)}{pen_tuning_note(provenance)}
 ## How well it predicts handwriting
 Mean negative log-likelihood per point in nats, lower is better (offsets / pen lifts), by
 the evaluation protocol of `python -m inkcore evaluate`:
 
 | lines | points | inkcore | the article's model |
 | --- | --- | --- | --- |
-{table}
+{score_table(metrics)}
 
 By kind of point, on the article's 200 validation lines (offsets only, nats per point;
 `python -m inkcore evaluate --by-motion`). Exact zeros are where a point mass earns its
@@ -147,9 +171,9 @@ nats; "other" points are where a smooth density must do the work:
 
 | points | share | inkcore | the article's model |
 | --- | --- | --- | --- |
-{motion_rows}
+{motion_table(metrics)}
 
-{pen_section}
+{pen_section(metrics)}
 ## Samples
 `samples.png`: 8 samples of {SAMPLE_STEPS} steps at variation {SAMPLE_VARIATION}, seeds 1-8
 (`python -m inkcore sample --n 1 --steps 700 --variation 0.65 --seed K`).

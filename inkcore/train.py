@@ -35,6 +35,7 @@ import platform
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -347,110 +348,172 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    rng = np.random.default_rng(args.seed)
-    run_dir = Path(args.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = run_dir / "checkpoint.npz"
-    log_path = run_dir / "log.jsonl"
+@dataclass
+class Run:
+    """A training run as this session carries it: the network and its optimizer, the
+    random generator the streams draw from, where its files go and where it stands."""
 
+    net: HandwritingNet
+    optimizer: torch.optim.Optimizer
+    rng: np.random.Generator
+    checkpoint: Path
+    log_path: Path
+    step: int = 0
+    best: float = math.inf  # the best validation NLL per point exported so far
+    elapsed: float = 0.0  # wall seconds trained in earlier sessions
+    zero_dy_since: int | None = None  # the update from which the point-mass component was held
+
+    def save(self, elapsed: float) -> None:
+        save_checkpoint(self.checkpoint, self.net, self.optimizer, self.step, self.rng,
+                        {"best": self.best, "elapsed": elapsed, "zero_dy_since": self.zero_dy_since})
+
+
+# --- setup: the data, the network (resumed or warm-started), the streams -----------------
+
+
+def read_data(args):
+    """The line set, its training lines and the article's validation lines (model rows)."""
     data = load_lines(args.data)
     train_lines = data.model_rows("train")
     val_lines = data.model_rows("val", article_only=True)
     print(f"train {len(train_lines)} lines, {sum(map(len, train_lines))} points; "
           f"val {len(val_lines)} lines (the article's validation lines)", flush=True)
+    return data, train_lines, val_lines
 
+
+def start(args, rng: np.random.Generator) -> Run:
+    """A new network and its optimizer, resumed from the run's checkpoint when there is one,
+    else from ``--warm-start`` when given; with ``--zero-dy-component``, its point mass made."""
+    run_dir = Path(args.run_dir)
     config = Config()
     net = HandwritingNet(config)
-    optimizer = torch.optim.Adam(net.parameters(), lr=args.lr)
-    step, best, elapsed, zero_dy_since = 0, math.inf, 0.0, None
-    if checkpoint.exists():
-        meta = load_checkpoint(checkpoint, net, optimizer, rng)
-        step, best, elapsed = meta["step"], meta["best"], meta["elapsed"]
-        zero_dy_since = meta.get("zero_dy_since")
-        print(f"resumed from {checkpoint} at step {step} (best val {best:.4f})", flush=True)
+    run = Run(net, torch.optim.Adam(net.parameters(), lr=args.lr), rng, run_dir / "checkpoint.npz",
+              run_dir / "log.jsonl")
+    if run.checkpoint.exists():
+        meta = load_checkpoint(run.checkpoint, net, run.optimizer, rng)
+        run.step, run.best, run.elapsed = meta["step"], meta["best"], meta["elapsed"]
+        run.zero_dy_since = meta.get("zero_dy_since")
+        print(f"resumed from {run.checkpoint} at step {run.step} (best val {run.best:.4f})", flush=True)
     elif args.warm_start and Path(args.warm_start).exists():
-        step, elapsed = warm_start(net, Path(args.warm_start))
-        print(f"warm start from {args.warm_start} (trained {step} updates)", flush=True)
+        run.step, run.elapsed = warm_start(net, Path(args.warm_start))
+        print(f"warm start from {args.warm_start} (trained {run.step} updates)", flush=True)
     if args.zero_dy_component is not None:
         if not 0 <= args.zero_dy_component < config.components:
             raise SystemExit(f"--zero-dy-component must be 0..{config.components - 1}")
         if make_zero_dy(net, args.zero_dy_component):
-            zero_dy_since = step
+            run.zero_dy_since = run.step
         print(f"component {args.zero_dy_component} is a point mass at dy = 0", flush=True)
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    return run
+
+
+def training_streams(args, data, train_lines: list[np.ndarray], rng: np.random.Generator) -> Streams:
+    """The ``--batch`` streams over the training lines, with ``--pen-share`` of them read as pen input."""
     pen_lines = None
     if args.pen_share > 0:
         indices = data.indices("train")
         pen_lines = [(data.line_points(i), data.t_ms[data.starts[i]:data.starts[i + 1]]) for i in indices]
         print(f"{args.pen_share:.0%} of lines read as pen input in their first half", flush=True)
-    streams = Streams(train_lines, args.batch, args.window, rng, pen_lines, args.pen_share)
+    return Streams(train_lines, args.batch, args.window, rng, pen_lines, args.pen_share)
+
+
+# --- the loop: updates, evaluations, checkpoints ------------------------------------------
+
+
+def update(args, run: Run, streams: Streams, state):
+    """One update on the streams' next window: its mean loss, its points, and the state carried
+    into the next window (reset for streams that begin a new line)."""
+    x, y, mask, fresh = streams.next_window()
+    if state is not None:
+        keep = (~fresh).float()[None, :, None]
+        state = (state[0].detach() * keep, state[1].detach() * keep)
+    for group in run.optimizer.param_groups:
+        group["lr"] = learning_rate(run.step, args)
+    out, state = run.net(x, state)
+    gauss, eos = mixture_nll(out, y, run.net.config.components)
+    loss = ((gauss + eos) * mask).sum() / mask.sum()
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    nn.utils.clip_grad_norm_(run.net.parameters(), args.clip)
+    run.optimizer.step()
+    hold_zero_dy(run.net, args.zero_dy_component)
+    run.step += 1
+    return loss.item(), float(mask.sum()), state
+
+
+def train_session(args, run: Run, streams: Streams, val_lines: list[np.ndarray], stopping: list) -> None:
+    """Update until ``--steps`` more updates, ``--hours`` of this session or a request to stop
+    (``stopping`` not empty); evaluate every ``--eval-every`` updates, checkpoint every
+    ``--checkpoint-minutes`` and on the way out."""
     state = None
-    started = time.monotonic() - elapsed
+    started = time.monotonic() - run.elapsed
     last_checkpoint = time.monotonic()
     window_loss, window_points = 0.0, 0.0
     session_start = time.monotonic()
-    stop_step = step + args.steps
-
-    while not stopping and step < stop_step and (time.monotonic() - session_start) / 3600 < args.hours:
-        x, y, mask, fresh = streams.next_window()
-        if state is not None:
-            keep = (~fresh).float()[None, :, None]
-            state = (state[0].detach() * keep, state[1].detach() * keep)
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, args)
-        out, state = net(x, state)
-        gauss, eos = mixture_nll(out, y, config.components)
-        loss = ((gauss + eos) * mask).sum() / mask.sum()
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(net.parameters(), args.clip)
-        optimizer.step()
-        hold_zero_dy(net, args.zero_dy_component)
-        step += 1
-        window_loss += loss.item() * float(mask.sum())
-        window_points += float(mask.sum())
-        if step % 50 == 0:
-            rate = (time.monotonic() - session_start) / max(1, step - (stop_step - args.steps))
-            print(f"step {step} train nll {window_loss / window_points:.4f} lr {learning_rate(step, args):.2e} "
-                  f"{rate:.2f} s/step", flush=True)
-        if step % args.eval_every == 0:
-            scores = evaluate_lines(net, val_lines)
-            record = {"step": step, "hours": (time.monotonic() - started) / 3600,
-                      "train_nll": window_loss / window_points, "lr": learning_rate(step, args),
-                      **{f"val_{k}": v for k, v in scores.items() if k.endswith("point")}}
-            log(log_path, record)
-            print(json.dumps(record), flush=True)
+    stop_step = run.step + args.steps
+    while not stopping and run.step < stop_step and (time.monotonic() - session_start) / 3600 < args.hours:
+        loss, points, state = update(args, run, streams, state)
+        window_loss += loss * points
+        window_points += points
+        if run.step % 50 == 0:
+            rate = (time.monotonic() - session_start) / max(1, run.step - (stop_step - args.steps))
+            print(f"step {run.step} train nll {window_loss / window_points:.4f} "
+                  f"lr {learning_rate(run.step, args):.2e} {rate:.2f} s/step", flush=True)
+        if run.step % args.eval_every == 0:
+            evaluate_and_export(args, run, val_lines, (time.monotonic() - started) / 3600, window_loss / window_points)
             window_loss, window_points = 0.0, 0.0
-            if args.export_last:
-                weight_files.save_npz(args.export_last, to_numpy_model(net),
-                                      provenance={"trained_by": "inkcore.train", "steps": step,
-                                                  "pen_share": args.pen_share},
-                                      metrics={"article_validation": scores})
-            if scores["nll_per_point"] < best:
-                best = scores["nll_per_point"]
-                weight_files.save_npz(
-                    args.export, to_numpy_model(net),
-                    provenance={"trained_by": "inkcore.train", "data": "IAM-OnDB lineStrokes, split 'train'",
-                                "steps": step, "wall_hours": round(record["hours"], 3),
-                                "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, CPU",
-                                "batch": args.batch, "window": args.window, "seed": args.seed,
-                                "schedule": {"lr": args.lr, "warm_steps": args.warm_steps,
-                                             "halve_every": args.halve_every, "anneal_from": args.anneal_from,
-                                             "anneal_every": args.anneal_every, "min_lr": args.min_lr},
-                                "zero_dy_component": args.zero_dy_component, "zero_dy_since": zero_dy_since},
-                    metrics={"article_validation": scores},
-                )
-                print(f"exported {args.export} (val {best:.4f})", flush=True)
         if time.monotonic() - last_checkpoint > args.checkpoint_minutes * 60:
-            save_checkpoint(checkpoint, net, optimizer, step, rng,
-                            {"best": best, "elapsed": time.monotonic() - started, "zero_dy_since": zero_dy_since})
+            run.save(time.monotonic() - started)
             last_checkpoint = time.monotonic()
-    save_checkpoint(checkpoint, net, optimizer, step, rng, {"best": best, "elapsed": time.monotonic() - started, "zero_dy_since": zero_dy_since})
+    run.save(time.monotonic() - started)
+
+
+# --- export: the evaluation's record, the best model and the last -------------------------
+
+
+def evaluate_and_export(args, run: Run, val_lines: list[np.ndarray], hours: float, train_nll: float) -> None:
+    """Score the validation lines, log the scores, and export the model: to ``--export-last``
+    always, to ``--export`` when it is the best so far."""
+    scores = evaluate_lines(run.net, val_lines)
+    record = {"step": run.step, "hours": hours, "train_nll": train_nll, "lr": learning_rate(run.step, args),
+              **{f"val_{k}": v for k, v in scores.items() if k.endswith("point")}}
+    log(run.log_path, record)
+    print(json.dumps(record), flush=True)
+    if args.export_last:
+        weight_files.save_npz(args.export_last, to_numpy_model(run.net),
+                              provenance={"trained_by": "inkcore.train", "steps": run.step,
+                                          "pen_share": args.pen_share},
+                              metrics={"article_validation": scores})
+    if scores["nll_per_point"] < run.best:
+        run.best = scores["nll_per_point"]
+        weight_files.save_npz(args.export, to_numpy_model(run.net), provenance=provenance(args, run, hours),
+                              metrics={"article_validation": scores})
+        print(f"exported {args.export} (val {run.best:.4f})", flush=True)
+
+
+def provenance(args, run: Run, hours: float) -> dict:
+    """How the exported model was trained, for its weights file and its model card."""
+    return {"trained_by": "inkcore.train", "data": "IAM-OnDB lineStrokes, split 'train'",
+            "steps": run.step, "wall_hours": round(hours, 3),
+            "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, CPU",
+            "batch": args.batch, "window": args.window, "seed": args.seed,
+            "schedule": {"lr": args.lr, "warm_steps": args.warm_steps,
+                         "halve_every": args.halve_every, "anneal_from": args.anneal_from,
+                         "anneal_every": args.anneal_every, "min_lr": args.min_lr},
+            "zero_dy_component": args.zero_dy_component, "zero_dy_since": run.zero_dy_since}
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    Path(args.run_dir).mkdir(parents=True, exist_ok=True)
+    data, train_lines, val_lines = read_data(args)
+    run = start(args, rng)
+    stopping = []  # a SIGTERM ends the session after the update under way, with a checkpoint
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    streams = training_streams(args, data, train_lines, rng)
+    train_session(args, run, streams, val_lines, stopping)
     return 0
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import inkcore.bench as bench
-from benchmarks import app as bench_app
+from benchmarks import app as bench_app, controls, harness, writing
 from conftest import SMALL_CONFIG, random_model
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -54,14 +54,14 @@ def test_app_rows_end_to_end(shipped_weights, tmp_path):
     is stopped on the way out."""
     rows = []
     try:
-        with bench_app.chromium() as browser, bench_app.serve(
-                bench_app.app_environment(tmp_path, shipped_weights), tmp_path / "streamlit.log") as app:
-            rows.append(bench_app.first_page(browser, app))
-            samples = bench_app.ControlPage("samples", "The model writes", (
-                bench_app.Control(bench_app.SLIDER, "samples_count", "Samples"),
-                bench_app.Control(bench_app.NUMBER, "samples_seed", "Seed")))
-            rows += bench_app.control_rows(browser, app, [samples], changes=1)
-    except bench_app.BrowserMissing as why:
+        with harness.chromium() as browser, harness.serve(
+                harness.app_environment(tmp_path, shipped_weights), tmp_path / "streamlit.log") as app:
+            rows.append(harness.first_page(browser, app))
+            samples = controls.ControlPage("samples", "The model writes", (
+                controls.Control(controls.SLIDER, "samples_count", "Samples"),
+                controls.Control(controls.NUMBER, "samples_seed", "Seed")))
+            rows += controls.control_rows(browser, app, [samples], changes=1)
+    except harness.BrowserMissing as why:
         pytest.skip(str(why))
     assert app.process.poll() is not None
     assert [row.name for row in rows] == ["first page (launch to home heading)", "samples: 2 controls, 2 changes"]
@@ -74,8 +74,8 @@ def test_app_rows_end_to_end(shipped_weights, tmp_path):
 
 def test_app_server_is_stopped_when_a_measurement_fails(shipped_weights, tmp_path):
     with pytest.raises(RuntimeError, match="a measurement failed"):
-        with bench_app.serve(bench_app.app_environment(tmp_path, shipped_weights), tmp_path / "streamlit.log") as app:
-            bench_app.wait_until_up(app)
+        with harness.serve(harness.app_environment(tmp_path, shipped_weights), tmp_path / "streamlit.log") as app:
+            harness.wait_until_up(app)
             raise RuntimeError("a measurement failed")
     assert app.process.poll() is not None
 
@@ -83,11 +83,11 @@ def test_app_server_is_stopped_when_a_measurement_fails(shipped_weights, tmp_pat
 def test_app_report_without_a_browser_says_so_in_one_line(monkeypatch, capsys, shipped_weights):
     @contextmanager
     def no_browser():
-        raise bench_app.BrowserMissing("Chromium is not installed (apt-get install chromium)")
+        raise harness.BrowserMissing("Chromium is not installed (apt-get install chromium)")
         yield
 
     monkeypatch.setattr(bench_app, "chromium", no_browser)
-    monkeypatch.setattr(bench_app, "SERVER_REPEATS", 2)
+    monkeypatch.setattr(writing, "SERVER_REPEATS", 2)
     bench_app.report(shipped_weights)
     out = capsys.readouterr().out.splitlines()
     assert sum("browser rows skipped: Chromium is not installed" in line for line in out) == 1
@@ -106,16 +106,16 @@ def test_slider_presses_go_to_values_not_seen_before():
         def get_attribute(self, name):
             return self.attributes[name]
 
-    assert bench_app.next_key(Slider(20, 5, 400), {20.0}) == "ArrowRight"
-    assert bench_app.next_key(Slider(40, 0, 40), {40.0}) == "ArrowLeft"  # a step slider at the line's end
-    assert bench_app.next_key(Slider(4, 0, 5), {3.0, 4.0}) == "ArrowRight"  # the far end first, else back
-    assert bench_app.next_key(Slider(5, 0, 5), {4.0, 5.0}) is None
+    assert controls.next_key(Slider(20, 5, 400), {20.0}) == "ArrowRight"
+    assert controls.next_key(Slider(40, 0, 40), {40.0}) == "ArrowLeft"  # a step slider at the line's end
+    assert controls.next_key(Slider(4, 0, 5), {3.0, 4.0}) == "ArrowRight"  # the far end first, else back
+    assert controls.next_key(Slider(5, 0, 5), {4.0, 5.0}) is None
 
 
 def test_the_benchmark_looks_for_the_pages_own_updating_mark():
     from dashboard import background
 
-    assert bench_app.UPDATING == background.UPDATING
+    assert harness.UPDATING == background.UPDATING
 
 
 def test_app_benchmark_runs_from_the_checkout_as_its_own_process(monkeypatch):

@@ -10,7 +10,7 @@ import pytest
 from test_browser import CHROMIUM_ARGS, WAIT_MS, browser  # noqa: F401
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-bench_app = pytest.importorskip("benchmarks.app", reason="benchmarks/ is part of the source checkout only")
+bench_app = pytest.importorskip("benchmarks.harness", reason="benchmarks/ is part of the source checkout only")
 
 
 @pytest.fixture(params=["shared", "session"])

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import app as bench_app
+from benchmarks import harness as bench_app
 from inkcore.library import DATABASE_NAME, HandwritingStore
 from inkcore.strokes import UNITS_PER_MODEL_UNIT
 

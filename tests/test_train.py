@@ -203,3 +203,35 @@ def test_the_learning_rate_schedule_bends_smoothly():
     assert learning_rate(30000, bent) == pytest.approx(learning_rate(30000, args))  # no jump at the bend
     assert learning_rate(33000, bent) == pytest.approx(learning_rate(30000, args) / 2)
     assert learning_rate(29000, bent) == learning_rate(29000, args)
+
+
+def test_a_run_exports_its_best_and_the_next_session_resumes_it(tmp_path, monkeypatch, capsys):
+    import json
+
+    from inkcore.data import LineSet, load_lines, save_lines
+    from inkcore.train import main
+    from inkcore.weights import load
+
+    monkeypatch.setattr("inkcore.train.signal.signal", lambda *args: None)  # keep pytest's own SIGTERM
+    rng = np.random.default_rng(0)
+    sizes = [40, 50, 30, 35]
+    points = [np.column_stack([np.cumsum(rng.integers(-30, 30, (n, 2)), axis=0), np.arange(n) % 6 == 5])
+              for n in sizes]
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    data = save_lines(tmp_path / "lines.npz", LineSet(
+        np.concatenate(points).astype(np.int16), np.zeros(starts[-1], np.int32), starts,
+        np.array([f"l-{k}" for k in range(4)]), np.array([""] * 4), np.array(["train", "train", "train", "val"]),
+        np.array([-1, -1, -1, 0])))
+    run_dir, best = tmp_path / "run", tmp_path / "best.npz"
+    command = ["--data", str(data), "--run-dir", str(run_dir), "--export", str(best), "--batch", "2",
+               "--window", "20", "--eval-every", "2", "--threads", "1"]
+    assert main(command + ["--steps", "4"]) == 0
+    assert main(command + ["--steps", "2"]) == 0
+    assert f"resumed from {run_dir / 'checkpoint.npz'} at step 4" in capsys.readouterr().out
+    records = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines()]
+    assert [record["step"] for record in records] == [2, 4, 6]
+    model, metadata = load(best, dtype=np.float64)
+    chosen = min(records, key=lambda record: record["val_nll_per_point"])
+    assert metadata["provenance"]["steps"] == chosen["step"]
+    validation = load_lines(data).model_rows("val", article_only=True)
+    assert score(model, validation).nll_per_point == pytest.approx(chosen["val_nll_per_point"], abs=1e-4)
