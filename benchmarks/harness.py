@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from dashboard.defaults import UPDATING
 from inkcore.bench import Row, Timing
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,9 +37,6 @@ WAIT_MS = 180_000
 START_TIMEOUT_S = 90
 
 HOME_HEADING = "inkcore"
-#: The words of the mark over a result being replaced (dashboard.background.UPDATING, which
-#: this benchmark does not import: importing the dashboard's modules outside a server warns).
-UPDATING = "Updating"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -23,6 +23,7 @@ from benchmarks.harness import (
     verdict,
     write_word,
 )
+from dashboard.defaults import WRITE_CANDIDATES, WRITE_LENGTH
 from inkcore.bench import Row, Timing
 
 CONTINUATION_SERVER_TARGET_S = 0.3
@@ -34,9 +35,6 @@ PEN_MOVES = 240
 STROKES = 3
 #: Timings of the server's work for a stroke (a pure computation: repeats are honest).
 SERVER_REPEATS = 7
-#: The write page's defaults (pages/1_write.py): length 20 at the article's variation, one candidate.
-WRITE_LENGTH = 20
-WRITE_CANDIDATES = 1
 
 
 def pen_row(browser, app: App, moves: int = PEN_MOVES) -> Row:

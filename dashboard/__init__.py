@@ -16,5 +16,11 @@ inkcore. Pages import these modules and render what they return:
   marker beside it;
 - ``background``: slow results shown when ready (the previous one meanwhile, marked
   Updating), and results computed ahead of the controls;
-- ``cell_names``: a cell's name by its row in the order last shown.
+- ``cell_names``: a cell's name by its row in the order last shown;
+- ``defaults``: the controls' ranges and defaults that several modules read, without
+  Streamlit (the app's benchmark imports them);
+- ``write``, ``samples``, ``possibilities``, ``ordered``, ``probes``, ``intervene``,
+  ``matching``: one page's controls, state and policy each (Write with the model, The
+  model writes, Possibility space, Ordered cells, Cell probes, Intervene, Two models),
+  with the session keys they own.
 """

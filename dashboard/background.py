@@ -16,9 +16,9 @@ import time
 from typing import Callable, Hashable, Iterable
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from dashboard.cached import BoundedCache, Job
+from dashboard.cached import BoundedCache, Job, in_background
+from dashboard.defaults import UPDATING
 
 #: How long a control waits for a result before the page shows the previous one instead.
 ANSWER_WAIT_S = 0.08
@@ -29,10 +29,9 @@ SLOW_ANSWER_WAIT_S = 0.0
 SLOW_START_S = 0.3
 #: How often a page showing an earlier result looks whether the new one is ready.
 POLL_S = 0.25
-#: The words of the mark over a result that is being replaced (tests and the benchmark look for them).
-UPDATING = "Updating"
 
-#: Held while results are computed ahead: one such thread at a time, whatever the sessions.
+#: The lane of guessed work: held while results are computed ahead, so one such thread runs
+#: at a time, whatever the sessions (:func:`run_ahead`).
 AHEAD = threading.Lock()
 
 
@@ -96,11 +95,12 @@ def compute_ahead(cache: BoundedCache, jobs: Iterable[tuple[Hashable, Callable]]
     run_ahead([job(key, work) for key, work in jobs])
 
 
-def run_ahead(jobs: Iterable[Callable[[], object]]) -> None:
-    """Run ``jobs`` (work whose results land in caches of their own) one after the
-    other in one background thread, unless a thread of guessed work is already at work.
-    A job that fails is passed over: it was only a guess."""
-    if not AHEAD.acquire(blocking=False):
+def run_ahead(jobs: Iterable[Callable[[], object]], lane: threading.Lock = AHEAD) -> None:
+    """Run ``jobs`` (work whose results land in caches of their own) one after the other in
+    one background thread (:func:`dashboard.cached.in_background`), unless ``lane`` is held:
+    a thread of the same lane's guessed work is still at work. A job that fails is passed
+    over: it was only a guess. The lane is let go when the jobs are done, however they end."""
+    if not lane.acquire(blocking=False):
         return
     jobs = list(jobs)
 
@@ -112,10 +112,29 @@ def run_ahead(jobs: Iterable[Callable[[], object]]) -> None:
                 except Exception:  # the page computes it again when asked, and reports it then
                     continue
         finally:
-            AHEAD.release()
+            lane.release()
 
-    thread = threading.Thread(target=run, name="inkcore-ahead", daemon=True)
-    # the page's context goes with the guessed work, whose caches (Streamlit's among them)
-    # are the page's: none of them draws anything
-    add_script_run_ctx(thread, get_script_run_ctx())
-    thread.start()
+    try:
+        in_background(run, "inkcore-ahead")
+    except BaseException:  # no thread to run them: nothing holds the lane
+        lane.release()
+        raise
+
+
+def slider_moves(seen_key: str, value: float) -> tuple[int, ...]:
+    """The ways a slider likely moves next: both ways (1, -1) on a first visit or when it has
+    not moved, else on the way it last moved. ``value`` is kept under ``seen_key`` for the next guess."""
+    previous = st.session_state.get(seen_key)
+    st.session_state[seen_key] = value
+    if previous is None or previous == value:
+        return 1, -1
+    return (1,) if value > previous else (-1,)
+
+
+def notches(value: float, ways: Iterable[int], step: float, lowest: float, highest: float,
+            count: int = 1) -> list[float]:
+    """The ``count`` notches of a slider nearest ``value`` the ``ways`` it may move (1 up,
+    -1 down), nearest first, within [lowest, highest]; rounded to 0.01 as the pages round."""
+    ways = tuple(ways)
+    found = [round(value + way * k * step, 2) for k in range(1, count + 1) for way in ways]
+    return [v for v in found if lowest <= v <= highest]

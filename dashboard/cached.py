@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from inkcore import cells, downloads, evaluate, sampling, traits
 from inkcore.data import DataError, load_lines, read_article_lines, read_stroke_json
@@ -29,6 +30,18 @@ from inkcore.model import LSTMState, Model, mixture
 from inkcore.strokes import from_points
 from inkcore.pen import PenReading, read_strokes
 from inkcore.weights import float32_bytes, load
+
+
+def in_background(run: Callable[[], None], name: str) -> None:
+    """Run ``run()`` in a thread of its own: the one way the dashboard's work leaves the run of
+    the page that asked for it. A daemon, so it never holds up the server's exit; it carries
+    that page's script context, so the caches it calls (Streamlit's among them) are the page's.
+    None of the work draws anything."""
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    context = get_script_run_ctx(suppress_warning=True)  # None outside a page's run: a test's thread
+    if context is not None:
+        add_script_run_ctx(thread, context)
+    thread.start()
 
 
 class Job:
@@ -45,9 +58,33 @@ class Job:
         self.done = float(done)
 
 
+class _Computing:
+    """The lock of one key of a :class:`BoundedCache` while threads compute it: ``with`` it
+    waits for a thread that computes the same key, and the last thread to leave forgets it,
+    however its computing ended."""
+
+    def __init__(self, cache: BoundedCache, key):
+        self.cache, self.key = cache, key
+        self.lock = threading.Lock()
+        self.users = 0  # threads inside, or waiting to get in
+
+    def __enter__(self) -> _Computing:
+        with self.cache.lock:
+            self.users += 1
+        self.lock.acquire()
+        return self
+
+    def __exit__(self, *raised) -> None:
+        self.lock.release()
+        with self.cache.lock:
+            self.users -= 1
+            if not self.users and self.cache.pending.get(self.key) is self:
+                del self.cache.pending[self.key]
+
+
 class BoundedCache:
-    """A small thread-safe LRU for results computed with a progress bar. ``computing(key)``
-    is a lock per key, so sessions that ask for the same result at once compute it once;
+    """A small thread-safe LRU for results computed with a progress bar. ``with computing(key)``
+    holds a lock per key, so sessions that ask for the same result at once compute it once;
     :meth:`start` computes it in the background, so leaving the page does not stop it."""
 
     def __init__(self, size: int):
@@ -59,13 +96,19 @@ class BoundedCache:
 
     def start(self, key, work: Callable[[Callable[[float], None]], object]) -> Job:
         """The job computing ``key``: the one already at work (another session's, or this
-        one's before its page was left), or ``work(report)`` started now in a thread.
-        Its result is put in the cache when it is done."""
+        one's before its page was left), or ``work(report)`` started now in a thread
+        (:func:`in_background`). Its result is put in the cache when it is done; the job is
+        finished, and forgotten, however the work ends."""
         with self.lock:
             job = self.jobs.get(key)
             if job is not None:
                 return job
             job = self.jobs[key] = Job()
+
+        def finish() -> None:
+            with self.lock:
+                self.jobs.pop(key, None)
+            job.finished.set()
 
         def run() -> None:
             try:
@@ -74,20 +117,24 @@ class BoundedCache:
             except BaseException as error:  # handed to whoever waits for the job
                 job.error = error
             finally:
-                with self.lock:
-                    self.jobs.pop(key, None)
-                job.finished.set()
+                finish()
 
-        threading.Thread(target=run, name="inkcore-job", daemon=True).start()
+        try:
+            in_background(run, "inkcore-job")
+        except BaseException as error:  # no thread to run it: the job ends here, not waited for forever
+            job.error = error
+            finish()
+            raise
         return job
 
-    def computing(self, key) -> threading.Lock:
+    def computing(self, key) -> _Computing:
+        """The lock of ``key``, to hold (``with``) while computing it: the same one for every
+        thread that computes the key at the same time."""
         with self.lock:
-            return self.pending.setdefault(key, threading.Lock())
-
-    def done(self, key) -> None:
-        with self.lock:
-            self.pending.pop(key, None)
+            found = self.pending.get(key)
+            if found is None:
+                found = self.pending[key] = _Computing(self, key)
+            return found
 
     def get(self, key):
         with self.lock:
@@ -210,7 +257,6 @@ def recording(model: Model, model_key: str, rows: np.ndarray) -> tuple[np.ndarra
                     part.setflags(write=False)
                 found = (rec.h, rec.c)
                 cache.put(key, found)
-        cache.done(key)
     return found
 
 

@@ -10,16 +10,20 @@ from dashboard.models import ARTICLE, LoadedModel
 from inkcore import cells
 
 
+def _order_key(loaded: LoadedModel) -> str:
+    return f"cell_order:{loaded.key}"  # each model's cells have an order of their own
+
+
 def keep_order(loaded: LoadedModel, order: cells.CellOrder, description: str) -> None:
     """Remember the order last shown on the Ordered cells page, so that every page can
     name a cell by its row in it as well as by its own index."""
-    st.session_state[f"cell_order:{loaded.key}"] = (order.rows_of(), description)
+    st.session_state[_order_key(loaded)] = (order.rows_of(), description)
 
 
 def shown_order(loaded: LoadedModel) -> tuple[np.ndarray, str] | None:
     """``(rows_of, description)``: the order last shown for this model on the Ordered
     cells page, else the article's own order for the article's model, else None."""
-    kept = st.session_state.get(f"cell_order:{loaded.key}")
+    kept = st.session_state.get(_order_key(loaded))
     if kept is not None:
         return kept
     if loaded.label == ARTICLE:

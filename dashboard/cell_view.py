@@ -64,16 +64,16 @@ def cell_view(view: CellView) -> None:
 
 
 def _clicked(prefix: str) -> None:
-    controls.heatmap_click(f"{prefix}_heatmap", f"{prefix}_cell", f"{prefix}_step")
+    controls.heatmap_click(f"{prefix}_heatmap", controls.cell_widget(prefix), controls.step_widget(prefix))
     st.rerun(f"{prefix}_view")
 
 
 def _picked(view: CellView, mark) -> None:
     """The cell's widgets and what it colours (a fragment); its row marked in ``mark``."""
     p = view.prefix
-    controls.heatmap_click(f"{p}_heatmap", f"{p}_cell", f"{p}_step")  # a click taken once: see _clicked
+    controls.heatmap_click(f"{p}_heatmap", controls.cell_widget(p), controls.step_widget(p))  # taken once: _clicked
     cell = int(st.columns(2)[0].number_input(view.label, 0, view.c.shape[1] - 1,
-                                              key=remembered(f"{p}_cell", view.default_cell)))
+                                              key=remembered(controls.cell_widget(p), view.default_cell)))
     view.about(cell)
     step_view(view, cell)
     row = cell if view.order is None else int(np.flatnonzero(view.order == cell)[0])
@@ -85,12 +85,13 @@ def _picked(view: CellView, mark) -> None:
 def step_view(view: CellView, cell: int) -> None:
     """The step slider, the line coloured by ``cell`` with the step marked, and the ruler."""
     p = view.prefix
-    controls.ruler_click(f"{p}_ruler", f"{p}_step")
-    controls.clamp_state(f"{p}_step", view.last, default=view.last if view.follow_end else 0,
+    controls.ruler_click(f"{p}_ruler", controls.step_widget(p))
+    controls.clamp_state(controls.step_widget(p), view.last, default=view.last if view.follow_end else 0,
                          follow_end=view.follow_end)
-    step = min(st.slider("Step", 0, max(view.last, 1), key=f"{p}_step", disabled=view.last == 0), view.last)
-    st.plotly_chart(cell_figures.coloured_path_figure(view.rows, view.signed(cell), cell_figures.CELL_SCALE,
-                                                      view.name(cell), midpoint=0.0, marker_at=step), key=f"{p}_stroke")
+    step = min(st.slider("Step", 0, max(view.last, 1), key=controls.step_widget(p), disabled=view.last == 0),
+               view.last)
+    st.plotly_chart(cell_figures.coloured_path_figure(view.rows, view.signed(cell), cell_figures.CELL_SCALE, view.name(cell),
+                                                 midpoint=0.0, marker_at=step), key=f"{p}_stroke")
     if view.state:
         st.plotly_chart(cell_figures.state_figure(view.c, step), key=f"{p}_state")
     ruler = st.columns(MARKER_COLUMNS, gap="small")[1]  # lined up with the heatmap's steps
@@ -100,6 +101,9 @@ def step_view(view: CellView, cell: int) -> None:
 
 #: Perplexities computed ahead of the slider on Ordered cells: its step, and how many notches ahead.
 PERPLEXITY_STEP, PERPLEXITIES_AHEAD = 5, 2
+#: The order this session showed last (its key in the order cache), and the perplexity it was
+#: shown at, from which the slider's next move is guessed.
+ORDER_SHOWN, PERPLEXITY_SEEN = "_ordered_shown", "_ordered_perplexity_seen"
 
 
 def order_key(loaded: LoadedModel, learned_from: tuple[str, ...], metric: str, perplexity: float) -> tuple:
@@ -117,12 +121,11 @@ def cell_order(loaded: LoadedModel, learned_from: tuple[str, ...], sources: tupl
         return lambda report: cells.order_cells(list(sources), metric=metric, perplexity=perplexity)
 
     order, job = background.newest(cached.order_cache(), order_key(loaded, learned_from, metric, perplexity),
-                                   work(perplexity), "_ordered_shown", "Ordering the cells with t-SNE…", slow=True)
-    previous = st.session_state.get("_ordered_perplexity_seen")
-    if job is None and previous != perplexity:
-        st.session_state._ordered_perplexity_seen = perplexity
-        ways = (1, -1) if previous is None else (1 if perplexity > previous else -1,)
-        ahead = [perplexity + way * k * PERPLEXITY_STEP for k in range(1, PERPLEXITIES_AHEAD + 1) for way in ways]
+                                   work(perplexity), ORDER_SHOWN, "Ordering the cells with t-SNE…", slow=True)
+    if job is None and st.session_state.get(PERPLEXITY_SEEN) != perplexity:
+        ways = background.slider_moves(PERPLEXITY_SEEN, perplexity)
+        ahead = background.notches(perplexity, ways, perplexities.step, perplexities.start, perplexities[-1],
+                                   PERPLEXITIES_AHEAD)
         background.compute_ahead(cached.order_cache(), [
-            (order_key(loaded, learned_from, metric, p), work(p)) for p in ahead if p in perplexities])
+            (order_key(loaded, learned_from, metric, p), work(p)) for p in ahead])
     return order, job

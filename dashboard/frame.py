@@ -43,20 +43,35 @@ def page_setup(title: str, heading: str | None = None) -> None:
     st.title(heading or title)
 
 
+#: Every remembered widget's key, and the copy of its value that outlives a page switch.
+REMEMBERED, KEPT = "_remembered", "_kept"
+
+
 def remembered(key: str, default) -> str:
     """A widget key that starts at ``default`` and keeps the user's choice when they
     switch pages and come back (Streamlit forgets the state of widgets it did not draw)."""
-    st.session_state.setdefault(key, st.session_state.get("_kept", {}).get(key, default))
-    st.session_state.setdefault("_remembered", set()).add(key)
+    st.session_state.setdefault(key, st.session_state.get(KEPT, {}).get(key, default))
+    st.session_state.setdefault(REMEMBERED, set()).add(key)
     return key
+
+
+def chosen_before(key: str) -> bool:
+    """Whether the widget keyed ``key`` has a value: on this page, or kept from before a page switch."""
+    return key in st.session_state or key in st.session_state.get(KEPT, {})
+
+
+def forget(key: str) -> None:
+    """Drop the value of the widget keyed ``key``, and the copy kept of it: it starts afresh."""
+    st.session_state.pop(key, None)
+    st.session_state.get(KEPT, {}).pop(key, None)
 
 
 def _keep_choices() -> None:
     """Carry every remembered widget's value across page switches. Streamlit drops the state
     of a widget its page did not draw; a plain copy under another key outlives that, and the
     widget's own key is re-set so the value is the user's, not the widget's default."""
-    kept = st.session_state.setdefault("_kept", {})
-    for key in st.session_state.get("_remembered", ()):
+    kept = st.session_state.setdefault(KEPT, {})
+    for key in st.session_state.get(REMEMBERED, ()):
         if key in st.session_state:
             kept[key] = st.session_state[key]
             st.session_state[key] = kept[key]

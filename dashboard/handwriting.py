@@ -46,6 +46,11 @@ def points(n: int) -> str:
 #: ``session`` keeps each visitor's handwriting to their own browser session on a
 #: server without sign-in; unset, everyone who can open the server shares one library.
 LIBRARY_ENV = "INKCORE_LIBRARY"
+#: This session's own library (its owner's token, without sign-in); why the library cannot be
+#: opened; what the last rename or delete failed with, for the next run to show.
+SESSION_TOKEN, STORE_ERROR, LIBRARY_ERROR = "_library_session", "store_error", "library_error"
+#: The stroke files imported, by upload, with what came of each; the entry shown.
+IMPORTED, ENTRY = "library_imported", "library_entry"
 
 
 def sign_in_configured() -> bool:
@@ -62,7 +67,7 @@ def owner() -> tuple[str, str]:
         who = str(st.user.get("email") or st.user.get("sub") or "")
         return f"user:{who}", f"Your own library: signed in as {as_typed(who)}, only you see what you save."
     if sign_in_configured() or os.environ.get(LIBRARY_ENV) == "session":
-        token = st.session_state.setdefault("_library_session", secrets.token_hex(16))
+        token = st.session_state.setdefault(SESSION_TOKEN, secrets.token_hex(16))
         why = "Log in to keep a library of your own. " if sign_in_configured() else ""
         return f"session:{token}", (why + "What you save here is this browser session's alone: no other visitor "
                                     "sees it, and it is out of reach once the session ends.")
@@ -73,11 +78,11 @@ def owner() -> tuple[str, str]:
 
 def store() -> HandwritingStore | None:
     """This session's view of the handwriting library (:func:`owner`), or None with the
-    reason in ``store_error``."""
+    reason under :data:`STORE_ERROR`."""
     try:
         return cached.store(str(data_folder())).for_owner(owner()[0])
     except StoreError as error:
-        st.session_state.store_error = str(error)
+        st.session_state[STORE_ERROR] = str(error)
         return None
 
 
@@ -94,7 +99,7 @@ def scope_controls() -> None:
 def store_or_message() -> HandwritingStore | None:
     handwriting = store()
     if handwriting is None:
-        st.error(st.session_state.get("store_error", "The handwriting database cannot be opened."))
+        st.error(st.session_state.get(STORE_ERROR, "The handwriting database cannot be opened."))
     elif handwriting.notice:
         st.warning(handwriting.notice)
     return handwriting
@@ -140,7 +145,7 @@ def import_controls(handwriting: HandwritingStore | None) -> None:
                                key="library_import", disabled=handwriting is None,
                                help="JSON lists of [dx, dy, pen] rows in model units, as the samples page "
                                     "and `python -m inkcore sample --out F.json` write them.")
-    done = st.session_state.setdefault("library_imported", {})
+    done = st.session_state.setdefault(IMPORTED, {})
     for upload in uploads or ():
         if upload.file_id not in done:
             try:
@@ -166,9 +171,9 @@ def entry_table(entries: list[SavedEntry]) -> None:
 
 def entry_picker(entries: list[SavedEntry]) -> SavedEntry:
     by_id = {entry.id: entry for entry in entries}
-    if st.session_state.get("library_entry") not in by_id:  # e.g. just deleted
-        st.session_state.pop("library_entry", None)
-    chosen = st.selectbox("Entry", list(by_id), key="library_entry",
+    if st.session_state.get(ENTRY) not in by_id:  # e.g. just deleted
+        st.session_state.pop(ENTRY, None)
+    chosen = st.selectbox("Entry", list(by_id), key=ENTRY,
                           format_func=lambda i: f"{by_id[i].name} · {points(by_id[i].points)} · {saved_on(by_id[i])}")
     return by_id[chosen]
 
@@ -207,11 +212,17 @@ def rename_entry(handwriting: HandwritingStore, entry_id: int, name: str) -> Non
     try:
         handwriting.rename(entry_id, name)
     except StoreError as error:
-        st.session_state.library_error = str(error)
+        st.session_state[LIBRARY_ERROR] = str(error)
 
 
 def delete_entry(handwriting: HandwritingStore, entry_id: int) -> None:
     try:
         handwriting.delete(entry_id)
     except StoreError as error:
-        st.session_state.library_error = str(error)
+        st.session_state[LIBRARY_ERROR] = str(error)
+
+
+def last_error() -> None:
+    """What the last rename or delete failed with, shown once (it reran the page)."""
+    if LIBRARY_ERROR in st.session_state:
+        st.error(st.session_state.pop(LIBRARY_ERROR))

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import background, cached, cell_names, library
-from dashboard.frame import remembered
+from dashboard import background, cached, cell_names, controls, library
+from dashboard.defaults import SEED_MAX, VARIATION_MAX, VARIATION_STEP
+from dashboard.frame import chosen_before, remembered
 from dashboard.models import ARTICLE, OURS, LoadedModel
 from inkcore import cells, sampling, traits
 from inkcore.intervene import hold_cells
@@ -24,6 +25,15 @@ ARTICLE_X_CELL = 408
 SCORED_EXAMPLES, MAX_SCORED = 10, 40
 #: A probe's top cells offered at most.
 PROBE_TOP = 25
+#: Lines written side by side at most, and by default; their length's range, step and first value.
+MAX_LINES, FIRST_LINES = 6, 2
+MIN_STEPS, MAX_STEPS, STEPS_STEP, FIRST_STEPS = 100, 1000, 50, 500
+#: The continuation's length: its range, step and first value.
+MIN_MORE, MAX_MORE, MORE_STEP, FIRST_MORE = 20, 600, 20, 200
+#: A library line is read up to this point and continued from there: a few words, and room to write on.
+PRIME_POINTS = 300
+#: The prefix of the keys of the line continued (intervene_source, intervene_example, its pen's).
+LINE = "intervene"
 
 BY_INDEX, BY_ROW, BY_PROBE = "By number", "By row of an order", "A probe's top cells"
 MEAN, ZERO, HIGH, LOW, VALUE, SCALE = (
@@ -92,7 +102,7 @@ def chosen_cells(loaded: LoadedModel, examples: Examples) -> list[int]:
     try:
         if way == BY_INDEX:
             key = cells_key(loaded)  # each model keeps its own cells: a cell of one is not a cell of another
-            if key not in st.session_state and key not in st.session_state.get("_kept", {}):
+            if not chosen_before(key):
                 st.session_state[key] = default_cells(loaded, examples)
             text = st.text_input("Cells (numbers, separated by commas)", key=remembered(key, "0"))
             return parse_numbers(text, last, "cell")
@@ -171,6 +181,22 @@ def effect(loaded: LoadedModel, examples: Examples, choice: Choice) -> tuple[tra
     return traits.Effect(intact, held), held_job or intact_job
 
 
+def effect_view(found: traits.Effect, examples: Examples) -> None:
+    """The hold's cost on the examples (nats per point), how much was scored, and each trait
+    of what the model writes, intact and held."""
+    cost, points = st.columns(2)
+    cost.metric("Cost on the examples (nats per point)", f"{found.cost:+.3f}",
+                help=f"Negative log-likelihood per point with the hold, {found.held.nll:.3f}, against "
+                     f"{found.intact.nll:.3f} intact; lower is better, so a positive cost is a loss.")
+    points.metric("Scored", f"{len(examples.keys)} lines, {found.intact.points:,} points")
+    st.dataframe(effect_table(found), hide_index=True, key="intervene_effect",
+                 column_config={name: st.column_config.NumberColumn(format="%.2f")
+                                for name in ("Intact", "Held", "Change")})
+    st.caption(f"Traits are means over the lines seeds {traits.EFFECT_SEEDS[0]}-{traits.EFFECT_SEEDS[-1]} "
+               f"write, {traits.EFFECT_STEPS} steps at variation {traits.EFFECT_VARIATION:g}, with and without "
+               "the hold, from the same random numbers.")
+
+
 def effect_table(found: traits.Effect) -> pd.DataFrame:
     """Each trait of the lines written without and with the hold, and the change."""
     return pd.DataFrame([{"What it writes": label, "Unit": unit, "Intact": found.intact.traits[name],
@@ -205,6 +231,15 @@ def _pair(loaded: LoadedModel, key: tuple, write, choice: Choice, written_for, s
     return background.newest(cache, (*key, _hold_digest(*hold)), work, shown, text)
 
 
+def seed_panels(lines: Pair) -> tuple[list[np.ndarray], list[str]]:
+    """The lines of a :func:`side_by_side` pair as :func:`inkcore.figures.handwriting_grid` takes
+    them: each seed's intact line, then its held one, with their titles."""
+    panels = [(line, f"seed {seed}{suffix}")
+              for seed, plain, changed in zip(lines.written_for, lines.intact, lines.held)
+              for line, suffix in ((plain, ""), (changed, ", held"))]
+    return [line for line, _ in panels], [title for _, title in panels]
+
+
 def side_by_side(loaded: LoadedModel, seeds: tuple[int, ...], steps: int, variation: float, choice: Choice):
     """The lines ``seeds`` write intact and with the hold, each as written alone, and the job
     still writing them (None when they are the ones asked for; else the pair shown last
@@ -225,3 +260,32 @@ def continuations(loaded: LoadedModel, rows: np.ndarray, steps: int, variation: 
 
     return _pair(loaded, ("continuation", loaded.key, line, len(rows), steps, variation, seed), write, choice,
                  rows, "_intervene_more_shown", "Writing on…")
+
+
+def lines_controls() -> tuple[tuple[int, ...], int, float]:
+    """The seeds of the lines written side by side, their length and their variation."""
+    a, b, c, d = st.columns(4)
+    count = a.slider("Lines", 1, MAX_LINES, key=remembered("intervene_count", FIRST_LINES))
+    steps = b.slider("Length (steps)", MIN_STEPS, MAX_STEPS, step=STEPS_STEP,
+                     key=remembered("intervene_steps", FIRST_STEPS))
+    variation = c.slider("Variation", 0.0, VARIATION_MAX, step=VARIATION_STEP,
+                         key=remembered("intervene_variation", sampling.SAMPLE_VARIATION))
+    seed = int(d.number_input("Seed", 0, SEED_MAX, key=remembered("intervene_seed", 1)))
+    return tuple(range(seed, seed + count)), steps, round(variation, 2)
+
+
+def continuation_controls(loaded: LoadedModel) -> tuple[int, int, np.ndarray]:
+    """The continuation's length and seed, and the line it continues: a library line's first
+    :data:`PRIME_POINTS`, or the reader's writing (cut for the figure when long)."""
+    length, seed_column = st.columns(2)
+    steps = length.slider("Continuation length", MIN_MORE, MAX_MORE, step=MORE_STEP,
+                          key=remembered("intervene_more", FIRST_MORE))
+    seed = int(seed_column.number_input("Seed", 0, SEED_MAX, key=remembered("intervene_more_seed", 1)))
+    rows = controls.line_source(loaded, LINE, default="article:1")
+    if controls.from_library(LINE) and len(rows) > PRIME_POINTS:
+        rows = rows[:PRIME_POINTS]
+        st.caption(f"The model reads the example's first {PRIME_POINTS} points and writes on from there.")
+    rows, cut = controls.limit_points(rows)
+    if cut:
+        st.caption(cut)
+    return steps, seed, rows

@@ -12,14 +12,16 @@ import numpy as np
 import streamlit as st
 
 from dashboard import article, background, cached, handwriting, sampled
-from dashboard.frame import remembered
+from dashboard.frame import forget, remembered
 from dashboard.models import LoadedModel
 from inkcore import cells, downloads, figures, sampling
 from inkcore.data import DataError
-from inkcore.library import Example, StoreError, read_settings
+from inkcore.library import Example, StoreError, read_settings, write_setting
 
 #: The user's IAM-OnDB copy: a line set .npz, a lineStrokes folder or lineStrokes-all.tar.gz.
 IAM_ENV = "INKCORE_IAM"
+#: The copy in use: its session key, and its name in the settings file (where it outlives a restart).
+IAM_SOURCE = "iam_source"
 SAMPLE_SEEDS = range(1, 9)
 SAMPLE_STEPS = 700
 
@@ -30,7 +32,7 @@ def sample_line(loaded: LoadedModel, seed: int) -> np.ndarray:
 
 
 def iam_lines() -> dict[str, tuple[str, np.ndarray]]:
-    source = os.environ.get(IAM_ENV) or st.session_state.get("iam_source") or read_settings().get("iam_source")
+    source = os.environ.get(IAM_ENV) or st.session_state.get(IAM_SOURCE) or read_settings().get(IAM_SOURCE)
     if not source:
         return {}
     try:
@@ -38,6 +40,32 @@ def iam_lines() -> dict[str, tuple[str, np.ndarray]]:
     except (DataError, OSError) as error:
         st.warning(f"Your IAM-OnDB copy could not be read: {error}")
         return {}
+
+
+def iam_controls() -> None:
+    """Where the user's IAM-OnDB copy is: typed, used and kept in the settings (for this
+    session alone when they cannot be written), or forgotten; and how many lines it adds."""
+    saved = read_settings().get(IAM_SOURCE, "")
+    if saved and not os.environ.get(IAM_ENV):
+        st.caption(f"Using `{saved}`, kept in your settings.")
+    source = st.text_input("Path", key="iam_source_input", placeholder="/data/iam-ondb/lineStrokes-all.tar.gz")
+    use_column, forget_column = st.columns([1, 5])
+    if use_column.button("Use this copy", key="iam_use", disabled=not source.strip()):
+        st.session_state[IAM_SOURCE] = source.strip()
+        try:  # remembered across restarts; for this session even if it cannot be saved
+            write_setting(IAM_SOURCE, source.strip())
+        except StoreError as error:
+            st.warning(f"Used for this session only: {error}")
+    if saved and forget_column.button("Forget this copy", key="iam_forget"):
+        st.session_state.pop(IAM_SOURCE, None)
+        try:
+            write_setting(IAM_SOURCE, None)
+        except StoreError as error:
+            st.warning(str(error))
+        st.rerun()
+    count = len(iam_lines())
+    if count:
+        st.success(f"{count:,} validation and test lines are in the library.")
 
 
 def article_lines(folder) -> dict[int, np.ndarray] | None:
@@ -112,8 +140,7 @@ def example_picker(loaded: LoadedModel, label: str = "Example", key: str = "exam
     examples likely chosen next (:func:`read_ahead`)."""
     options = example_keys(loaded)
     if st.session_state.get(key) not in options:  # e.g. a saved entry deleted meanwhile
-        st.session_state.pop(key, None)
-        st.session_state.get("_kept", {}).pop(key, None)
+        forget(key)
     chosen = st.selectbox(label, list(options), format_func=options.get,
                           key=remembered(key, default if default in options else next(iter(options))))
     try:

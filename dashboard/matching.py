@@ -9,8 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import article, background, cached, library
-from dashboard.controls import point_custom, selected_points
-from dashboard.models import ARTICLE, LoadedModel
+from dashboard.controls import point_custom, seen_key, selected_points
+from dashboard.models import ARTICLE, LoadedModel, other_model
+from inkcore import cell_figures, downloads
 from inkcore.intervene import state_correlations
 
 #: Examples the two models read to be matched, by default and at most.
@@ -21,6 +22,10 @@ SHARED_R = 0.8
 #: pen-lift block it shows below row 427.
 ARTICLE_ROWS = (136, 236, 55, 25)
 PEN_LIFT_BLOCK_FROM = 428
+#: The fragment a click on the curve or a table reruns, and the charts and tables clicked.
+PAIR_VIEW, CURVE, PAIRS, NAMED = "match_pair_view", "match_curve", "match_pairs", "match_named"
+#: The pair shown: its cell on this model's side, the pair a click chose, and the line they colour.
+CELL, PAIR, LINE = "match_cell", "match_pair", "match_line"
 #: How the tables show r.
 NUMBER_FORMATS = {"r": st.column_config.NumberColumn(format="%+.2f"), "|r|": st.column_config.NumberColumn(format="%.2f")}
 
@@ -108,7 +113,7 @@ def take_selection(table: pd.DataFrame, key: str, mine: str, theirs: str) -> Non
         selected = list(st.session_state[key]["selection"]["rows"])
     except (KeyError, TypeError):
         selected = []
-    seen = f"{key}_seen"
+    seen = seen_key(key)
     if not selected:
         st.session_state.pop(seen, None)
         return
@@ -126,16 +131,88 @@ def take_click(key: str) -> None:
     point = points[0] if points else None
     custom = point_custom(point) if point else []
     if len(custom) < 2:
-        st.session_state.pop(f"{key}_seen", None)
+        st.session_state.pop(seen_key(key), None)
         return
     signature = (point.get("curve_number"), int(custom[0]))
-    if st.session_state.get(f"{key}_seen") == signature:
+    if st.session_state.get(seen_key(key)) == signature:
         return
-    st.session_state[f"{key}_seen"] = signature
+    st.session_state[seen_key(key)] = signature
     first, second = int(custom[0]), int(custom[1])
     show_pair(*((first, second) if point.get("curve_number", 0) == 0 else (second, first)))
 
 
 def show_pair(cell: int, other_cell: int) -> None:
-    st.session_state.match_pair = (cell, other_cell)
-    st.session_state.match_cell = cell
+    st.session_state[PAIR] = (cell, other_cell)
+    st.session_state[CELL] = cell
+
+
+class Sides(NamedTuple):
+    """The two models' names as the page shows them, this one's first, and the tables' columns of their cells."""
+
+    mine: str
+    theirs: str
+
+    @property
+    def columns(self) -> tuple[str, str]:
+        """The pairs table's columns: this model's cell, the other's."""
+        return f"{self.mine} cell", f"{self.theirs} cell"
+
+    @property
+    def named_columns(self) -> tuple[str, str]:
+        """The named cells table's columns of the same."""
+        return ("Article cell", "inkcore cell") if self.mine == "article" else ("inkcore cell", "Article cell")
+
+
+def sides(loaded: LoadedModel) -> Sides:
+    return Sides("article", "inkcore") if loaded.label == ARTICLE else Sides("inkcore", "article")
+
+
+def other_or_stop(loaded: LoadedModel) -> LoadedModel:
+    """The model to compare with; without one, the page stops, offering the article's model."""
+    other = other_model(loaded)
+    if other is None:
+        st.info("This page compares two models: it needs the article's model beside inkcore's.")
+        if downloads.article_weights() is None and st.button("Download the article's model (1.4 MB)",
+                                                            key="match_download"):
+            article.download(downloads.fetch_weights, "the article's model")
+            st.rerun()
+        st.stop()
+    return other
+
+
+def shared_counts(found: Matches, side: Sides, lines: tuple[np.ndarray, ...]) -> None:
+    """How many cells of each model have a counterpart, and the lines both read."""
+    a, b, c = st.columns(3)
+    a.metric(f"{side.mine}'s cells with a counterpart, |r| ≥ {SHARED_R:g}",
+             int((np.abs(found.best_r()) >= SHARED_R).sum()))
+    b.metric(f"{side.theirs}'s cells with a counterpart, |r| ≥ {SHARED_R:g}",
+             int((np.abs(found.best_r_back()) >= SHARED_R).sum()))
+    c.metric("Lines read by both", len(lines), help=f"{sum(len(rows) for rows in lines):,} points")
+
+
+def take_picks(pairs: pd.DataFrame, named: pd.DataFrame | None, side: Sides) -> None:
+    """A point or a row just clicked becomes the pair shown (:func:`pair_view`)."""
+    take_click(CURVE)
+    take_selection(pairs, PAIRS, *side.columns)
+    if named is not None:
+        take_selection(named, NAMED, *side.named_columns)
+
+
+def pair_view(loaded: LoadedModel, other: LoadedModel, found: Matches, pairs: pd.DataFrame, side: Sides) -> None:
+    """The chosen pair colouring one line: a new cell or line reruns this alone (the page's
+    fragment :data:`PAIR_VIEW`)."""
+    st.subheader("A pair on one line")
+    cell_column, example_column = st.columns([1, 3])
+    last = loaded.model.config.cells - 1
+    st.session_state.setdefault(CELL, int(pairs[side.columns[0]].iloc[0]))
+    cell = int(cell_column.number_input(f"{side.mine}'s cell", 0, last, key=CELL))
+    pair = st.session_state.get(PAIR)
+    other_cell = pair[1] if pair is not None and pair[0] == cell else int(found.counterpart[cell])
+    with example_column:
+        example = library.example_picker(loaded, "Line", LINE, default="article:1",
+                                         ahead=library.recorded(loaded, other))
+    panels = [(example.rows, cached.recording(model.model, model.key, example.rows)[1][:, shown], f"{name} {shown}")
+              for model, shown, name in ((loaded, cell, side.mine), (other, other_cell, side.theirs))]
+    st.plotly_chart(cell_figures.coloured_paths_figure(panels, cell_figures.CELL_SCALE, midpoint=0.0), key="match_lines")
+    st.caption(f"r = {found.r[cell, other_cell]:+.2f} over the examples read: a negative r is the same cell "
+               "with its sign flipped.")

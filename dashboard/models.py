@@ -18,6 +18,9 @@ from inkcore.weights import WeightsError
 
 OURS, ARTICLE, UPLOADED = "inkcore's own model", "The article's model", "A weights file you upload"
 MAX_UPLOAD_BYTES = 20 * 2**20
+#: The model chosen, kept apart from the sidebar's radio (whose state a page switch drops);
+#: the radio; the uploaded weights' path here, and the name they were uploaded under.
+CHOSEN, CHOICE, UPLOADED_PATH, UPLOADED_NAME = "chosen_model", "model_choice", "uploaded_weights", "uploaded_name"
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,10 +40,10 @@ def model_picker() -> None:
     """The sidebar's model choice, shared by every page."""
     with st.sidebar:
         # Widget state does not survive a page switch; the choice lives in its own key.
-        st.session_state.model_choice = st.session_state.setdefault("chosen_model", OURS)
-        st.radio("Model", (OURS, ARTICLE, UPLOADED), key="model_choice",
-                 on_change=lambda: st.session_state.update(chosen_model=st.session_state.model_choice))
-        choice = st.session_state.chosen_model
+        st.session_state[CHOICE] = st.session_state.setdefault(CHOSEN, OURS)
+        st.radio("Model", (OURS, ARTICLE, UPLOADED), key=CHOICE,
+                 on_change=lambda: st.session_state.update({CHOSEN: st.session_state[CHOICE]}))
+        choice = st.session_state[CHOSEN]
         if choice == ARTICLE and downloads.article_weights() is None:
             st.caption("The article's weights are not on this computer yet.")
             if st.button("Download the article's model (1.4 MB)", key="download_article"):
@@ -48,7 +51,7 @@ def model_picker() -> None:
         if choice == UPLOADED:
             upload = st.file_uploader("Weights (.npz or b64_weights.json)", type=["npz", "json"], key="weights_upload")
             if upload is not None:
-                st.session_state.uploaded_weights = _store_upload(upload)
+                st.session_state[UPLOADED_PATH] = _store_upload(upload)
 
 
 def _store_upload(upload) -> str | None:
@@ -68,13 +71,13 @@ def _store_upload(upload) -> str | None:
     except OSError as error:
         st.error(f"Could not keep the uploaded file: {error.strerror}")
         return None
-    st.session_state.uploaded_name = upload.name
+    st.session_state[UPLOADED_NAME] = upload.name
     return str(path)
 
 
 def current_model() -> LoadedModel | None:
     """The chosen model, or None after telling the user why there is none."""
-    choice = st.session_state.get("chosen_model", OURS)
+    choice = st.session_state.get(CHOSEN, OURS)
     try:
         if choice == OURS:
             path = default_weights()
@@ -93,15 +96,15 @@ def current_model() -> LoadedModel | None:
                 st.info("The article's model is not downloaded yet: use the button in the sidebar.")
                 return None
             return _loaded(path, ARTICLE)
-        path = st.session_state.get("uploaded_weights")
+        path = st.session_state.get(UPLOADED_PATH)
         if not path:
             st.info("Upload a weights file in the sidebar: inkcore's .npz or the article's b64_weights.json.")
             return None
-        return _loaded(Path(path), f"uploaded: {st.session_state.get('uploaded_name', Path(path).name)}")
+        return _loaded(Path(path), f"uploaded: {st.session_state.get(UPLOADED_NAME, Path(path).name)}")
     except WeightsError as error:
         message = str(error)
         if choice == UPLOADED:
-            message = message.replace(str(path), st.session_state.get("uploaded_name", "the uploaded file"))
+            message = message.replace(str(path), st.session_state.get(UPLOADED_NAME, "the uploaded file"))
         st.error(f"This weights file cannot be used. {message}")
         return None
 

@@ -21,15 +21,18 @@ import numpy as np
 import streamlit as st
 
 from dashboard import cached
+from dashboard.defaults import WRITE_CANDIDATES, WRITE_LENGTH
 from dashboard.handwriting import save_controls
 from dashboard.models import LoadedModel
-from inkcore import figures
+from inkcore import figures, sampling
 from inkcore.pen import PenError, PenReading, read_strokes
 from inkcore.strokes import MAX_CANVAS_ROWS
 
 SURFACE_HEIGHT, SURFACE_WIDTH = 250, 720
 #: The modes of the surface: a prediction drawn from the pen's tip, the cells' state, or ink alone.
 WRITE, WATCH, PLAIN = "write", "watch", "plain"
+#: The models whose weights this session's pages have been sent, and the one a page asked for again.
+MODELS_SENT, NEED_MODEL = "_pen_models_sent", "_pen_need_model"
 
 _CSS = """
 .inkcore-pen { font: 13px/1.4 var(--st-font, sans-serif); color: var(--st-text-color, #333); }
@@ -46,8 +49,12 @@ def _strokes_key(key: str) -> str:
     return f"{key}_strokes"
 
 
+def _version_key(key: str) -> str:
+    return f"{key}_version"  # counts the surfaces a Clear replaced
+
+
 def _widget_key(key: str) -> str:
-    return f"{key}_pen_{st.session_state.get(f'{key}_version', 0)}"
+    return f"{key}_pen_{st.session_state.get(_version_key(key), 0)}"
 
 
 def _take_strokes(key: str) -> None:
@@ -63,26 +70,27 @@ def _model_data(loaded: LoadedModel | None) -> dict | None:
     """The model for the page's copy: its weights only the first time this session sends them."""
     if loaded is None:
         return None
-    sent = st.session_state.setdefault("_pen_models_sent", set())
-    wanted = (st.session_state.get("_pen_need_model") == loaded.key)
+    sent = st.session_state.setdefault(MODELS_SENT, set())
+    wanted = (st.session_state.get(NEED_MODEL) == loaded.key)
     info = {"key": loaded.key, "cells": loaded.model.config.cells, "components": loaded.model.config.components,
             "forget_bias": loaded.model.config.forget_bias}
     if loaded.key not in sent or wanted:
         info["weights"] = cached.browser_weights(loaded.model, loaded.key)
         sent.add(loaded.key)
-        st.session_state.pop("_pen_need_model", None)
+        st.session_state.pop(NEED_MODEL, None)
     return info
 
 
 def _asked_for_model(key: str) -> None:
     state = st.session_state.get(_widget_key(key)) or {}
-    st.session_state["_pen_need_model"] = state.get("need_model")
+    st.session_state[NEED_MODEL] = state.get("need_model")
 
 
-def pen_writing(key: str, loaded: LoadedModel | None = None, mode: str = PLAIN, length: int = 20,
-                variation: float = 0.1, candidates: int = 1) -> PenReading:
-    """A pen surface to write on, and what the writing says to the model. What is
-    written survives reruns and page switches."""
+def pen_writing(key: str, loaded: LoadedModel | None = None, mode: str = PLAIN, length: int = WRITE_LENGTH,
+                variation: float = sampling.WRITE_VARIATION, candidates: int = WRITE_CANDIDATES) -> PenReading:
+    """A pen surface to write on, and what the writing says to the model (in the ``WRITE``
+    mode the surface continues it ``length`` steps, ``candidates`` ways). What is written
+    survives reruns and page switches."""
     strokes = st.session_state.get(_strokes_key(key)) or []
     try:
         reading = cached.pen_reading(loaded.model if loaded else None, loaded.key if loaded else "",
@@ -105,7 +113,7 @@ def pen_writing(key: str, loaded: LoadedModel | None = None, mode: str = PLAIN, 
 
 def clear_pen(key: str) -> None:
     st.session_state.pop(_strokes_key(key), None)
-    st.session_state[f"{key}_version"] = st.session_state.get(f"{key}_version", 0) + 1
+    st.session_state[_version_key(key)] = st.session_state.get(_version_key(key), 0) + 1
 
 
 def writing_message(writing: PenReading) -> str | None:

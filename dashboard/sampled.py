@@ -6,7 +6,7 @@ themselves are :func:`dashboard.cached.sample_cache` and
 from __future__ import annotations
 
 import threading
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -20,7 +20,9 @@ from inkcore.model import LSTMState, Model
 #: seconds. Beyond it futures are drawn at every n-th point, which the page says.
 FUTURES_BUDGET = 700 * 50 * 8
 
-#: Held while neighbouring variations are written in the background: one such job at a time.
+#: The lane of sample lines written ahead (:func:`prefetch_samples`): one such thread at a time,
+#: apart from the examples that other pages read ahead, which take seconds and must not hold up
+#: the lines a notch of the Samples page's sliders asks for.
 PREFETCHING = threading.Lock()
 
 
@@ -51,27 +53,21 @@ def _write_samples(cache: cached.BoundedCache, model: Model, model_key: str, ste
 
 def prefetch_samples(model: Model, model_key: str, steps: int, variations, seeds,
                      longer: tuple[int, float, int] | None = None) -> None:
-    """Write the same lines at ``variations`` in a background thread, unless one is already
-    at work, so that moving the Variation slider a notch finds its lines written (writing
-    six 700-step lines takes about a third of a second); then, with ``longer`` (steps,
-    variation, one more seed), the lines a notch of Length or one more Sample would show.
-    Only NumPy runs in the thread."""
-    if not PREFETCHING.acquire(blocking=False):
-        return
+    """Write the same lines at ``variations`` in the background, unless such writing is
+    already at work, so that moving the Variation slider a notch finds its lines written;
+    then, with ``longer`` (steps, variation, one more seed), the lines a notch of Length or
+    one more Sample would show. Only NumPy runs in the thread (:func:`dashboard.background.run_ahead`,
+    in a lane of its own: :data:`PREFETCHING`)."""
     cache, seeds = cached.sample_cache(), list(seeds)
 
-    def work() -> None:
-        try:
-            for variation in variations:
-                _write_samples(cache, model, model_key, steps, variation, seeds)
-            if longer is not None:
-                more_steps, variation, seed = longer
-                _write_samples(cache, model, model_key, steps, variation, [seed])
-                _write_samples(cache, model, model_key, more_steps, variation, seeds)
-        finally:
-            PREFETCHING.release()
+    def write(steps: int, variation: float, seeds: list[int]) -> Callable[[], object]:
+        return lambda: _write_samples(cache, model, model_key, steps, variation, seeds)
 
-    threading.Thread(target=work, name="inkcore-prefetch-samples", daemon=True).start()
+    jobs = [write(steps, variation, seeds) for variation in variations]
+    if longer is not None:
+        more_steps, variation, seed = longer
+        jobs += [write(steps, variation, [seed]), write(more_steps, variation, seeds)]
+    background.run_ahead(jobs, PREFETCHING)
 
 
 def ordinal(n: int) -> str:
@@ -145,7 +141,6 @@ def continuation(model: Model, model_key: str, rows: np.ndarray, steps: int, var
             kept = _Written(np.concatenate([done, more.rows], axis=1), np.concatenate([done_eos, more.eos], axis=1),
                             more.state, rng)
             cache.put(key, kept)
-    cache.done(key)
     return sampling.Continuation(kept.rows[:, :steps], kept.eos[:, :steps])
 
 
@@ -160,8 +155,8 @@ def continuations_ahead(model: Model, model_key: str, rows: np.ndarray, steps: i
                         most_candidates: int) -> None:
     """Write in the background what the write page's controls likely ask for next: the
     Variation slider's notches either side, one more candidate, and the next seed (Re-sample)."""
-    variations = [round(variation + way * variation_step, 2) for way in (1, -1)]
-    settings = [(v, candidates, seed) for v in variations if 0 <= v <= variation_max]
+    variations = background.notches(variation, (1, -1), variation_step, 0, variation_max)
+    settings = [(v, candidates, seed) for v in variations]
     settings += [(variation, candidates + 1, seed)] if candidates < most_candidates else []
     settings += [(variation, candidates, seed + 1)]
     background.run_ahead([

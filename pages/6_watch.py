@@ -9,8 +9,8 @@ st.caption("Write on the surface: under it, all 500 cells follow the pen as it m
            "show every cell over everything you wrote: move along it with the step slider; pick a cell, "
            "or click the heatmap, to colour your strokes by it.")
 loaded = models.require_model()
-rows = pen.written_line("watch", loaded, pen.WATCH)
+rows = pen.written_line(controls.WATCH, loaded, pen.WATCH)
 _, c = cached.recording(loaded.model, loaded.key, rows)
-cell_view(CellView("watch", rows, c, controls.ARTICLE_CELL, name=lambda cell: cell_names.cell_name(loaded, cell),
+cell_view(CellView(controls.WATCH, rows, c, controls.ARTICLE_CELL, name=lambda cell: cell_names.cell_name(loaded, cell),
                    about=lambda cell: cell_names.order_caption(loaded, cell), follow_end=True, state=True,
                    heatmap_height=460))

@@ -18,7 +18,7 @@ def surprise_ahead(rows) -> None:
         cached.surprise(model.model, model.key, rows)
 
 
-rows = controls.line_source(loaded, "surprise", default="article:1", ahead=surprise_ahead)
+rows = controls.line_source(loaded, controls.SURPRISE, default="article:1", ahead=surprise_ahead)
 nll = cached.surprise(loaded.model, loaded.key, rows)
 mean, other, points = st.columns(3)
 mean.metric(f"{loaded.label}: nats per point", f"{np.mean(nll):.3f}")

@@ -444,6 +444,27 @@ def test_the_futures_cache_is_bounded():
     assert cache.get("line") is None and cache.get("a") is None and cache.get("c") == "c"  # bounded
 
 
+def test_a_key_whose_computing_raised_is_let_go_and_forgotten():
+    from dashboard import cached
+
+    cache = cached.BoundedCache(size=2)
+    with pytest.raises(ZeroDivisionError):
+        with cache.computing("line"):
+            1 / 0
+    assert cache.pending == {}  # forgotten, not left for the next thread to wait on
+    with cache.computing("line"):  # and free: this would wait forever otherwise
+        cache.put("line", "written")
+    assert cache.get("line") == "written" and cache.pending == {}
+
+
+def test_a_sliders_next_notches_stay_within_its_range():
+    from dashboard import background
+
+    assert background.notches(0.7, (1, -1), 0.05, 0, 1.5) == [0.75, 0.65]
+    assert background.notches(1.5, (1, -1), 0.05, 0, 1.5) == [1.45]
+    assert background.notches(50.0, (1,), 5, 5, 150, count=2) == [55.0, 60.0]
+
+
 def test_sample_lines_at_a_neighbouring_variation_are_written_in_the_background():
     from dashboard import cached, sampled
 
