@@ -28,10 +28,13 @@ import hashlib
 import io
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from inkcore.model import Hold
 
 ACTIVATIONS = ("relu", "topk", "jumprelu")
 STATES = ("c", "h")
@@ -161,7 +164,7 @@ def load_dictionary(path: str | os.PathLike, model_sha256: str | None = None) ->
         raise DictionaryError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise DictionaryError(f"{path}: is a folder, not a dictionary file") from None
-    except (ValueError, OSError, EOFError) as error:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
         if "pickle" in str(error).lower():
             raise DictionaryError(f"{path}: contains pickled objects, which inkcore never loads") from None
         raise DictionaryError(f"{path}: not a readable .npz file ({error})") from None
@@ -222,7 +225,7 @@ def dictionary_sha256(path: str | os.PathLike) -> str | None:
         with np.load(path, allow_pickle=False) as archive:
             return _metadata(archive["metadata"] if "metadata" in archive.files else None, Path(path)).get(
                 "model_sha256")
-    except (OSError, ValueError, EOFError, DictionaryError):
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, DictionaryError):
         return None
 
 
@@ -305,3 +308,14 @@ def exact_dictionary(size: int, state: str = "c") -> Dictionary:
     eye = np.eye(size, dtype=np.float32)
     return make_dictionary(np.hstack([eye, -eye]), np.zeros(2 * size), np.vstack([eye, -eye]), np.zeros(size),
                            state=state, activation="relu")
+
+
+def steering_hold(dictionary: Dictionary, feature: int, strength: float, cells: int):
+    """The :class:`inkcore.model.Hold` that adds ``strength`` times the feature's decoder
+    direction to c after every step (a dictionary of c only); strength 0 is the intact
+    model bit for bit (c * 1 + 0)."""
+    if dictionary.state != "c":
+        raise DictionaryError("steering adds to the cell state c: this dictionary is of h")
+    if not 0 <= feature < dictionary.features:
+        raise DictionaryError(f"there is no feature {feature}: the dictionary has {dictionary.features}")
+    return Hold(np.ones(cells, np.float32), (strength * direction(dictionary, feature)).astype(np.float32))

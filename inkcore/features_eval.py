@@ -31,6 +31,7 @@ from inkcore.events import EVENTS, auc, events_of_lines
 from inkcore.features import Dictionary, encode, reconstruct
 from inkcore.model import (Hold, LSTMState, Model, _cell, blas_threads_for, log_likelihood, mixture, sigmoid,
                            zero_state)
+from inkcore.recording import record
 from inkcore.strokes import model_inputs
 
 #: Points at most that the event AUCs are measured on (every line's points, thinned evenly).
@@ -183,8 +184,6 @@ def event_table(model: Model, dictionary: Dictionary, lines: Sequence[np.ndarray
     """Per stroke event (:data:`inkcore.events.EVENTS`), on the states of ``lines``
     recorded as the cell pages record them (after reading rows 0..t): the feature and
     the cell whose value tells the event best (sign-free AUC, max(AUC, 1 - AUC))."""
-    from inkcore.cells import record
-
     lines = [np.asarray(rows, np.float64) for rows in lines if len(rows)]
     states = np.concatenate([getattr(record(model, rows), dictionary.state) for rows in lines])
     events = events_of_lines(lines)
@@ -217,3 +216,72 @@ def _table(feature_auc: np.ndarray, cell_auc: np.ndarray, active: np.ndarray) ->
         int(np.sum(np.nanmax(np.nan_to_num(free_features, nan=0.0), axis=0) >= MONOSEMANTIC_AUC)),
         int(np.sum(np.nanmax(np.nan_to_num(free_cells, nan=0.0), axis=0) >= MONOSEMANTIC_AUC)),
         labels)
+
+
+# --- where a feature is active -----------------------------------------------------
+
+
+class Place(NamedTuple):
+    """A point where a feature is strongly active, and the span of the line around it."""
+
+    line: int  # the line's index in its corpus
+    name: str  # the line's name there
+    point: int  # the point (rows read 0..point)
+    start: int  # the span shown: points start..stop-1
+    stop: int
+    activation: float
+
+
+#: Points shown either side of a top-activating point.
+PLACE_HALF_WIDTH = 20
+#: A line gives at most this many places, at least a span apart.
+PLACES_PER_LINE = 3
+
+
+def line_activations(model: Model, dictionary: Dictionary, rows: np.ndarray) -> np.ndarray:
+    """Feature activations (T, F) of a line's states recorded as the cell pages record
+    them (after reading rows 0..t)."""
+    return encode(dictionary, getattr(record(model, np.asarray(rows, np.float64)), dictionary.state))
+
+
+def _peaks(values: np.ndarray, count: int, apart: int) -> list[int]:
+    """Up to ``count`` points of the largest positive ``values``, at least ``apart`` apart."""
+    chosen: list[int] = []
+    for t in np.argsort(-values, kind="stable"):
+        if values[t] <= 0 or len(chosen) == count:
+            break
+        if all(abs(int(t) - other) >= apart for other in chosen):
+            chosen.append(int(t))
+    return chosen
+
+
+def places_task(model: Model, dictionary: Dictionary, feature: int, lines: list[np.ndarray]):
+    """Each line's strongest places of ``feature``: (line in batch, point, activation) rows."""
+    found = []
+    for b, rows in enumerate(lines):
+        values = line_activations(model, dictionary, rows)[:, feature]
+        for t in _peaks(values, PLACES_PER_LINE, 2 * PLACE_HALF_WIDTH):
+            found.append((b, t, float(values[t])))
+    return found
+
+
+def top_places(model: Model, dictionary: Dictionary, feature: int, lines, count: int = 12,
+               executor=None, on_progress=None) -> list[Place]:
+    """The ``count`` places of the corpus (or lines) where ``feature`` is most active,
+    strongest first, at most :data:`PLACES_PER_LINE` a line."""
+    if not 0 <= feature < dictionary.features:
+        raise ValueError(f"there is no feature {feature}: the dictionary has {dictionary.features} (0 to "
+                         f"{dictionary.features - 1})")
+    corpus = corpora.corpus_of(lines)
+    batches, payloads = corpora.line_batches(corpus)
+    places = []
+    parts = corpora.run_batches(places_task, (model, dictionary, feature), payloads, [len(b) for b in batches],
+                                executor, on_progress)
+    for batch, found in zip(batches, parts):
+        for b, t, value in found:
+            line = int(batch[b])
+            length = int(corpus.lengths[line])
+            places.append(Place(line, corpus.names[line], t, max(0, t - PLACE_HALF_WIDTH),
+                                min(length, t + PLACE_HALF_WIDTH + 1), value))
+    places.sort(key=lambda place: (-place.activation, place.line, place.point))
+    return places[:count]

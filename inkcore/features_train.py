@@ -163,8 +163,9 @@ def _load_checkpoint(path: Path, net: TopKAutoencoder, optimizer, generator: tor
 
 def train(model: Model, weights_path: str, lines: list[np.ndarray], run_dir: str | Path,
           settings: Settings = Settings(), trained_on: str = "", log: Callable[[str], None] = print,
-          checkpoint_seconds: float = 300.0) -> Dictionary:
-    """Train a dictionary of ``model``'s state on ``lines``, resuming from ``run_dir``."""
+          checkpoint_seconds: float = 300.0, should_stop: Callable[[int], bool] | None = None) -> Dictionary:
+    """Train a dictionary of ``model``'s state on ``lines``, resuming from ``run_dir``;
+    ``should_stop(step)`` (or SIGTERM) ends it early, checkpointed, its metadata saying so."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     states_path = run_dir / "states.npy"
@@ -192,7 +193,7 @@ def train(model: Model, weights_path: str, lines: list[np.ndarray], run_dir: str
     data = torch.from_numpy(states)
     last_saved, started = time.monotonic(), time.monotonic()
     try:
-        while step < settings.steps and not stopping:
+        while step < settings.steps and not stopping and not (should_stop and should_stop(step)):
             for group in optimizer.param_groups:  # a linear decay over the last fifth
                 group["lr"] = settings.learning_rate * min(1.0, 5.0 * (1.0 - step / settings.steps))
             chosen = torch.randint(0, len(data), (settings.batch,), generator=generator)
