@@ -18,6 +18,8 @@ PAGES = (
      "all 500 cells over a line; click one to colour the stroke."),
     ("pages/5_ordered.py", "Ordered cells", ":material/sort:",
      "the same, with cells that behave alike side by side (t-SNE)."),
+    ("pages/12_features.py", "Features", ":material/hub:",
+     "groups of cells that work in tandem: a sparse dictionary of the state, browsed and steered."),
     ("pages/6_watch.py", "Write and watch", ":material/visibility:", "every cell responding as you write."),
     ("pages/7_probes.py", "Cell probes", ":material/troubleshoot:",
      "which cells track pen lifts, position, direction; pattern search."),

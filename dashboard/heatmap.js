@@ -157,7 +157,7 @@ function attach(view, setStateValue) {
     }
     const data = view.data, cell = data.cells[spot.row];
     const c = (view.picture.values[spot.row * data.steps + spot.step] / data.levels_max) * data.limit;
-    view.tip.innerHTML = `row ${spot.row} · cell ${cell}<br>step ${spot.step}<br>c ≈ ${c.toFixed(2)}`;
+    view.tip.innerHTML = `row ${spot.row} · ${data.unit || "cell"} ${cell}<br>step ${spot.step}<br>${data.value || "c"} ≈ ${c.toFixed(2)}`;
     view.tip.style.display = "block";
     const flip = spot.x > view.root.clientWidth - 160;
     view.tip.style.left = `${flip ? spot.x - 130 : spot.x + 12}px`;

@@ -62,7 +62,8 @@ def heatmap_levels(c: np.ndarray, order: np.ndarray | None = None, flip: np.ndar
     return HeatmapLevels(levels, order.astype(np.int64), limit, axis)
 
 
-def heatmap_data(c: np.ndarray, order: np.ndarray | None, flip: np.ndarray | None, height: int) -> dict:
+def heatmap_data(c: np.ndarray, order: np.ndarray | None, flip: np.ndarray | None, height: int,
+                 unit: str = "cell") -> dict:
     """What the page's canvas draws: the levels in base64, and the line's id, by which it
     knows a line it has drawn already."""
     heat = heatmap_levels(c, order, flip)
@@ -72,14 +73,15 @@ def heatmap_data(c: np.ndarray, order: np.ndarray | None, flip: np.ndarray | Non
         "id": digest, "levels": base64.b64encode(levels).decode("ascii"), "rows": int(heat.levels.shape[0]),
         "steps": int(heat.levels.shape[1]), "cells": heat.cells.tolist(), "limit": heat.limit,
         "levels_max": HEAT_LEVELS, "axis": heat.axis, "height": int(height),
-        "margin": HEATMAP_MARGIN, "scale": [[stop, list(rgb)] for stop, rgb in cell_figures.colour_stops()],
+        "margin": HEATMAP_MARGIN, "unit": unit, "value": "c" if unit == "cell" else "a", "scale": [[stop, list(rgb)] for stop, rgb in cell_figures.colour_stops()],
     }
 
 
 def cell_heatmap(key: str, c: np.ndarray, order: np.ndarray | None, flip: np.ndarray | None, height: int,
-                 on_click: Callable[[], None]) -> None:
-    """The heatmap of ``c`` (T, cells) keyed ``key``; ``on_click`` is called after a click."""
-    _HEATMAP(data=heatmap_data(c, order, flip, height), key=key, default={"click": None},
+                 on_click: Callable[[], None], unit: str = "cell") -> None:
+    """The heatmap of ``c`` (T, cells) keyed ``key``; ``on_click`` is called after a click.
+    With ``unit`` "feature" the rows are features and their values activations."""
+    _HEATMAP(data=heatmap_data(c, order, flip, height, unit), key=key, default={"click": None},
              on_click_change=on_click)
 
 

@@ -11,67 +11,26 @@ import json
 import math
 import os
 import sys
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from inkcore import corpus, downloads, pen, render, verbs
+from inkcore import corpus, downloads, features_cli, pen, render, verbs
+# DEFAULT_WEIGHTS, WEIGHTS_ENV and default_weights are also read from here by the app and the benchmark.
+from inkcore.cli_common import (DEFAULT_WEIGHTS, WEIGHTS_ENV, CommandError, corpus_job, default_weights,  # noqa: F401
+                                example_lines, load_model, print_figures, read_line)
 from inkcore.data import DataError, lines_from_json, read_stroke_json, stroke_json
 from inkcore.evaluate import by_motion, score, score_of
 from inkcore.intervene import RANK_LINES
 from inkcore.motion import MOTION_KINDS
 from inkcore.recording import record, recording_arrays
 from inkcore.sampling import generate_seeded
-from inkcore.weights import WeightsError, load, shipped_weights
+from inkcore.weights import WeightsError
 
-#: The model the app and the CLI load unless told otherwise (see inkcore.weights.shipped_weights).
-DEFAULT_WEIGHTS = shipped_weights()
-WEIGHTS_ENV = "INKCORE_WEIGHTS"
 #: ``match`` counts cells whose counterpart correlates at least this closely (|r|).
 MATCH_CLOSE = 0.8
 #: An events file larger than this is refused before it is read (pen.MAX_EVENTS events take a few MB).
 MAX_EVENTS_JSON_BYTES = 32 * 2**20
-
-
-class CommandError(Exception):
-    """A failure to report as one line."""
-
-
-def default_weights() -> Path:
-    return Path(os.environ.get(WEIGHTS_ENV, DEFAULT_WEIGHTS))
-
-
-def load_model(path: str | None):
-    path = downloads.named_weights(path)
-    path = Path(path) if path else default_weights()
-    if path == default_weights() and not path.exists():
-        raise CommandError(
-            f"no model is installed at {path}: train one (python -m inkcore.train, see README) "
-            "or pass --weights with a weights file, e.g. the article's b64_weights.json"
-        )
-    return load(path)
-
-
-def read_line(path: str, line: int | None = None, pick: str = "pass --line N to pick one") -> np.ndarray:
-    """One line of a stroke file: its rows, or line ``line`` (from 1) of a file of several."""
-    lines = lines_from_json(read_stroke_json(path), path)
-    if line is None and len(lines) > 1:
-        raise CommandError(f"{path}: holds {len(lines)} lines (as sample --n {len(lines)} writes): {pick}")
-    if line is not None and not 1 <= line <= len(lines):
-        raise CommandError(f"{path}: has no line {line}; it holds {len(lines)}")
-    return lines[0 if line is None else line - 1]
-
-
-def print_figures(result: dict, as_json: bool, width: int = 16) -> bool:
-    """A result as one JSON object, or a line per figure; whether it went out as JSON."""
-    if as_json:
-        print(json.dumps(result))
-        return True
-    for key, value in result.items():
-        print(f"{key:{width}s} {value:.4f}" if isinstance(value, float) else f"{key:{width}s} {value}")
-    return False
 
 
 def cmd_evaluate(args) -> None:
@@ -261,49 +220,6 @@ def parse_hold(text: str) -> str | float:
     return value
 
 
-def example_lines(examples: str, count: int | None = None, split: str | None = None) -> corpus.Corpus:
-    """The lines of ``--examples`` ('article': the downloaded ones; a folder of validation
-    or stroke files; a line set .npz, of ``split`` if given), the first ``count`` if given.
-    Lines are read when a batch needs them."""
-    if count is not None and count < 1:
-        raise CommandError("--lines must be at least 1")
-    lines = corpus.read_corpus(downloads.named_examples(examples), split)
-    return lines if count is None else lines.head(count)
-
-
-class _WorkLine:
-    """Long work's progress on one line of stderr, rewritten in place: done of total,
-    rate and time left. Never on stdout, so ``--json`` stays one object."""
-
-    def __init__(self, unit: str, shown: bool):
-        self.unit, self.shown, self.drawn = unit, shown, False
-        self.start = time.monotonic()
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.shown:
-            return
-        rate = done / max(time.monotonic() - self.start, 1e-9)
-        left = (total - done) / rate if rate > 0 else float("inf")
-        print(f"\r{done:,} of {total:,} {self.unit}, {rate:,.1f} {self.unit}/s, {left:,.0f} s left ",
-              end="", file=sys.stderr, flush=True)
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.drawn:
-            print(file=sys.stderr)  # end the line rewritten in place
-
-
-@contextmanager
-def corpus_job(args, unit: str = "lines"):
-    """The executor ``--scheduler`` names and the progress line ``--progress`` (or a terminal) asks for."""
-    with corpus.open_executor(args.scheduler) as executor:
-        progress = _WorkLine(unit, args.progress or sys.stderr.isatty())
-        try:
-            yield executor, progress
-        finally:
-            progress.close()
-
-
 def cmd_ablate(args) -> None:
     from inkcore.intervene import make_hold, rank_by_ablation
 
@@ -440,6 +356,7 @@ VERBS = (
     (verbs.read_pen, cmd_read_pen), (verbs.sample, cmd_sample), (verbs.info, cmd_info),
     (verbs.probe, cmd_probe), (verbs.ablate, cmd_ablate), (verbs.match, cmd_match),
     (verbs.export, cmd_export), (verbs.import_iam, cmd_import_iam), (verbs.download, cmd_download),
+    (features_cli.add_verb, features_cli.run),
 )
 
 

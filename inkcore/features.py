@@ -34,7 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
+from inkcore.library import data_folder
 from inkcore.model import Hold
+from inkcore.weights import shipped_weights
 
 ACTIVATIONS = ("relu", "topk", "jumprelu")
 STATES = ("c", "h")
@@ -227,6 +229,13 @@ def dictionary_sha256(path: str | os.PathLike) -> str | None:
                 "model_sha256")
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, DictionaryError):
         return None
+
+
+def dictionary_folders() -> list[Path]:
+    """Where dictionaries are looked for: beside the shipped weights (the ones inkcore
+    ships, for its model and the article's), then the data folder's ``features/`` (the
+    user's own)."""
+    return [shipped_weights().parent, data_folder() / "features"]
 
 
 def find_dictionary(model_sha256: str, folders) -> Path | None:

@@ -15,7 +15,9 @@ row, then the line; every row scored). :func:`evaluate_dictionary` gives
 * ``nll_spliced_state``: the reconstruction replaces the state at every step, so
   the next step reads it and errors compound;
 * ``loss_recovered_output``, ``loss_recovered_state``:
-  (nll_mean_ablated - nll_spliced) / (nll_mean_ablated - nll_intact).
+  (nll_mean_ablated - nll_spliced) / (nll_mean_ablated - nll_intact);
+* ``spliced_state_diverged``: whether the state splice ran away (a step's
+  likelihood became NaN); its two figures are then None (JSON null).
 
 A dictionary of c gives h as the cell would show it, ``h = o * tanh(c_hat)``
 with the step's own output gate; a dictionary of h replaces h and leaves c.
@@ -128,6 +130,7 @@ def figures_of(sums: DictionarySums) -> dict[str, float]:
     variance = float((sums.state_squares - sums.steps * mean * mean).sum())
     nll = {name: -getattr(sums, name) / sums.steps for name in ("intact", "ablated", "spliced_output", "spliced_state")}
     gap = nll["ablated"] - nll["intact"]
+    diverged = not np.isfinite(nll["spliced_state"])
     return {
         "fve": 1.0 - sums.error_squares / variance if variance > 0 else float("nan"),
         "l0": sums.active / sums.steps,
@@ -135,9 +138,10 @@ def figures_of(sums: DictionarySums) -> dict[str, float]:
         "nll_intact": nll["intact"],
         "nll_mean_ablated": nll["ablated"],
         "nll_spliced_output": nll["spliced_output"],
-        "nll_spliced_state": nll["spliced_state"],
+        "nll_spliced_state": None if diverged else nll["spliced_state"],
         "loss_recovered_output": (nll["ablated"] - nll["spliced_output"]) / gap if gap else float("nan"),
-        "loss_recovered_state": (nll["ablated"] - nll["spliced_state"]) / gap if gap else float("nan"),
+        "loss_recovered_state": None if diverged or not gap else (nll["ablated"] - nll["spliced_state"]) / gap,
+        "spliced_state_diverged": diverged,
         "points": sums.steps,
     }
 
