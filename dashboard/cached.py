@@ -219,8 +219,8 @@ def point_futures(_model: Model, model_key: str, rows: np.ndarray, at: int, vari
     """The futures (count, steps, 3) after one point of a line and their turns (count, steps).
 
     Seeded by ``(seed, at)``, so a point shows the same futures however the reader
-    reached it: by the slider, by Play, or after leaving the page. About 10 ms
-    where the whole line's futures take a second or more.
+    reached it: by the slider, by Play, or after leaving the page. One point's futures
+    are a small part of the whole line's, so a Step answers without waiting for them.
     """
     h, c = line_states(_model, model_key, rows)
     rng = np.random.default_rng((seed, at))

@@ -94,7 +94,7 @@ def picker(dictionary: Dictionary, a: np.ndarray) -> int:
             st.session_state[FEATURE] = best[0]
 
     order = active_order(a)
-    st.session_state.setdefault(FEATURE, int(order[np.argmax(a[:, order].max(axis=0))]) if len(order) else 0)
+    st.session_state.setdefault(FEATURE, first_feature(dictionary, a))
     number, event = st.columns([1, 2])
     number.number_input("Feature", 0, dictionary.features - 1, key=FEATURE)
     event.selectbox("Or the feature that tells best", EVENTS, key=EVENT, on_change=take_event, index=None,
@@ -104,6 +104,17 @@ def picker(dictionary: Dictionary, a: np.ndarray) -> int:
                    "step where each is strongest); click a row to choose its feature.")
         heatmap.cell_heatmap(HEATMAP, a, order, None, HEATMAP_HEIGHT, take_click, unit="feature")
     return int(st.session_state[FEATURE])
+
+
+def first_feature(dictionary: Dictionary, a: np.ndarray) -> int:
+    """The feature a first view opens on: of those active on the line, the one whose label
+    is surest (its event's AUC), else the most active."""
+    active = np.flatnonzero(a.max(axis=0) > 0)
+    labels = dictionary.metadata.get("labels") or []
+    scored = [(labels[f][1], int(f)) for f in active if f < len(labels) and labels[f] is not None]
+    if scored:
+        return max(scored)[1]
+    return int(active[np.argmax(a[:, active].max(axis=0))]) if len(active) else 0
 
 
 def by_event(dictionary: Dictionary, event: str) -> list[int]:

@@ -59,7 +59,7 @@ from inkcore.model import Config, LSTMState, Model, expected_shapes, make_model,
 ARTICLE_WEIGHTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "article" / "b64_weights.json"
 #: IAM-OnDB's line set, where ../shared sits beside the repository.
 SHARED_LINES = Path(__file__).resolve().parents[2] / "shared" / "data" / "iam-ondb" / "lines.npz"
-#: Held-out lines the pen-fidelity section replays: each costs about 4 s of one core.
+#: Held-out lines the pen-fidelity section replays.
 FIDELITY_LINES = 32
 FIDELITY_MUST = 0.5  # issue 10: at least half the priming gain kept at every size and rate
 #: The source checkout this engine runs from, if it is one: the dashboard's benchmark lives there.

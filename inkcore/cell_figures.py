@@ -107,8 +107,8 @@ def coloured_path_figure(
 def coloured_paths_figure(panels: list[tuple[np.ndarray, np.ndarray, str]], colorscale: str,
                           midpoint: float | None = None) -> go.Figure:
     """Lines (rows, values, label) coloured as :func:`coloured_path_figure` colours one, one
-    under another in one figure, each with its own colour bar beside it: the browser
-    redraws one figure faster than two."""
+    under another in one figure, each with its own colour bar beside it: one figure
+    for the browser to redraw, not two."""
     drawn = [_coloured_traces(rows, values, colorscale, label, midpoint) for rows, values, label in panels]
     heights = [fitted_height(path) for _, path in drawn]
     total, traces = sum(heights), []
@@ -151,8 +151,8 @@ def _coloured_traces(rows: np.ndarray, values: np.ndarray, colorscale: str, labe
         # a few extreme points would wash out the rest: the scale spans the 2nd to 98th percentile
         low, high = np.nanpercentile(values, [2, 98])
         marker.update(cmin=float(low), cmax=float(max(high, low + 1e-6)))
-    # SVG redraws a few thousand markers faster than WebGL sets up a context, which a
-    # slider would otherwise pay on every move; WebGL only for very long lines
+    # SVG for up to a few thousand markers, so that a slider's redraw does not set up a
+    # WebGL context every move; WebGL only for very long lines
     traces.append(dict(
         type="scatter" if len(path) <= SVG_MARKERS else "scattergl",
         x=path[:, 0], y=path[:, 1], mode="markers", marker=marker, customdata=values,
@@ -180,8 +180,8 @@ def colour_stops(name: str = CELL_SCALE) -> list[tuple[float, tuple[int, int, in
 
 def state_figure(c: np.ndarray, step: int, height: int = 170) -> go.Figure:
     """The state of every cell at one step (cell index along x), as two filled step
-    outlines, green above zero and brown below. Two paths redraw in a few
-    milliseconds where 500 separate bars took a third of a second in the browser."""
+    outlines, green above zero and brown below: two paths for the browser to redraw
+    rather than 500 bars."""
     values = np.asarray(c[step], dtype=np.float32)
     cells = np.arange(len(values))
     traces = [dict(type="scatter", x=cells, y=part, mode="lines", line=dict(shape="hvh", color=colour, width=1),

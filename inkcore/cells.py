@@ -53,8 +53,8 @@ PERPLEXITY = 50.0
 METRICS = ("percentile", "blur", "raw")
 #: openTSNE starts from the first principal component rescaled to this spread.
 INIT_STD = 1e-4
-#: openTSNE's threads. One, not two: on 500 cells with the other core busy,
-#: two jobs spin-waited on each other and took 6-28 s; one job takes 0.6 s.
+#: openTSNE's threads. One, not two: on 500 cells with the other core busy, two
+#: jobs spin-wait on each other.
 TSNE_JOBS = 1
 
 
@@ -206,7 +206,7 @@ def order_cells(
         np.fill_diagonal(distances, 0.0)
         initialization = _pca_initialization(gram)
     used = float(min(perplexity, (cells - 1) / 3.0))
-    from openTSNE import TSNE  # imported here: importing openTSNE takes about 1.6 s
+    from openTSNE import TSNE  # imported here, not at start: its import is slow
 
     embedding = TSNE(
         n_components=1,

@@ -314,7 +314,7 @@ def _connect(scheduler: str):
 
             # Dask's workers return freed memory to the system at once by default
             # (MALLOC_TRIM_THRESHOLD_), which makes every large temporary array fresh
-            # pages: a batch took 20-50% longer than in this process.
+            # pages and a batch slower than in this process.
             with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
                 cluster = LocalCluster(n_workers=int(count), threads_per_worker=1, processes=True,
                                        dashboard_address=None, silence_logs=logging.ERROR)

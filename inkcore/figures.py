@@ -132,7 +132,7 @@ def handwriting_grid(lines: list[np.ndarray], titles: list[str], columns: int = 
                      ) -> go.Figure:
     """Several lines in one figure, a panel each, ``columns`` to a row, filled row by row:
     each in ink at one scale for x and y, fitted to its panel, with its title above it.
-    The browser draws one figure much faster than as many figures of one line each."""
+    One figure is one redraw for the browser, where a figure a line is as many."""
     return _grid([([_strokes(rows, name=title)], title) for rows, title in zip(lines, titles)], columns, row_height)
 
 
@@ -333,8 +333,8 @@ def mixture_figure(mix: Mixture, variation: float = 1.0, height: int = 260, titl
     pi = component_weights(mix.log_pi, variation)  # as the sampler picks a component
     pi = pi / pi.sum()
     shapes = []
-    # Ellipses are layout shapes, not traces: a slider redraws twenty shapes in a few
-    # milliseconds where twenty filled traces took a tenth of a second in the browser.
+    # Ellipses are layout shapes, not traces: shapes are cheap for the browser to
+    # redraw when a slider moves, filled traces are not.
     # One trace of the centres carries the hover.
     shown = [k for k in np.argsort(pi) if pi[k] >= MIXTURE_MIN_WEIGHT]  # the heaviest drawn last, on top
     for k in shown:  # the sampler's sigmas times the variation; at 0 a speck, not nothing

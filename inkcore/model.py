@@ -22,7 +22,7 @@ Conventions a reader cannot guess:
   article's order; PyTorch's is i, f, g, o). ``config.forget_bias`` is added to
   the forget block at run time and is not part of ``b``.
   ``c' = f * c + i * g`` and ``h' = o * tanh(c')``.
-* Output. ``y = h @ W_out + b_out`` is split by :data:`OUTPUT_LAYOUT` in
+* Output. ``y = h @ W_out + b_out`` is split by :func:`output_layout` in
   :func:`split_output` and nowhere else.
 
 Every function takes any leading batch shape: one pen ``(3,)``, fifty futures
@@ -262,13 +262,13 @@ def step(model: Model, x: np.ndarray, state: LSTMState, hold: Hold | None = None
 #: Recurrent loops whose batch has fewer rows than this run BLAS on one thread.
 #: One pen's step multiplies a single row by W_h: far too little work to share.
 #: With the other core busy (a training run, a second session), a multi-threaded
-#: OpenBLAS waits on it: a 1,000-step line took up to 16 s instead of 0.1 s.
+#: OpenBLAS would wait on it at every step (README, Dependencies).
 SINGLE_THREAD_BATCH = 256
 
 
 @lru_cache(maxsize=1)
 def _blas_controller() -> ThreadpoolController:
-    return ThreadpoolController()  # inspecting the loaded libraries costs ~1 ms: once
+    return ThreadpoolController()  # inspects the loaded libraries: once per process
 
 
 @contextmanager

@@ -34,7 +34,7 @@ time rather than distance:
   while the pen rested. The jump from one stroke to the next is kept whole:
   it is where the next stroke was written, however far (see ``read_pen``).
 
-This module imports only :mod:`inkcore.strokes`.
+Of inkcore it imports only :mod:`inkcore.model` (to score a reading) and :mod:`inkcore.strokes`.
 """
 from __future__ import annotations
 
@@ -59,8 +59,8 @@ MIN_UNITS_PER_PIXEL, MAX_UNITS_PER_PIXEL = 0.3, 10.0
 #: The scale before anything is written: a line of writing about 100 px tall.
 DEFAULT_UNITS_PER_PIXEL = 3.0
 #: Scales tried by the model's estimate (a factor of 1.125 apart across the band), and the rows it
-#: reads for each (about the first three seconds of writing): a pen lift's reading takes a tenth of
-#: a second, where 17 scales of 600 rows took a second.
+#: reads for each (about the first three seconds of writing): few enough that a pen lift's reading
+#: stays quick.
 SCALE_CANDIDATES = 9
 SCALE_ROWS = 200
 #: The model's scale stays within this factor of the writing's height's.

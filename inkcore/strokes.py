@@ -103,12 +103,12 @@ def split_strokes(rows: np.ndarray, start=(0.0, 0.0)) -> list[np.ndarray]:
 
 # --- The fixed-spacing reading of drawn strokes, kept as a baseline ------------------
 #
-# Before inkcore.pen read the pen in time, drawn strokes were read at one fixed
-# scale and one fixed spacing: CANVAS_UNITS_PER_PIXEL = 3.2 whiteboard units per
-# pixel (a line written about 110 px tall spans IAM-OnDB's 350 units), and every
-# stroke resampled along its length every POINT_SPACING = 19.5 units (IAM-OnDB's
-# median distance between points), whatever the pen's speed. inkcore.fidelity
-# measures it beside the pen reading; no page reads the pen this way any more.
+# A reading of drawn strokes at one fixed scale and one fixed spacing:
+# CANVAS_UNITS_PER_PIXEL = 3.2 whiteboard units per pixel (a line written about
+# 110 px tall spans IAM-OnDB's 350 units), and every stroke resampled along its
+# length every POINT_SPACING = 19.5 units (IAM-OnDB's median distance between
+# points), whatever the pen's speed. inkcore.fidelity measures it beside the pen
+# reading (inkcore.pen) as the baseline; no page reads the pen this way.
 
 CANVAS_UNITS_PER_PIXEL = 3.2
 POINT_SPACING = 19.5  # whiteboard units between resampled points within a stroke
