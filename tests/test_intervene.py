@@ -94,8 +94,12 @@ def test_batched_costs_equal_each_cell_held_alone(small_model, lines):
 
 def test_the_rank_is_deterministic_and_costliest_first(small_model, lines):
     first = intervene.rank_by_ablation(small_model, lines)
-    second = intervene.rank_by_ablation(small_model, lines, batch_rows=13)
-    assert first == second
+    assert intervene.rank_by_ablation(small_model, lines) == first
+    # Batched otherwise, float32 products may round differently in the last bits (by BLAS build).
+    second = {c.cell: c for c in intervene.rank_by_ablation(small_model, lines, batch_rows=13)}
+    for c in first:
+        assert second[c.cell].cost == pytest.approx(c.cost, rel=1e-5, abs=1e-7)
+        assert (second[c.cell].feature, second[c.cell].r) == (c.feature, c.r)
     assert sorted(c.cell for c in first) == list(range(small_model.config.cells))
     costs = [c.cost for c in first]
     assert costs == sorted(costs, reverse=True)
