@@ -162,6 +162,7 @@ PAGES = [
     ("possibilities", "Possibility space"),
     ("cells", "Cell activations"),
     ("ordered", "Ordered cells"),
+    ("features", "Features"),
     ("watch", "Write and watch"),
     ("probes", "Cell probes"),
     ("surprise", "Surprise"),
