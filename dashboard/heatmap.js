@@ -130,7 +130,7 @@ function draw(view) {
   }
   context.textBaseline = "top";
   context.font = "12px sans-serif";
-  context.fillText("c", barX + 2, box.y + box.h + 6);
+  context.fillText(data.value || "c", barX + 2, box.y + box.h + 6);
   view.drawn += 1;
   view.root.setAttribute("data-drawn", String(view.drawn));
   view.root.setAttribute("data-figure", `${data.id}:${view.root.clientWidth}`);
