@@ -15,7 +15,7 @@ from inkcore import figures, traits
 from inkcore.events import EVENTS
 from inkcore.features import Dictionary, DictionaryError, dictionary_folders, file_sha256, find_dictionary, \
     load_dictionary, steering_hold
-from inkcore.features_eval import PLACE_HALF_WIDTH, _peaks, line_activations
+from inkcore.features_eval import PLACE_HALF_WIDTH, line_activations, peaks
 
 #: Session keys of the page's controls.
 FEATURE = "features_feature"
@@ -151,7 +151,7 @@ def places(loaded: LoadedModel, dictionary: Dictionary, feature: int) -> list[tu
         except (KeyError, ValueError, OSError):
             continue
         values = activations(loaded, dictionary, rows)[:, feature]
-        for t in _peaks(values, 2, 2 * PLACE_HALF_WIDTH):
+        for t in peaks(values, 2, 2 * PLACE_HALF_WIDTH):
             found.append((rows, max(0, t - PLACE_HALF_WIDTH), min(len(rows), t + PLACE_HALF_WIDTH + 1),
                           f"{label}, point {t}: {values[t]:.2f}", float(values[t])))
     found.sort(key=lambda place: -place[4])

@@ -26,9 +26,14 @@ def default_weights() -> Path:
     return Path(os.environ.get(WEIGHTS_ENV, DEFAULT_WEIGHTS))
 
 
+def weights_path(value: str | None) -> Path:
+    """The weights file ``--weights`` names: a path, 'article', or by default the shipped model."""
+    named = downloads.named_weights(value)
+    return Path(named) if named else default_weights()
+
+
 def load_model(path: str | None):
-    path = downloads.named_weights(path)
-    path = Path(path) if path else default_weights()
+    path = weights_path(path)
     if path == default_weights() and not path.exists():
         raise CommandError(
             f"no model is installed at {path}: train one (python -m inkcore.train, see README) "

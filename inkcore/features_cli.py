@@ -9,19 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from inkcore import downloads, verbs
-from inkcore.cli_common import CommandError, corpus_job, default_weights, example_lines, load_model, read_line
+from inkcore import verbs
+from inkcore.cli_common import CommandError, corpus_job, example_lines, load_model, read_line, weights_path
 from inkcore.features import (SUFFIX, Dictionary, DictionaryError, dictionary_folders, file_sha256, find_dictionary,
                               load_dictionary, save_dictionary)
 from inkcore.features_eval import evaluate_dictionary, event_table, line_activations, top_places
 
 #: Lines of the line set's val split that ``train`` measures its dictionary on.
 MEASURE_LINES = 200
-
-
-def weights_path(value: str | None) -> Path:
-    named = downloads.named_weights(value)
-    return Path(named) if named else default_weights()
 
 
 def chosen_dictionary(args) -> tuple[object, Dictionary]:

@@ -81,8 +81,8 @@ def spliced_log_likelihoods(model: Model, dictionary: Dictionary, lines: Sequenc
                             hold: Hold | None = None):
     """Per-step log-likelihoods (T, B) of ``lines`` read side by side by the protocol, for
     the intact model (``intact``), the output splice (``output``) and the state splice
-    (``state``), with the intact states of the dictionary's kind (T, B, S) and a mask
-    (T, B) of the steps that belong to a line."""
+    (``state``), with the intact states of the dictionary's kind at the steps that belong
+    to a line (N, S), their reconstructions (N, S) and the mask (T, B) of those steps."""
     inputs = corpora.padded_targets([model_inputs(np.asarray(rows, np.float64)) for rows in lines])  # (T, B, 3)
     targets = corpora.padded_targets([np.asarray(rows, np.float64) for rows in lines])
     real = np.arange(len(targets))[:, None] < np.array([len(rows) for rows in lines])[None, :]
@@ -100,10 +100,12 @@ def spliced_log_likelihoods(model: Model, dictionary: Dictionary, lines: Sequenc
             spliced = _splice(dictionary, spliced, o)
             spliced_h[t] = spliced.h
         # the output splice changes nothing the recurrence reads: all steps at once
-        output_h = _splice(dictionary, LSTMState(h, c), gate).h
+        output = _splice(dictionary, LSTMState(h, c), gate)
+        output_h = output.h
         outputs = {name: _finite(log_likelihood(mixture(model, states[real]), targets[real]).total)
                    for name, states in (("intact", h), ("output", output_h), ("state", spliced_h))}
-    return outputs, (c if dictionary.state == "c" else h)[real], real
+    kind = "c" if dictionary.state == "c" else "h"
+    return outputs, getattr(LSTMState(h, c), kind)[real], getattr(output, kind)[real], real
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
@@ -112,10 +114,10 @@ def _finite(values: np.ndarray) -> np.ndarray:
 
 
 def dictionary_task(model: Model, dictionary: Dictionary, means: np.ndarray, lines: list[np.ndarray]) -> DictionarySums:
-    outputs, states, _ = spliced_log_likelihoods(model, dictionary, lines)
+    outputs, states, rebuilt, _ = spliced_log_likelihoods(model, dictionary, lines)
     x = states.astype(np.float64)  # (N, S)
     a = encode(dictionary, x)
-    error = x - reconstruct(dictionary, x)
+    error = x - rebuilt
     hold = Hold(np.zeros_like(means), means)
     ablated = sum(float(ll.total.sum()) for ll in corpora.scored_log_likelihood(model, lines, hold=hold))
     return DictionarySums(len(x), x.sum(axis=0), (x * x).sum(axis=0), float((error * error).sum()),
@@ -248,7 +250,7 @@ def line_activations(model: Model, dictionary: Dictionary, rows: np.ndarray) -> 
     return encode(dictionary, getattr(record(model, np.asarray(rows, np.float64)), dictionary.state))
 
 
-def _peaks(values: np.ndarray, count: int, apart: int) -> list[int]:
+def peaks(values: np.ndarray, count: int, apart: int) -> list[int]:
     """Up to ``count`` points of the largest positive ``values``, at least ``apart`` apart."""
     chosen: list[int] = []
     for t in np.argsort(-values, kind="stable"):
@@ -264,7 +266,7 @@ def places_task(model: Model, dictionary: Dictionary, feature: int, lines: list[
     found = []
     for b, rows in enumerate(lines):
         values = line_activations(model, dictionary, rows)[:, feature]
-        for t in _peaks(values, PLACES_PER_LINE, 2 * PLACE_HALF_WIDTH):
+        for t in peaks(values, PLACES_PER_LINE, 2 * PLACE_HALF_WIDTH):
             found.append((b, t, float(values[t])))
     return found
 
