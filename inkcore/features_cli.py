@@ -41,15 +41,20 @@ def cmd_train(args) -> None:
     if not args.out.endswith(".npz"):
         raise CommandError(f"{args.out}: the dictionary is written as a .npz")
     model, _ = load_model(args.weights)
+    init = None
+    if args.init is not None:
+        init = load_dictionary(args.init, model_sha256=file_sha256(weights_path(args.weights)))
     lines = example_lines(args.data, split="train")
     chosen = np.sort(np.random.default_rng(args.seed).choice(len(lines), min(args.lines, len(lines)), replace=False))
-    settings = features_train.Settings(features=args.features, k=args.k, state=args.state, lines=len(chosen),
-                                       steps=args.steps, seed=args.seed)
+    given = {name: getattr(args, name) for name in ("features", "k", "state", "steps", "readout_from",
+                                                    "readout_weight") if getattr(args, name) is not None}
+    settings = features_train.Settings(lines=len(chosen), seed=args.seed, **given)
     log = (lambda message: print(message, file=sys.stderr, flush=True)) if args.progress or sys.stderr.isatty() \
         else (lambda message: None)
     dictionary = features_train.train(
         model, str(weights_path(args.weights)), [lines.rows(i) for i in chosen], args.run_dir, settings,
-        trained_on=f"{Path(args.data).name}, train split: {len(chosen)} lines chosen with seed {args.seed}", log=log)
+        trained_on=f"{Path(args.data).name}, train split: {len(chosen)} lines chosen with seed {args.seed}", log=log,
+        init=init)
     measured = example_lines(args.data, split="val").head(MEASURE_LINES)
     dictionary = measure_into(model, dictionary, measured, f"{Path(args.data).name}, val split, first "
                               f"{len(measured)} lines")
@@ -149,10 +154,17 @@ def add_verb(commands) -> argparse.ArgumentParser:
     q.add_argument("--out", required=True, help=f"the dictionary, e.g. inkcore{SUFFIX}")
     q.add_argument("--run-dir", default="runs/features", help="states and checkpoints; a run resumes from here")
     q.add_argument("--lines", type=int, default=1600, help="train lines whose states it learns from")
-    q.add_argument("--steps", type=int, default=3000)
-    q.add_argument("--features", type=int, default=4096)
-    q.add_argument("--k", type=int, default=32, help="features active per state")
-    q.add_argument("--state", choices=("c", "h"), default="c")
+    q.add_argument("--steps", type=int, help="training steps (default 5,000)")
+    q.add_argument("--readout-from", type=int,
+                   help="the step (default 3,000) from which the loss also counts what the reconstruction costs the mixture")
+    q.add_argument("--readout-weight", type=float,
+                   help="that cost's weight, per nat per point (default 0.1; 0: squared error alone)")
+    q.add_argument("--features", type=int, help="the dictionary's size (default 4,096)")
+    q.add_argument("--k", type=int, help="features active per state (default 32)")
+    q.add_argument("--state", choices=("c", "h"), help="the state it describes (default c)")
+    q.add_argument("--init", metavar="D.npz",
+                   help="warm start from a dictionary of this model trained with the same settings, counted as the "
+                        "steps it ran (used only when the run folder holds no checkpoint)")
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--progress", action="store_true", help="log steps on stderr (shown anyway on a terminal)")
     q.set_defaults(features_run=cmd_train)

@@ -77,35 +77,58 @@ def _splice(dictionary: Dictionary, state, o: np.ndarray):
     return type(state)(reconstruct(dictionary, state.h).astype(state.h.dtype), state.c)
 
 
+class ProtocolRun(NamedTuple):
+    """Lines read side by side by the protocol (a zero row, then the line)."""
+
+    h: np.ndarray  # (T, B, S) the state after each step; the state at t predicts row t
+    c: np.ndarray  # (T, B, S)
+    gate: np.ndarray  # (T, B, S) the output gate o of each step (h = o * tanh(c))
+    targets: np.ndarray  # (T, B, 3) the row each step predicts
+    real: np.ndarray  # (T, B) the steps that belong to a line
+
+
+def _inputs(model: Model, lines: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The input products (T, B, 4 * cells), targets (T, B, 3) and mask (T, B) of ``lines``."""
+    inputs = corpora.padded_targets([model_inputs(np.asarray(rows, np.float64)) for rows in lines])  # (T, B, 3)
+    targets = corpora.padded_targets([np.asarray(rows, np.float64) for rows in lines])
+    real = np.arange(len(targets))[:, None] < np.array([len(rows) for rows in lines])[None, :]
+    return inputs.astype(model.dtype) @ model.W_x + model.b, targets, real
+
+
+def protocol_run(model: Model, lines: Sequence[np.ndarray], hold: Hold | None = None) -> ProtocolRun:
+    """The intact model's states and output gates along ``lines``."""
+    zx, targets, real = _inputs(model, lines)
+    state = zero_state(model, (len(lines),))
+    shape = (len(targets), len(lines), model.config.cells)
+    h, c, gate = np.empty(shape, model.dtype), np.empty(shape, model.dtype), np.empty(shape, model.dtype)
+    with blas_threads_for(len(lines)):
+        for t in range(len(targets)):
+            state, gate[t] = _step(model, zx[t], state, hold)
+            h[t], c[t] = state
+    return ProtocolRun(h, c, gate, targets, real)
+
+
 def spliced_log_likelihoods(model: Model, dictionary: Dictionary, lines: Sequence[np.ndarray],
                             hold: Hold | None = None):
     """Per-step log-likelihoods (T, B) of ``lines`` read side by side by the protocol, for
     the intact model (``intact``), the output splice (``output``) and the state splice
     (``state``), with the intact states of the dictionary's kind at the steps that belong
     to a line (N, S), their reconstructions (N, S) and the mask (T, B) of those steps."""
-    inputs = corpora.padded_targets([model_inputs(np.asarray(rows, np.float64)) for rows in lines])  # (T, B, 3)
-    targets = corpora.padded_targets([np.asarray(rows, np.float64) for rows in lines])
-    real = np.arange(len(targets))[:, None] < np.array([len(rows) for rows in lines])[None, :]
-    zx = inputs.astype(model.dtype) @ model.W_x + model.b  # (T, B, 4 * cells)
-    batch = (len(lines),)
-    intact, spliced = zero_state(model, batch), zero_state(model, batch)
-    shape = (len(targets), len(lines), model.config.cells)
-    h, c, gate = np.empty(shape, model.dtype), np.empty(shape, model.dtype), np.empty(shape, model.dtype)
-    spliced_h = np.empty(shape, model.dtype)
+    run = protocol_run(model, lines, hold)
+    zx, targets, real = _inputs(model, lines)
+    spliced = zero_state(model, (len(lines),))
+    spliced_h = np.empty_like(run.h)
     with blas_threads_for(len(lines)), np.errstate(over="ignore", invalid="ignore"):
         for t in range(len(targets)):
-            intact, gate[t] = _step(model, zx[t], intact, hold)
-            h[t], c[t] = intact
             spliced, o = _step(model, zx[t], spliced, hold)
             spliced = _splice(dictionary, spliced, o)
             spliced_h[t] = spliced.h
         # the output splice changes nothing the recurrence reads: all steps at once
-        output = _splice(dictionary, LSTMState(h, c), gate)
-        output_h = output.h
+        output = _splice(dictionary, LSTMState(run.h, run.c), run.gate)
         outputs = {name: _finite(log_likelihood(mixture(model, states[real]), targets[real]).total)
-                   for name, states in (("intact", h), ("output", output_h), ("state", spliced_h))}
+                   for name, states in (("intact", run.h), ("output", output.h), ("state", spliced_h))}
     kind = "c" if dictionary.state == "c" else "h"
-    return outputs, getattr(LSTMState(h, c), kind)[real], getattr(output, kind)[real], real
+    return outputs, getattr(LSTMState(run.h, run.c), kind)[real], getattr(output, kind)[real], real
 
 
 def _finite(values: np.ndarray) -> np.ndarray:

@@ -13,13 +13,20 @@ error of the scaled state over the batch's variance, plus an auxiliary term
 (weight :data:`AUX_WEIGHT`) in which the :data:`AUX_K` largest pre-activations of
 the features dead for :data:`DEAD_AFTER` states reconstruct what the live
 ones missed, which brings dead features back. The decoder's rows are kept at
-unit length. ``scale`` is one number for every cell (the state's RMS spread
+unit length. After :attr:`Settings.readout_from` steps a second term joins the
+loss (weight :attr:`Settings.readout_weight`): how much worse, in nats per point,
+the model's own mixture scores the row each state predicts when it reads the
+reconstruction (``h = o * tanh(c_hat)`` with the step's output gate) instead of
+the true state. Squared error alone spends its capacity evenly over the cells,
+while the mixture is far more sensitive to some directions of the state than to
+others; the second term is what makes the dictionary keep what the model uses
+(the end-to-end objective of Braun et al. 2024, here on the data's next row). ``scale`` is one number for every cell (the state's RMS spread
 about its mean): the figures are measured in the state's own units, and a
 per-cell scale would spend features on cells that hardly move.
 
 Checkpoints (``.npz``, no pickle) hold the parameters, Adam's moments, the step
 and the random generator; a run with the same run folder resumes from its
-latest, and its states are kept there too.
+latest, and its states (with the output gates and target rows) are kept there too.
 """
 from __future__ import annotations
 
@@ -28,16 +35,17 @@ import signal
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
 import torch.nn.functional as functional
 from torch import nn
 
-from inkcore.features import Dictionary, file_sha256, make_dictionary
-from inkcore.model import Model, run_ragged
-from inkcore.strokes import model_inputs
+from inkcore.features import Dictionary, DictionaryError, file_sha256, make_dictionary
+from inkcore.features_eval import protocol_run
+from inkcore.model import Model
+from inkcore.train import mixture_nll
 
 AUX_K = 256
 AUX_WEIGHT = 1.0 / 32
@@ -53,10 +61,20 @@ class Settings:
     k: int = 32
     state: str = "c"
     lines: int = 1600
-    steps: int = 3000
     batch: int = 4096
     learning_rate: float = 1e-3
     seed: int = 0
+    #: From this step on, the loss also counts what the reconstruction costs the mixture.
+    readout_from: int = 3000
+    readout_weight: float = 0.1
+    #: Total steps; the learning rate decays over the last fifth of each phase.
+    steps: int = 5000
+
+    def learning_rate_at(self, step: int) -> float:
+        start, stop = 0, self.steps
+        if 0 < self.readout_from < self.steps:
+            start, stop = (0, self.readout_from) if step < self.readout_from else (self.readout_from, self.steps)
+        return self.learning_rate * min(1.0, 5.0 * (1.0 - (step - start) / max(1, stop - start)))
 
 
 class TopKAutoencoder(nn.Module):
@@ -93,6 +111,13 @@ class TopKAutoencoder(nn.Module):
         values, indices = self.sparse_code(self.pre_activations(x / self.scale))
         return self.decode_sparse(values, indices) * self.scale
 
+    def load_dictionary(self, dictionary: Dictionary) -> None:
+        """Take the parameters of a trained dictionary of the same shape (a warm start)."""
+        with torch.no_grad():
+            for name in ("W_enc", "b_enc", "W_dec", "b_dec", "scale"):
+                getattr(self, name).copy_(torch.from_numpy(np.array(getattr(dictionary, name), np.float32)))
+            self.W_dec /= self.W_dec.norm(dim=1, keepdim=True)
+
     def to_dictionary(self, **metadata) -> Dictionary:
         def array(tensor):
             return tensor.detach().cpu().numpy().astype(np.float32)
@@ -101,27 +126,76 @@ class TopKAutoencoder(nn.Module):
                                array(self.scale), activation="topk", k=self.k, **metadata)
 
 
+class Collected(NamedTuple):
+    """Every protocol step of the training lines: its state and what its mixture needs."""
+
+    states: np.ndarray  # (N, S) float16, the dictionary's kind of state
+    gates: np.ndarray  # (N, S) float16, the output gate o (h = o * tanh(c))
+    targets: np.ndarray  # (N, 3) float32, the row the step predicts
+
+
 def collect_states(model: Model, lines: list[np.ndarray], state: str = "c",
-                   on_progress: Callable[[int, int], None] | None = None) -> np.ndarray:
-    """Every protocol step's state (N, S) of ``lines``, in float16 (c ranges about
-    +-15, so float16 keeps about three digits: enough to learn from)."""
+                   on_progress: Callable[[int, int], None] | None = None) -> Collected:
+    """Every protocol step's state, output gate and target of ``lines``, the states and
+    gates in float16 (c ranges about +-15, so float16 keeps about three digits:
+    enough to learn from)."""
     order = np.argsort([-len(rows) for rows in lines], kind="stable")
-    parts = []
+    parts: list[tuple] = []
     for start in range(0, len(order), 32):
-        batch = [model_inputs(np.asarray(lines[i], np.float64)) for i in order[start : start + 32]]
-        for span in run_ragged(model, batch):
-            parts.append(getattr(span, state)[span.real].astype(np.float16))
+        run = protocol_run(model, [np.asarray(lines[i], np.float64) for i in order[start : start + 32]])
+        parts.append((getattr(run, state)[run.real].astype(np.float16), run.gate[run.real].astype(np.float16),
+                      run.targets[run.real].astype(np.float32)))
         if on_progress is not None:
             on_progress(min(start + 32, len(order)), len(order))
-    return np.concatenate(parts)
+    return Collected(*(np.concatenate(column) for column in zip(*parts)))
 
 
-def _batch_loss(net: TopKAutoencoder, x_scaled: torch.Tensor, idle: torch.Tensor) -> torch.Tensor:
+class Readout(NamedTuple):
+    """The model's output layer, to score a reconstruction by the mixture it gives."""
+
+    W_out: torch.Tensor  # (S, output)
+    b_out: torch.Tensor
+    components: int
+    state: str  # "c": h = o * tanh(state); "h": the state is h
+
+    @classmethod
+    def of(cls, model: Model, state: str) -> "Readout":
+        def tensor(array):
+            return torch.from_numpy(np.array(array, np.float32))  # a writable copy
+
+        return cls(tensor(model.W_out), tensor(model.b_out), model.config.components, state)
+
+    def nll(self, x: torch.Tensor, gate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Per-step negative log-likelihood (N,) of ``target`` when the mixture reads state ``x``."""
+        h = gate * torch.tanh(x) if self.state == "c" else x
+        gauss, eos = mixture_nll(h @ self.W_out + self.b_out, target, self.components)
+        return gauss + eos
+
+
+def _readout_gap(net: "TopKAutoencoder", readout: Readout, x_hat: torch.Tensor, x: torch.Tensor,
+                 gate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Nats per point the mixture loses reading the reconstruction instead of the state."""
+    with torch.no_grad():
+        intact = readout.nll(x, gate, target)
+    return (readout.nll(x_hat, gate, target) - intact).mean()
+
+
+def _batch_loss(net: TopKAutoencoder, x_scaled: torch.Tensor, idle: torch.Tensor,
+                readout: tuple | None = None) -> tuple[torch.Tensor, float]:
+    """The batch's loss, and the readout gap in nats per point (NaN when not counted);
+    ``readout`` is (Readout, weight, gates, targets) of the batch's states."""
     z = net.pre_activations(x_scaled)
     values, indices = net.sparse_code(z)
-    residual = x_scaled - net.decode_sparse(values, indices)
+    decoded = net.decode_sparse(values, indices)
+    residual = x_scaled - decoded
     spread = ((x_scaled - x_scaled.mean(0)) ** 2).sum(1).mean()
     loss = (residual**2).sum(1).mean() / spread
+    gap = float("nan")
+    if readout is not None:
+        layer, weight, gate, target = readout
+        readout_gap = _readout_gap(net, layer, decoded * net.scale, x_scaled * net.scale, gate, target)
+        loss = loss + weight * readout_gap
+        gap = float(readout_gap.detach())
     with torch.no_grad():
         idle += len(x_scaled)
         idle[indices[values > 0]] = 0
@@ -133,7 +207,19 @@ def _batch_loss(net: TopKAutoencoder, x_scaled: torch.Tensor, idle: torch.Tensor
                                          mode="sum")
         aux = ((missed - guess) ** 2).sum(1).mean() / ((missed - missed.mean(0)) ** 2).sum(1).mean()
         loss = loss + AUX_WEIGHT * aux
-    return loss
+    return loss, gap
+
+
+def _collected(model: Model, lines: list[np.ndarray], run_dir: Path, state: str,
+               log: Callable[[str], None]) -> Collected:
+    """The run's states, gates and targets: read from ``run_dir`` when they are there."""
+    paths = Collected(run_dir / "states.npy", run_dir / "gates.npy", run_dir / "targets.npy")
+    if all(path.exists() for path in paths):
+        return Collected(*(np.load(path, allow_pickle=False) for path in paths))
+    collected = collect_states(model, lines, state, lambda done, total: log(f"reading lines: {done}/{total}"))
+    for path, values in zip(paths, collected):
+        np.save(path, values)
+    return collected
 
 
 def _save_checkpoint(path: Path, net: TopKAutoencoder, optimizer, step: int, idle: torch.Tensor,
@@ -161,20 +247,24 @@ def _load_checkpoint(path: Path, net: TopKAutoencoder, optimizer, generator: tor
         return int(archive["step"]), torch.from_numpy(archive["idle"])
 
 
+def _check_warm_start(init: Dictionary, settings: Settings) -> None:
+    shape = (init.features, init.state, init.k)
+    if shape != (settings.features, settings.state, settings.k):
+        raise DictionaryError(f"the warm-start dictionary has {shape[0]} features of {shape[1]} with k = {shape[2]}; "
+                         f"this run asks for {settings.features} of {settings.state} with k = {settings.k}")
+
+
 def train(model: Model, weights_path: str, lines: list[np.ndarray], run_dir: str | Path,
           settings: Settings = Settings(), trained_on: str = "", log: Callable[[str], None] = print,
-          checkpoint_seconds: float = 300.0, should_stop: Callable[[int], bool] | None = None) -> Dictionary:
+          checkpoint_seconds: float = 300.0, should_stop: Callable[[int], bool] | None = None,
+          init: Dictionary | None = None) -> Dictionary:
     """Train a dictionary of ``model``'s state on ``lines``, resuming from ``run_dir``;
-    ``should_stop(step)`` (or SIGTERM) ends it early, checkpointed, its metadata saying so."""
+    ``should_stop(step)`` (or SIGTERM) ends it early, checkpointed, its metadata saying so.
+    With no checkpoint there, ``init`` (a dictionary this function made) is a warm start:
+    its parameters, counted as the steps its metadata says it ran."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    states_path = run_dir / "states.npy"
-    if states_path.exists():
-        states = np.load(states_path, allow_pickle=False)
-    else:
-        states = collect_states(model, lines, settings.state,
-                                lambda done, total: log(f"reading lines: {done}/{total}"))
-        np.save(states_path, states)
+    states, gates, targets = _collected(model, lines, run_dir, settings.state, log)
     torch.manual_seed(settings.seed)
     sample = states[:: max(1, len(states) // 200_000)].astype(np.float32)
     mean = sample.mean(axis=0)
@@ -188,16 +278,24 @@ def train(model: Model, weights_path: str, lines: list[np.ndarray], run_dir: str
     if checkpoint.exists():
         step, idle = _load_checkpoint(checkpoint, net, optimizer, generator)
         log(f"resumed from {checkpoint} at step {step}")
+    elif init is not None:
+        _check_warm_start(init, settings)
+        net.load_dictionary(init)
+        step = int(init.metadata.get("training", {}).get("steps_done", 0))
+        log(f"warm start from a dictionary of {step} steps")
     stopping: list[bool] = []
     previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    data = torch.from_numpy(states)
-    last_saved, started = time.monotonic(), time.monotonic()
+    data, gates, targets = torch.from_numpy(states), torch.from_numpy(gates), torch.from_numpy(targets)
+    readout = Readout.of(model, settings.state)
+    last_saved, started, first_step = time.monotonic(), time.monotonic(), step
     try:
         while step < settings.steps and not stopping and not (should_stop and should_stop(step)):
-            for group in optimizer.param_groups:  # a linear decay over the last fifth
-                group["lr"] = settings.learning_rate * min(1.0, 5.0 * (1.0 - step / settings.steps))
+            for group in optimizer.param_groups:
+                group["lr"] = settings.learning_rate_at(step)
             chosen = torch.randint(0, len(data), (settings.batch,), generator=generator)
-            loss = _batch_loss(net, data[chosen].float() / net.scale, idle)
+            counted = (readout, settings.readout_weight, gates[chosen].float(), targets[chosen]) \
+                if step >= settings.readout_from and settings.readout_weight > 0 else None
+            loss, gap = _batch_loss(net, data[chosen].float() / net.scale, idle, counted)
             optimizer.zero_grad()
             loss.backward()
             with torch.no_grad():  # unit-length decoder rows: no gradient along them
@@ -207,9 +305,10 @@ def train(model: Model, weights_path: str, lines: list[np.ndarray], run_dir: str
                 net.W_dec /= net.W_dec.norm(dim=1, keepdim=True)
             step += 1
             if step % 50 == 0 or step == settings.steps:
-                rate = step / max(time.monotonic() - started, 1e-9)
-                log(f"step {step}/{settings.steps} loss {loss.item():.4f} dead {int((idle > DEAD_AFTER).sum())}"
-                    f" ({rate:.2f} steps/s)")
+                rate = (step - first_step) / max(time.monotonic() - started, 1e-9)
+                readout_part = "" if gap != gap else f" readout gap {gap:.3f} nats/point"
+                log(f"step {step}/{settings.steps} loss {loss.item():.4f}{readout_part} dead "
+                    f"{int((idle > DEAD_AFTER).sum())} ({rate:.2f} steps/s)")
             if time.monotonic() - last_saved > checkpoint_seconds:
                 _save_checkpoint(checkpoint, net, optimizer, step, idle, generator)
                 last_saved = time.monotonic()

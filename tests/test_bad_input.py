@@ -534,12 +534,15 @@ EXTREMES = {
                          "intervene_variation": 1.5, "intervene_seed": 10**6, "intervene_more": 600,
                          "intervene_more_seed": 10**6}},
     "two_models": {LOW: {"match_examples": ["sample:1"], "match_cell": 0}, HIGH: {"match_cell": 499}},
+    "features": {LOW: {"features_feature": 0, "features_event": "pen lifts here", "features_cell": 0,
+                       "features_strength": -3.0},
+                 HIGH: {"features_feature": 4095, "features_cell": 499, "features_strength": 3.0}},
 }
 #: Pages that compare two models: they open with the article's model beside inkcore's.
 NEEDS_ARTICLE = {"two_models"}
 #: The example picker of each page that opens library examples.
 PICKERS = {"possibilities": "futures_example", "cells": "cells_example", "ordered": "ordered_example",
-           "probes": "pattern_example", "surprise": "surprise_example"}
+           "probes": "pattern_example", "surprise": "surprise_example", "features": "features_example"}
 KINDS = ("sample", "article", "mine", "iam", "pen")
 
 

@@ -233,6 +233,37 @@ def test_one_training_step_lowers_the_loss_and_a_run_resumes(tmp_path, small_mod
     assert err(done) < err(untrained)
 
 
+def test_the_readout_term_makes_the_mixture_lose_less_from_a_warm_start(tmp_path, small_model, lines):
+    pytest.importorskip("torch", reason="the train extra (PyTorch) is not installed")
+    from inkcore.features_train import Settings, train
+
+    weights = tmp_path / "w.bin"
+    weights.write_bytes(b"weights")
+    base = Settings(features=F, k=4, steps=30, batch=64, learning_rate=3e-3)
+    start = train(small_model, str(weights), lines, tmp_path / "start", base, log=lambda m: None)
+    messages = []
+
+    def continued(weight):
+        settings = Settings(features=F, k=4, steps=90, batch=64, learning_rate=3e-3, readout_from=30,
+                            readout_weight=weight)
+        return train(small_model, str(weights), lines, tmp_path / f"weight{weight}", settings,
+                     log=messages.append, init=start)
+
+    squared, readout = continued(0.0), continued(1.0)
+    assert any("warm start" in m and "30 steps" in m for m in messages)
+    assert any("readout gap" in m for m in messages)
+    assert readout.metadata["training"]["steps_done"] == 90
+
+    def output_loss(d):
+        nll = features_eval.spliced_log_likelihoods(small_model, d, lines)[0]
+        return float(np.sum(nll["intact"]) - np.sum(nll["output"]))
+
+    assert output_loss(readout) < output_loss(squared)
+    with pytest.raises(DictionaryError, match="features"):
+        train(small_model, str(weights), lines, tmp_path / "other", Settings(features=2 * F, k=4, steps=40),
+              log=lambda m: None, init=start)
+
+
 # --- events ----------------------------------------------------------------------
 
 
