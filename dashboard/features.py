@@ -41,21 +41,43 @@ def _dictionary(path: str, mtime: float, sha: str) -> Dictionary:
     return load_dictionary(path, model_sha256=sha)
 
 
-def dictionary_of(loaded: LoadedModel) -> Dictionary | None:
-    """The chosen model's dictionary, or None after one line saying why there is none."""
+def _found(loaded: LoadedModel) -> tuple[Path, Path, str] | None:
+    """The model's weights, its dictionary's file and the model's sha256, if it has one."""
     weights = Path(loaded.key.rsplit("@", 1)[0])
     sha = _sha256(str(weights), weights.stat().st_mtime)
     path = find_dictionary(sha, dictionary_folders())
-    if path is None:
+    return None if path is None else (weights, path, sha)
+
+
+def dictionary_of(loaded: LoadedModel) -> Dictionary | None:
+    """The chosen model's dictionary, or None after one line saying why there is none."""
+    found = _found(loaded)
+    if found is None:
+        weights = Path(loaded.key.rsplit("@", 1)[0])
         st.info("This model has no dictionary of features yet. Train one with "
                 f"`inkcore features train --weights {weights} --data lines.npz --out "
                 f"{weights.with_suffix('').name}.features.npz` and put it in `{dictionary_folders()[-1]}`.")
         return None
+    _, path, sha = found
     try:
         return _dictionary(str(path), path.stat().st_mtime, sha)
     except DictionaryError as error:
         st.error(f"The dictionary cannot be used. {error}")
         return None
+
+
+def live_dictionary(loaded: LoadedModel) -> tuple[str, Dictionary] | tuple[None, str]:
+    """For a page that lists features as the pen moves: (a key naming the file, the
+    dictionary), or (None, one line saying why there is none)."""
+    found = _found(loaded)
+    if found is None:
+        return None, "This model has no dictionary, so no features are listed (the Features page says how to train one)."
+    _, path, sha = found
+    try:
+        mtime = path.stat().st_mtime
+        return f"{path}@{mtime}", _dictionary(str(path), mtime, sha)
+    except DictionaryError as error:
+        return None, f"The dictionary cannot be used, so no features are listed. {error}"
 
 
 def activations(loaded: LoadedModel, dictionary: Dictionary, rows: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ const FADE = 0.3; // older predictions fade under a wash of this opacity
 const REST_MS = 150; // how often the prediction is drawn again while the pen rests
 
 const models = new Map(); // model key -> weights, kept for the page's lifetime
+const dictionaries = new Map(); // dictionary key -> its encoder, kept for the page's lifetime
 const surfaces = new Map(); // component key -> what was written and read there
 
 // --- The model -------------------------------------------------------------------
@@ -193,6 +194,77 @@ export function readRows(strokes, unitsPerPixel, speedFactor) {
   return rows;
 }
 
+// --- The dictionary of features ----------------------------------------------------
+// Encoding mirrors inkcore/features.py: z = ((x / scale) - b_dec) @ W_enc + b_enc, then
+// relu, topk (max(z, 0) on the k largest z) or jumprelu (z where z > threshold).
+
+let halfFloats = null; // every float16 bit pattern's value
+
+function fromHalf(bytes) {
+  if (!halfFloats) {
+    halfFloats = new Float32Array(65536);
+    for (let bits = 0; bits < 65536; bits++) {
+      const sign = bits & 0x8000 ? -1 : 1, exponent = (bits >> 10) & 0x1f, fraction = bits & 0x3ff;
+      halfFloats[bits] = exponent === 0 ? sign * fraction * 2 ** -24
+        : exponent === 31 ? (fraction ? NaN : sign * Infinity)
+        : sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+    }
+  }
+  const words = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+  return Float32Array.from(words, (w) => halfFloats[w]);
+}
+
+function decodeBase64(text) {
+  return Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
+}
+
+export function makeDictionary(meta) {
+  const S = meta.size, F = meta.features;
+  const encoder = decodeBase64(meta.encoder);
+  const Wenc = meta.encoder_bits === 16 ? fromHalf(encoder) : new Float32Array(encoder.buffer);
+  const vectors = new Float32Array(decodeBase64(meta.vectors).buffer);
+  if (Wenc.length !== S * F) throw new Error(`the encoder holds ${Wenc.length} numbers, expected ${S * F}`);
+  const expected = 2 * S + F + (meta.activation === "jumprelu" ? F : 0);
+  if (vectors.length !== expected) throw new Error(`the biases hold ${vectors.length} numbers, expected ${expected}`);
+  return { S, F, Wenc, bEnc: vectors.subarray(0, F), bDec: vectors.subarray(F, F + S),
+    scale: vectors.subarray(F + S, F + 2 * S), threshold: meta.activation === "jumprelu" ? vectors.subarray(F + 2 * S) : null,
+    activation: meta.activation, k: meta.k, state: meta.state, labels: meta.labels || [] };
+}
+
+// The pre-activations z (F) of one state x (S).
+export function preActivations(d, x) {
+  const { S, F, Wenc, bDec, scale } = d;
+  const z = Float64Array.from(d.bEnc);
+  for (let s = 0; s < S; s++) {
+    const v = x[s] / scale[s] - bDec[s];
+    if (v === 0) continue;
+    const row = s * F;
+    for (let f = 0; f < F; f++) z[f] += v * Wenc[row + f];
+  }
+  return z;
+}
+
+// The active features of pre-activations z, the most active first: [[feature, activation], ...].
+export function activeFeatures(d, z) {
+  const active = [];
+  if (d.activation === "topk") {
+    const order = Uint32Array.from({ length: z.length }, (_, f) => f).sort((a, b) => z[b] - z[a]);
+    for (let i = 0; i < d.k; i++) if (z[order[i]] > 0) active.push([order[i], z[order[i]]]);
+    return active;
+  }
+  for (let f = 0; f < z.length; f++) {
+    const on = d.activation === "jumprelu" ? z[f] > d.threshold[f] : z[f] > 0;
+    if (on) active.push([f, z[f]]);
+  }
+  return active.sort((a, b) => b[1] - a[1]);
+}
+
+// inkcore.features.Dictionary.label: the stroke event a feature tells best, with its AUC.
+export function featureLabel(d, f) {
+  const label = d.labels[f];
+  return label ? `${label[0]}, AUC ${label[1].toFixed(2)}` : `feature ${f}`;
+}
+
 // --- The surface ---------------------------------------------------------------------
 
 function cellColour(v) {
@@ -237,8 +309,16 @@ function createView(parent, width, height, mode) {
     cells.width = 25 * 14;
     cells.height = 20 * 14;
     cells.title = "The 500 cells' state c at the pen's tip: 25 columns, 20 rows, cell = 25 x row + column";
-    root.appendChild(cells);
+    const live = document.createElement("div");
+    live.className = "live";
+    live.appendChild(cells);
+    const list = document.createElement("div");
+    list.className = "features";
+    list.setAttribute("data-testid", "inkcore-live-features");
+    live.appendChild(list);
+    root.appendChild(live);
     view.cells = cells.getContext("2d");
+    view.features = list;
   }
   parent.appendChild(root);
   return view;
@@ -272,6 +352,47 @@ function drawCells(view, c) {
     view.cells.fillStyle = cellColour(c[i]);
     view.cells.fillRect((i % 25) * 14, Math.floor(i / 25) * 14, 13, 13);
   }
+}
+
+// The features most active at the pen's tip, listed beside the cells.
+function drawFeatures(view, surface) {
+  if (!view.features) return;
+  const d = surface.dictionary;
+  if (!d || !surface.model) {
+    view.features.textContent = "";
+    view.root.removeAttribute("data-features");
+    return;
+  }
+  const x = surface.state && surface.fed ? surface.state[d.state] : null;
+  if (!x) {
+    view.features.innerHTML = '<div class="title">Features at the pen\'s tip appear here as you write.</div>';
+    view.root.setAttribute("data-features", "[]");
+    return;
+  }
+  const active = activeFeatures(d, preActivations(d, x));
+  const shown = active.slice(0, surface.featuresShown);
+  const top = shown.length ? shown[0][1] : 1;
+  const title = document.createElement("div");
+  title.className = "title";
+  title.textContent = `${active.length} features active at the pen's tip; the ${shown.length} strongest:`;
+  const list = document.createElement("ol");
+  for (const [f, a] of shown) {
+    const item = document.createElement("li");
+    item.title = `feature ${f}: activation ${a.toFixed(3)}`;
+    const bar = document.createElement("span");
+    bar.className = "bar";
+    bar.style.width = `${Math.max(2, Math.round(60 * a / top))}px`;
+    const number = document.createElement("b");
+    number.textContent = String(f);
+    const text = document.createElement("span");
+    text.textContent = ` ${featureLabel(d, f)}`;
+    item.append(bar, number, text);
+    list.appendChild(item);
+  }
+  view.features.replaceChildren(title, list);
+  view.root.setAttribute("data-features", JSON.stringify(active));
+  surface.featureUpdates = (surface.featureUpdates || 0) + 1;
+  view.root.setAttribute("data-feature-updates", String(surface.featureUpdates));
 }
 
 // The model's view of the surface: the points read so far and the state after them.
@@ -378,8 +499,10 @@ function schedule(surface, view) {
   surface.frame = requestAnimationFrame(() => {
     surface.frame = 0;
     if (!surface.view || surface.view !== view) return;
-    catchUp(surface, 12);
+    const moved = catchUp(surface, 12);
     drawCells(view, surface.state && surface.state.c);
+    if (moved || surface.featuresStale) drawFeatures(view, surface);
+    surface.featuresStale = false;
     if (!surface.upToDate) {
       schedule(surface, view);
     } else {
@@ -416,8 +539,9 @@ function attach(surface, view, setStateValue) {
     surface.moveStamp = e.timeStamp;
     drawInk(view, surface);
     // Read, step and predict at once: waiting for the next frame would add up to 16 ms.
-    catchUp(surface, 30);
+    const moved = catchUp(surface, 30);
     drawCells(view, surface.state && surface.state.c);
+    if (moved) drawFeatures(view, surface);
     if (surface.upToDate) predict(surface, view);
     else schedule(surface, view);
     describe(surface, view);
@@ -449,6 +573,12 @@ export default function (component) {
   const info = data.model;
   if (info && info.weights) models.set(info.key, makeModel(info, info.weights));
   const model = info ? models.get(info.key) ?? null : null;
+  const wanted = data.dictionary;
+  if (wanted && wanted.encoder && !dictionaries.has(wanted.key)) dictionaries.set(wanted.key, makeDictionary(wanted));
+  const dictionary = wanted ? dictionaries.get(wanted.key) ?? null : null;
+  if (dictionary !== surface.dictionary) surface.featuresStale = true;
+  surface.dictionary = dictionary;
+  surface.featuresShown = wanted ? wanted.shown : 0;
   surface.length = data.length ?? 20;
   surface.variation = data.variation ?? 0.1;
   surface.candidates = data.candidates ?? 1;
@@ -463,7 +593,10 @@ export default function (component) {
     surface.scaleKnown = reading.strokes > 0; // with nothing written, the scale is only the default
   }
   surface.model = model;
-  if (reread) resetReading(surface);
+  if (reread) {
+    resetReading(surface);
+    surface.featuresStale = true;
+  }
 
   let view = surface.view;
   if (!view || !parentElement.contains(view.root)) {
@@ -478,13 +611,16 @@ export default function (component) {
   } else {
     view.root.setAttribute("data-model", model ? "ready" : "none");
   }
+  if (wanted && !dictionary) setStateValue("need_dictionary", wanted.key);
+  view.root.setAttribute("data-dictionary", dictionary ? "ready" : wanted ? "missing" : "none");
   drawInk(view, surface);
   schedule(surface, view);
   // While the pen rests the prediction is drawn again and again, older ones fading.
   const resting = setInterval(() => {
     if (document.visibilityState === "visible" && !surface.current) schedule(surface, view);
   }, REST_MS);
-  window.inkcorePen = { makeModel, step, stepMany, output, readRows, readPoints, sampleOffset, zeroState, surfaces };
+  window.inkcorePen = { makeModel, step, stepMany, output, readRows, readPoints, sampleOffset, zeroState, surfaces,
+    makeDictionary, preActivations, activeFeatures };
   return () => {
     clearInterval(resting);
     if (surface.frame) cancelAnimationFrame(surface.frame);

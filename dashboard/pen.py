@@ -25,6 +25,7 @@ from dashboard.defaults import WRITE_CANDIDATES, WRITE_LENGTH
 from dashboard.handwriting import save_controls
 from dashboard.models import LoadedModel
 from inkcore import figures, sampling
+from inkcore.features import Dictionary
 from inkcore.pen import PenError, PenReading, read_strokes
 from inkcore.strokes import MAX_CANVAS_ROWS
 
@@ -33,6 +34,10 @@ SURFACE_HEIGHT, SURFACE_WIDTH = 250, 720
 WRITE, WATCH, PLAIN = "write", "watch", "plain"
 #: The models whose weights this session's pages have been sent, and the one a page asked for again.
 MODELS_SENT, NEED_MODEL = "_pen_models_sent", "_pen_need_model"
+#: The same for the dictionaries of features the Watch surface lists live.
+DICTIONARIES_SENT, NEED_DICTIONARY = "_pen_dictionaries_sent", "_pen_need_dictionary"
+#: Features the Watch surface lists, the most active first.
+LIVE_FEATURES = 8
 
 _CSS = """
 .inkcore-pen { font: 13px/1.4 var(--st-font, sans-serif); color: var(--st-text-color, #333); }
@@ -40,7 +45,15 @@ _CSS = """
   overflow: hidden; cursor: crosshair; }
 .inkcore-pen .stack canvas { position: absolute; left: 0; top: 0; }
 .inkcore-pen .status { margin: 4px 2px 0; opacity: 0.75; min-height: 1.4em; }
-.inkcore-pen canvas.cells { display: block; margin-top: 6px; border-radius: 4px; }
+.inkcore-pen canvas.cells { display: block; border-radius: 4px; flex: none; }
+.inkcore-pen .live { display: flex; gap: 18px; margin-top: 6px; align-items: flex-start; }
+.inkcore-pen .features { flex: 1; min-width: 0; }
+.inkcore-pen .features .title { opacity: 0.75; margin-bottom: 4px; }
+.inkcore-pen .features ol { margin: 0; padding: 0; list-style: none; }
+.inkcore-pen .features li { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; line-height: 1.9; }
+.inkcore-pen .features .bar { display: inline-block; height: 9px; margin-right: 8px; border-radius: 2px;
+  background: #01665e; vertical-align: middle; }
+.inkcore-pen .features b { display: inline-block; min-width: 3.2em; font-variant-numeric: tabular-nums; }
 """
 _SURFACE = st.components.v2.component("inkcore_pen", css=_CSS, js=(Path(__file__).with_name("pen.js")).read_text())
 
@@ -81,15 +94,38 @@ def _model_data(loaded: LoadedModel | None) -> dict | None:
     return info
 
 
+def _dictionary_data(entry: tuple[str, Dictionary] | None) -> dict | None:
+    """The dictionary for the page's copy: its encoder only the first time this session sends it."""
+    if entry is None:
+        return None
+    key, dictionary = entry
+    sent = st.session_state.setdefault(DICTIONARIES_SENT, set())
+    info = {"key": key, "size": dictionary.size, "features": dictionary.features, "state": dictionary.state,
+            "activation": dictionary.activation, "k": dictionary.k, "shown": LIVE_FEATURES}
+    if key not in sent or st.session_state.get(NEED_DICTIONARY) == key:
+        info.update(cached.browser_dictionary(dictionary, key))
+        sent.add(key)
+        st.session_state.pop(NEED_DICTIONARY, None)
+    return info
+
+
 def _asked_for_model(key: str) -> None:
     state = st.session_state.get(_widget_key(key)) or {}
     st.session_state[NEED_MODEL] = state.get("need_model")
 
 
+def _asked_for_dictionary(key: str) -> None:
+    state = st.session_state.get(_widget_key(key)) or {}
+    st.session_state[NEED_DICTIONARY] = state.get("need_dictionary")
+
+
 def pen_writing(key: str, loaded: LoadedModel | None = None, mode: str = PLAIN, length: int = WRITE_LENGTH,
-                variation: float = sampling.WRITE_VARIATION, candidates: int = WRITE_CANDIDATES) -> PenReading:
+                variation: float = sampling.WRITE_VARIATION, candidates: int = WRITE_CANDIDATES,
+                dictionary: tuple[str, Dictionary] | None = None) -> PenReading:
     """A pen surface to write on, and what the writing says to the model (in the ``WRITE``
-    mode the surface continues it ``length`` steps, ``candidates`` ways). What is written
+    mode the surface continues it ``length`` steps, ``candidates`` ways; in the ``WATCH``
+    mode it shows the cells and, given ``dictionary`` (a key naming it and the
+    dictionary), lists the features most active at the pen's tip). What is written
     survives reruns and page switches."""
     strokes = st.session_state.get(_strokes_key(key)) or []
     try:
@@ -103,11 +139,13 @@ def pen_writing(key: str, loaded: LoadedModel | None = None, mode: str = PLAIN, 
         "length": int(length), "variation": float(variation), "candidates": int(candidates),
         "ink": figures.INK, "colours": list(figures.CONTINUATION_COLOURS),
         "model": _model_data(loaded) if mode != PLAIN else None,
+        "dictionary": _dictionary_data(dictionary) if mode == WATCH and loaded is not None else None,
         "reading": None if reading is None else {"units_per_pixel": reading.units_per_pixel,
                                                  "speed_factor": reading.speed_factor, "strokes": len(strokes)},
     }
-    _SURFACE(data=data, key=_widget_key(key), default={"strokes": None, "need_model": None},
-             on_strokes_change=lambda: _take_strokes(key), on_need_model_change=lambda: _asked_for_model(key))
+    _SURFACE(data=data, key=_widget_key(key), default={"strokes": None, "need_model": None, "need_dictionary": None},
+             on_strokes_change=lambda: _take_strokes(key), on_need_model_change=lambda: _asked_for_model(key),
+             on_need_dictionary_change=lambda: _asked_for_dictionary(key))
     return reading if reading is not None else read_strokes([])  # unreadable: nothing written
 
 
@@ -127,10 +165,11 @@ def writing_message(writing: PenReading) -> str | None:
     return None
 
 
-def written_line(key: str, loaded: LoadedModel | None = None, mode: str = PLAIN) -> np.ndarray:
+def written_line(key: str, loaded: LoadedModel | None = None, mode: str = PLAIN,
+                 dictionary: tuple[str, Dictionary] | None = None) -> np.ndarray:
     """A pen surface with Clear and Save to the library under it; the rows written.
     Stops the page with a hint while there is nothing to read."""
-    writing = pen_writing(key, loaded, mode)
+    writing = pen_writing(key, loaded, mode, dictionary=dictionary)
     left, right = st.columns([1, 6])
     if left.button("Clear", key=f"{key}_clear"):
         clear_pen(key)

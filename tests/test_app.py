@@ -8,7 +8,6 @@ each a list of ``[x, y, t]`` pointer events (CSS pixels, y down; ms), under
 for "your own writing")."""
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from pathlib import Path
@@ -147,6 +146,33 @@ def test_write_continues_the_drawing():
     at.slider(key="write_candidates").set_value(3).run()
     names = [trace.get("name") for trace in charts(at)[0]["data"]]
     assert "continuation 3" in names
+
+
+def test_the_watch_surface_is_given_the_dictionary_once(shipped_weights):
+    import base64
+
+    from inkcore.features import find_dictionary, file_sha256, load_dictionary
+
+    path = find_dictionary(file_sha256(shipped_weights), [shipped_weights.parent])
+    if path is None:
+        pytest.skip("the shipped model's dictionary is not in this checkout")
+    dictionary = load_dictionary(path)
+    at = page("watch").run()
+    no_errors(at)
+    sent = pen_data(at)["dictionary"]
+    assert (sent["size"], sent["features"], sent["k"], sent["state"]) == (500, dictionary.features, dictionary.k,
+                                                                          dictionary.state)
+    encoder = np.frombuffer(base64.b64decode(sent["encoder"]), "<f2" if sent["encoder_bits"] == 16 else "<f4")
+    np.testing.assert_array_equal(encoder.reshape(dictionary.W_enc.shape), dictionary.W_enc)  # nothing lost
+    vectors = np.frombuffer(base64.b64decode(sent["vectors"]), "<f4")
+    np.testing.assert_array_equal(vectors, np.concatenate([dictionary.b_enc, dictionary.b_dec, dictionary.scale]))
+    assert len(sent["labels"]) == dictionary.features
+    at.session_state["watch_strokes"] = [cursive()]
+    at.run()
+    no_errors(at)
+    again = pen_data(at)["dictionary"]
+    assert again["key"] == sent["key"] and "encoder" not in again  # once per dictionary and session
+    assert pen_data(page("write").run())["dictionary"] is None  # only the Watch surface lists features
 
 
 def test_the_surface_is_given_the_writing_its_reading_and_the_model_once(shipped_weights):

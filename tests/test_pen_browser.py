@@ -16,13 +16,13 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 
 import numpy as np
 import pytest
 
 from conftest import ARTICLE_VALIDATION, ARTICLE_WEIGHTS, random_rows, require_shared
 from inkcore import sampling
+from inkcore.features import encode, file_sha256, find_dictionary, load_dictionary, pre_activations
 from inkcore.model import LSTMState, network_output, run, step
 from inkcore.pen import _read_at, as_strokes, read_strokes
 from inkcore.strokes import from_article_file, model_inputs
@@ -271,6 +271,46 @@ def test_the_cells_follow_the_pen_while_it_moves(page, app_url):
     later = image(page, "cells")
     assert later != early  # the pen has not lifted, and the cells have moved with it
     page.mouse.up()
+    settle(page)
+
+
+#: The live surface's state of its dictionary's kind, its pre-activations by the page's
+#: encoder and the features it lists, read together while the pen rests.
+TIP_FEATURES = """() => {
+    const s = [...window.inkcorePen.surfaces.values()].find((s) => s.view && s.view.root.isConnected && s.dictionary);
+    const x = s.state[s.dictionary.state];
+    return { x: Array.from(x), z: Array.from(window.inkcorePen.preActivations(s.dictionary, x)),
+             listed: JSON.parse(s.view.root.getAttribute('data-features')),
+             items: Array.from(s.view.features.querySelectorAll('li'), (li) => li.textContent) }; }"""
+
+
+def test_write_and_watch_lists_features_as_the_numpy_encoder_does(page, app_url, shipped_weights):
+    open_page(page, app_url, "watch", "Write and watch")
+    surface = model_ready(page)
+    expect(surface).to_have_attribute("data-dictionary", "ready", timeout=WAIT_MS)
+    dictionary = load_dictionary(find_dictionary(file_sha256(shipped_weights), [shipped_weights.parent]))
+    points = loops(60, 5)
+    box = pen_down_and_move(page, points[:25])
+    expect(surface).to_have_attribute("data-features", re.compile(r"^\[\["), timeout=WAIT_MS)
+    early = page.evaluate(TIP_FEATURES)
+    updates = int(surface.get_attribute("data-feature-updates"))
+    move_on(page, box, points[25:])
+    page.wait_for_function("([el, n]) => Number(el.getAttribute('data-feature-updates')) > n + 5",
+                           arg=[surface.element_handle(), updates])
+    shoot(page, "watch-features-while-writing")
+    later = page.evaluate(TIP_FEATURES)
+    page.mouse.up()
+    assert [f for f, _ in later["listed"]] != [f for f, _ in early["listed"]]  # the list follows the pen
+    for seen in (early, later):
+        x = np.array(seen["x"])
+        np.testing.assert_allclose(seen["z"], pre_activations(dictionary, x), atol=1e-4)
+        a = encode(dictionary, x)
+        listed = np.array(seen["listed"])
+        assert len(listed) == np.count_nonzero(a) <= dictionary.k
+        np.testing.assert_allclose(listed[:, 1], a[listed[:, 0].astype(int)], atol=1e-4)
+        assert np.all(np.diff(listed[:, 1]) <= 0)  # the most active first
+        top = int(listed[0, 0])
+        assert seen["items"][0].startswith(str(top)) and dictionary.label(top) in seen["items"][0]
     settle(page)
 
 
