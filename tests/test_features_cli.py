@@ -119,25 +119,26 @@ def test_the_features_page_draws_a_feature_and_its_steering():
     assert not at.exception
 
 
-def test_the_features_page_says_when_a_model_has_no_dictionary(tmp_path, monkeypatch):
+@pytest.fixture
+def app_without_dictionary(tmp_path, monkeypatch):
+    """The app with a model that has no dictionary as its default."""
     from streamlit.testing.v1 import AppTest
 
     weights = save_npz(tmp_path / "plain.npz", random_model(SMALL_CONFIG.__class__(), seed=1))
     monkeypatch.setenv("INKCORE_WEIGHTS", str(weights))
     monkeypatch.setenv("INKCORE_DATA", str(tmp_path / "data"))
-    at = AppTest.from_file(str(APP), default_timeout=300).run()
+    return AppTest.from_file(str(APP), default_timeout=300).run()
+
+
+def test_the_features_page_says_when_a_model_has_no_dictionary(app_without_dictionary):
+    at = app_without_dictionary
     at.switch_page("pages/12_features.py").run()
     assert not at.exception
     assert any("no dictionary of features" in info.value for info in at.info)
 
 
-def test_write_and_watch_says_in_one_line_when_a_model_has_no_dictionary(tmp_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    weights = save_npz(tmp_path / "plain.npz", random_model(SMALL_CONFIG.__class__(), seed=1))
-    monkeypatch.setenv("INKCORE_WEIGHTS", str(weights))
-    monkeypatch.setenv("INKCORE_DATA", str(tmp_path / "data"))
-    at = AppTest.from_file(str(APP), default_timeout=300).run()
+def test_write_and_watch_says_in_one_line_when_a_model_has_no_dictionary(app_without_dictionary):
+    at = app_without_dictionary
     at.switch_page("pages/6_watch.py").run()
     assert not at.exception
     said = [caption.value for caption in at.caption if "no dictionary" in caption.value]
