@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkcore import corpus, downloads, features_cli, pen, render, verbs
+from inkcore import attribute_cli, corpus, downloads, features_cli, pen, render, verbs
 # DEFAULT_WEIGHTS, WEIGHTS_ENV and default_weights are also read from here by the app and the benchmark.
 from inkcore.cli_common import (DEFAULT_WEIGHTS, WEIGHTS_ENV, CommandError, corpus_job, default_weights,  # noqa: F401
                                 example_lines, load_model, print_figures, read_line)
@@ -356,7 +356,7 @@ VERBS = (
     (verbs.read_pen, cmd_read_pen), (verbs.sample, cmd_sample), (verbs.info, cmd_info),
     (verbs.probe, cmd_probe), (verbs.ablate, cmd_ablate), (verbs.match, cmd_match),
     (verbs.export, cmd_export), (verbs.import_iam, cmd_import_iam), (verbs.download, cmd_download),
-    (features_cli.add_verb, features_cli.run),
+    (features_cli.add_verb, features_cli.run), (attribute_cli.add_verb, attribute_cli.cmd_attribute),
 )
 
 
