@@ -205,6 +205,11 @@ def futures_cache() -> BoundedCache:
 
 
 @st.cache_resource
+def attribution_cache() -> BoundedCache:
+    return BoundedCache(size=32)  # a 1,000-point line's attribution and its cells: 40 kB each
+
+
+@st.cache_resource
 def continuation_cache() -> BoundedCache:
     return BoundedCache(size=256)  # continuations of the write page (at most 6 x 400 rows) and readings of a writing
 

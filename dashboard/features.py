@@ -80,6 +80,12 @@ def live_dictionary(loaded: LoadedModel) -> tuple[str, Dictionary] | tuple[None,
         return None, f"The dictionary cannot be used, so no features are listed. {error}"
 
 
+def open_feature(feature: int) -> None:
+    """Go to the Features page with ``feature`` chosen."""
+    st.session_state[FEATURE] = int(feature)
+    st.switch_page("pages/12_features.py")
+
+
 def activations(loaded: LoadedModel, dictionary: Dictionary, rows: np.ndarray) -> np.ndarray:
     """The line's feature activations (T, F), kept per model, dictionary and line."""
     key = (loaded.key, id(dictionary), cached.line_digest(rows))

@@ -7,9 +7,8 @@ import json
 
 import numpy as np
 
-from inkcore import backward, lags
+from inkcore import attribution, backward, lags
 from inkcore.cli_common import CommandError, corpus_job, example_lines, load_model, print_figures, read_line
-from inkcore.evaluate import line_states
 
 #: Rows the text report lists, the most attributed first.
 SHOWN_ROWS = 10
@@ -25,55 +24,43 @@ def _line_for(args) -> np.ndarray:
     return rows
 
 
-def cell_attribution(model, rows: np.ndarray, at: int, gradient: backward.PointGradient) -> np.ndarray:
-    """Each cell's attribution (cells,) at the step that predicts row ``at``: df/dc there
-    times c's difference from its mean along the line."""
-    c = line_states(model, rows).c  # (T, cells), the state at t predicts row t
-    return gradient.c[at] * (c[at] - c.mean(axis=0))
-
-
 def cmd_point(args) -> None:
     rows = _line_for(args)
     model, _ = load_model(args.weights)
-    result: dict = {"at": args.at, "method": args.method}
-    gradient = backward.point_gradient(model, rows, args.at)
+    window = args.window if args.window > 0 else None
+    explained = attribution.explain(model, rows, args.at, args.method, args.steps, window)
+    result: dict = {"at": args.at, "method": args.method, "log_likelihood": explained.log_likelihood}
     if args.method == "grad":
-        result.update(log_likelihood=gradient.log_likelihood, gradient=gradient.rows.tolist())
-        weights = gradient.rows * rows[: args.at] + 0.0  # + 0.0: no signed zeros in the report
+        result["gradient"] = backward.point_gradient(model, rows, args.at).rows.tolist()
     else:
-        ig = backward.integrated_gradients(model, rows, args.at, steps=args.steps)
-        result.update(attribution=ig.attribution.tolist(), log_likelihood=ig.log_likelihood,
-                      baseline_log_likelihood=ig.baseline_log_likelihood, completeness=ig.completeness,
-                      steps=args.steps, points=ig.points)
-        weights = ig.attribution
+        result.update(attribution=explained.values.tolist(), baseline_log_likelihood=explained.baseline_log_likelihood,
+                      completeness=explained.completeness, steps=args.steps, points=explained.points,
+                      window=window, first=0 if window is None else max(0, args.at - window))
     if args.cells:
-        result["cells"] = cell_attribution(model, rows, args.at, gradient).tolist()
+        result["cells"] = explained.cells.tolist()
     if args.json:
         print(json.dumps(result))
         return
-    _print_point(result, weights, args)
+    _print_point(explained, args.cells)
 
 
-def _print_point(result: dict, weights: np.ndarray, args) -> None:
-    print(f"log p(row {args.at}) = {result['log_likelihood']:.4f} nats")
-    if args.method == "ig":
-        print(f"baseline (all earlier rows zero) {result['baseline_log_likelihood']:.4f} nats; "
-              f"completeness gap {100 * result['completeness']:.3f}% over {result['points']} gradients")
-    mass = np.abs(weights).sum(axis=1)
+def _print_point(explained: attribution.Explanation, cells: bool) -> None:
+    print(f"log p(row {explained.at}) = {explained.log_likelihood:.4f} nats")
+    if explained.method == "ig":
+        print(f"baseline (rows {explained.first} to {explained.at - 1} zero) {explained.baseline_log_likelihood:.4f} nats; "
+              f"completeness gap {100 * explained.completeness:.3f}% over {explained.points} gradients")
+    mass = np.abs(explained.values).sum(axis=1)
     if not mass.sum():
-        print("nothing comes before this point" if args.at == 0 else "no attribution: every earlier row is zero")
+        print("nothing comes before this point" if explained.at == 0 else "no attribution: every earlier row is zero")
         return
-    share = np.cumsum(mass[::-1]) / mass.sum()  # lag 1 first
-    print(f"half of the attribution lies within {int(np.searchsorted(share, 0.5)) + 1} rows back, "
-          f"90% within {int(np.searchsorted(share, 0.9)) + 1}")
+    print(f"half of the attribution lies within {explained.within(0.5)} rows back, 90% within {explained.within(0.9)}")
     print(f"{'row':>6} {'lag':>5} {'dx':>9} {'dy':>9} {'pen':>9}")
     for j in np.argsort(-mass)[:SHOWN_ROWS]:
-        dx, dy, pen = weights[j]
-        print(f"{j:6d} {args.at - j:5d} {dx:9.4f} {dy:9.4f} {pen:9.4f}")
-    if "cells" in result:
-        cells = np.asarray(result["cells"])
-        top = np.argsort(-np.abs(cells))[:SHOWN_ROWS]
-        print("cells that mattered most: " + ", ".join(f"{k} ({cells[k]:+.3f})" for k in top))
+        dx, dy, pen = explained.values[j]
+        print(f"{j:6d} {explained.at - j:5d} {dx:9.4f} {dy:9.4f} {pen:9.4f}")
+    if cells:
+        top = np.argsort(-np.abs(explained.cells))[:SHOWN_ROWS]
+        print("cells that mattered most: " + ", ".join(f"{k} ({explained.cells[k]:+.3f})" for k in top))
 
 
 def cmd_corpus(args) -> None:
@@ -115,6 +102,10 @@ def add_verb(commands) -> argparse.ArgumentParser:
                    help="ig: integrated gradients from all-zero rows (default); grad: the gradient of f")
     p.add_argument("--steps", type=int, default=backward.IG_STEPS,
                    help=f"integrated gradients' points on the path (default {backward.IG_STEPS})")
+    p.add_argument("--window", type=int, default=backward.IG_WINDOW,
+                   help=f"integrated gradients' baseline zeroes the last N rows before T, the rest kept as they are "
+                        f"(default {backward.IG_WINDOW}; 0: every earlier row, which a long line's path may not "
+                        "integrate: README, Attribution)")
     p.add_argument("--cells", action="store_true",
                    help="also each cell's attribution at the step that predicts row T")
     verbs._with_examples(p, required=False)

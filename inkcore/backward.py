@@ -39,6 +39,8 @@ from inkcore.strokes import model_inputs
 IG_STEPS = 64
 #: Points of the integrated-gradients path run side by side in one batch.
 IG_BATCH = 64
+#: The rows before the target that integrated gradients' baseline zeroes (see integrated_gradients).
+IG_WINDOW = 200
 #: The completeness gap integrated gradients works to stay under, and its fewest points on a piece of path.
 IG_GAP, IG_MIN_PIECE = 0.005, 8
 #: At most this many times the asked-for steps are spent closing the gap.
@@ -238,6 +240,7 @@ class Attribution(NamedTuple):
     baseline_log_likelihood: float
     completeness: float  # |sum of attributions - (f - f(baseline))| / |f - f(baseline)|
     points: int  # gradients taken on the path
+    first: int  # the first row the baseline zeroes (0: every earlier row)
 
 
 def _path_nodes(steps: int, start: float = 0.0, stop: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -248,77 +251,102 @@ def _path_nodes(steps: int, start: float = 0.0, stop: float = 1.0) -> tuple[np.n
     return start + half * (nodes + 1.0), half * weights
 
 
-def _scaled_inputs(rows: np.ndarray, at: int, alphas: np.ndarray) -> np.ndarray:
-    return model_inputs(rows[: at + 1])[:, None, :] * alphas[None, :, None]  # (at + 1, B, 3)
+class _Path(NamedTuple):
+    """The straight path of integrated gradients: rows ``first``..``at - 1`` scaled, read
+    after the state the rows before them leave (the same at every point of the path)."""
 
+    model: Model
+    inputs: np.ndarray  # (at - first, 3) the inputs that read rows first..at-1
+    start: LSTMState  # (cells,) each: the state before them
+    target: np.ndarray  # (3,) row at
+    hold: Hold | None
 
-def _scaled_log_likelihoods(model: Model, rows: np.ndarray, at: int, alphas: np.ndarray,
-                            hold: Hold | None) -> np.ndarray:
-    """f (B,) with the earlier rows scaled by each of ``alphas`` (B,): a forward run only."""
-    tape = forward(model, _scaled_inputs(rows, at, alphas), hold=hold)
-    return mixture_gradient(model, network_output(model, tape.h[-1]), np.broadcast_to(rows[at], (len(alphas), 3)))[0]
+    @classmethod
+    def of(cls, model: Model, rows: np.ndarray, at: int, first: int, hold: Hold | None) -> "_Path":
+        inputs = model_inputs(rows[: at + 1])  # the zero row, rows 0..at-1
+        before = forward(model, inputs[: first + 1][:, None, :], hold=hold)
+        return cls(model, inputs[first + 1 :], LSTMState(before.h[-1, 0], before.c[-1, 0]), rows[at], hold)
 
+    def _tape(self, alphas: np.ndarray) -> Tape:
+        batch = (len(alphas),)
+        start = LSTMState(np.broadcast_to(self.start.h, (*batch, len(self.start.h))).copy(),
+                          np.broadcast_to(self.start.c, (*batch, len(self.start.c))).copy())
+        return forward(self.model, self.inputs[:, None, :] * alphas[None, :, None], start, self.hold)
 
-def _scaled_gradients(model: Model, rows: np.ndarray, at: int, alphas: np.ndarray,
-                      hold: Hold | None) -> tuple[np.ndarray, np.ndarray]:
-    """f (B,) and df/d(rows) (B, T, 3) with the earlier rows scaled by each of ``alphas`` (B,)."""
-    tape = forward(model, _scaled_inputs(rows, at, alphas), hold=hold)
-    y = network_output(model, tape.h[-1])
-    f, dy = mixture_gradient(model, y, np.broadcast_to(rows[at], (len(alphas), 3)))
-    dh = np.zeros_like(tape.h)
-    dh[-1] = (dy @ model.W_out.T).astype(model.dtype)
-    grads = backward(model, tape, dh)
-    return f, np.moveaxis(grads.xs[1:], 1, 0).astype(np.float64)
+    def log_likelihoods(self, alphas: np.ndarray) -> np.ndarray:
+        """f (B,) at each of ``alphas`` (B,): a forward run only."""
+        tape = self._tape(alphas)
+        return mixture_gradient(self.model, network_output(self.model, tape.h[-1]),
+                                np.broadcast_to(self.target, (len(alphas), 3)))[0]
+
+    def gradients(self, alphas: np.ndarray) -> np.ndarray:
+        """df/d(rows first..at-1) (B, at - first, 3) at each of ``alphas`` (B,)."""
+        tape = self._tape(alphas)
+        _, dy = mixture_gradient(self.model, network_output(self.model, tape.h[-1]),
+                                 np.broadcast_to(self.target, (len(alphas), 3)))
+        dh = np.zeros_like(tape.h)
+        dh[-1] = (dy @ self.model.W_out.T).astype(self.model.dtype)
+        return np.moveaxis(backward(self.model, tape, dh).xs, 1, 0).astype(np.float64)
 
 
 def integrated_gradients(model: Model, rows: np.ndarray, at: int, steps: int = IG_STEPS,
-                         hold: Hold | None = None, gap: float = IG_GAP) -> Attribution:
+                         hold: Hold | None = None, window: int | None = IG_WINDOW, gap: float = IG_GAP) -> Attribution:
     """Each earlier row's attribution to the log-likelihood of row ``at``: the row times the
-    mean gradient along the straight path from all-zero rows (the target row stays as it is).
+    mean gradient along the straight path from zero rows (the target row stays as it is).
+
+    The baseline zeroes the ``window`` rows before the target (``None``: every earlier
+    row, the textbook baseline); rows further back are kept as they are in both and
+    get no attribution. The window exists because the straight path from an all-zero
+    line of several hundred points is not smooth: a long line of tiny offsets throws
+    the state into a regime where f jumps from one point of the path to the next
+    (README, Attribution), which no quadrature can integrate.
 
     The path's gradients are taken at ``steps`` Gauss-Legendre points. On any piece
     [a, b] of the path the attributions must sum to f(b) - f(a), which a forward run
     gives exactly; a piece that misses by more than its share of ``gap`` (a fraction
     of f - f(baseline)) is halved, each half integrated again with half as many points
     (at least :data:`IG_MIN_PIECE`), up to :data:`IG_MAX_POINTS` times ``steps`` points
-    in all. Long lines need this: on the way from the baseline a line of tiny offsets
-    can throw the state into a regime where f changes abruptly. ``points`` says how
-    many gradients were taken and ``completeness`` what gap is left."""
+    in all. ``points`` says how many gradients were taken and ``completeness`` what
+    gap is left."""
     rows = _checked_at(rows, at)
     if steps < 2:
         raise ValueError("integrated gradients needs at least 2 steps")
-    ends = _scaled_log_likelihoods(model, rows, at, np.array([1.0, 0.0]), hold)
+    first = 0 if window is None else max(0, at - window)
+    path = _Path.of(model, rows, at, first, hold)
+    ends = path.log_likelihoods(np.array([1.0, 0.0]))
     f, baseline = float(ends[0]), float(ends[1])
     if at == 0:
-        return Attribution(np.zeros((0, 3)), f, baseline, 0.0, 0)
+        return Attribution(np.zeros((0, 3)), f, baseline, 0.0, 0, 0)
     per_piece = steps
     change = f - baseline
     tolerance = gap * max(abs(change), 1e-12)
     pieces = [(0.0, 1.0)]
     edges = {0.0: baseline, 1.0: f}
-    total = np.zeros((at, 3))
+    total = np.zeros((at - first, 3))
     points = 0
     while pieces:
         cuts = sorted({edge for piece in pieces for edge in piece} - set(edges))
         if cuts:
-            edges.update(zip(cuts, _scaled_log_likelihoods(model, rows, at, np.array(cuts), hold)))
+            edges.update(zip(cuts, path.log_likelihoods(np.array(cuts))))
         nodes = [_path_nodes(per_piece, a, b) for a, b in pieces]
         alphas, weights = np.concatenate([n for n, _ in nodes]), np.concatenate([w for _, w in nodes])
-        integrals = np.empty((len(alphas), at, 3))
+        integrals = np.empty((len(alphas), at - first, 3))
         for start in range(0, len(alphas), IG_BATCH):
-            _, grads = _scaled_gradients(model, rows, at, alphas[start : start + IG_BATCH], hold)
+            grads = path.gradients(alphas[start : start + IG_BATCH])
             integrals[start : start + IG_BATCH] = grads * weights[start : start + IG_BATCH, None, None]
         points += len(alphas)
         again = []
         for k, (a, b) in enumerate(pieces):
             piece = integrals[k * per_piece : (k + 1) * per_piece].sum(axis=0)
-            missed = abs((rows[:at] * piece).sum() - (edges[b] - edges[a]))
+            missed = abs((rows[first:at] * piece).sum() - (edges[b] - edges[a]))
             if missed > tolerance * (b - a) and points < IG_MAX_POINTS * steps:
                 again += [(a, (a + b) / 2), ((a + b) / 2, b)]
             else:
                 total += piece
         pieces = again
         per_piece = max(IG_MIN_PIECE, per_piece // 2)
-    attribution = rows[:at] * total
+    attribution = np.zeros((at, 3))
+    attribution[first:] = rows[first:at] * total + 0.0  # + 0.0: no signed zeros where a row is zero
     missed = abs(attribution.sum() - change)
-    return Attribution(attribution, f, baseline, float(missed / abs(change)) if change != 0 else float(missed), points)
+    return Attribution(attribution, f, baseline, float(missed / abs(change)) if change != 0 else float(missed), points,
+                       first)

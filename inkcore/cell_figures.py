@@ -233,3 +233,27 @@ def match_curve(best: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], thre
         hovermode="closest", shapes=[line], annotations=[note],
         xaxis=dict(title=dict(text="cells, best matched first"), gridcolor=GRID),
         yaxis=dict(title=dict(text="best |r| with a cell of the other model"), range=[0, 1.02], gridcolor=GRID)))
+
+
+#: Colours of attribution: earlier points that made the point likelier (blue) or less likely (red).
+ATTRIBUTION_SCALE = "RdBu"
+
+
+def lag_figure(shares: np.ndarray, marks: dict[str, int | None], height: int = 260, shown: int = 200) -> go.Figure:
+    """Each lag's share of the attribution mass (lag 1, the point just before, first), the
+    first ``shown`` lags, with a dotted line at each of ``marks`` (label -> lag)."""
+    lags = np.arange(1, min(len(shares), shown) + 1)
+    bars = dict(type="bar", x=lags, y=shares[: len(lags)], marker=dict(color=BLUE),
+                hovertemplate="%{x} points back: %{y:.1%} of the attribution<extra></extra>")
+    shapes, notes = [], []
+    for label, lag in marks.items():
+        if lag is None or lag > len(lags):
+            continue
+        shapes.append(dict(type="line", xref="x", x0=lag + 0.5, x1=lag + 0.5, yref="y domain", y0=0, y1=1,
+                           line=dict(color=GREY, dash="dot")))
+        notes.append(dict(text=label, showarrow=False, xref="x", x=lag + 0.5, xanchor="left", yref="y domain", y=1,
+                          yanchor="top"))
+    return plain_figure([bars], dict(
+        height=height, margin=dict(l=10, r=10, t=30, b=40), plot_bgcolor="white", bargap=0.05, shapes=shapes,
+        annotations=notes, xaxis=dict(title=dict(text="points back (lag)"), gridcolor=GRID),
+        yaxis=dict(title=dict(text="share of the attribution"), tickformat=".0%", gridcolor=GRID)))

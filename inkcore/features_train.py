@@ -14,19 +14,24 @@ error of the scaled state over the batch's variance, plus an auxiliary term
 the features dead for :data:`DEAD_AFTER` states reconstruct what the live
 ones missed, which brings dead features back. The decoder's rows are kept at
 unit length. After :attr:`Settings.readout_from` steps a second term joins the
-loss (weight :attr:`Settings.readout_weight`): how much worse, in nats per point,
-the model's own mixture scores the row each state predicts when it reads the
-reconstruction (``h = o * tanh(c_hat)`` with the step's output gate) instead of
-the true state. Squared error alone spends its capacity evenly over the cells,
-while the mixture is far more sensitive to some directions of the state than to
-others; the second term is what makes the dictionary keep what the model uses
-(the end-to-end objective of Braun et al. 2024, here on the data's next row). ``scale`` is one number for every cell (the state's RMS spread
+loss (weight :attr:`Settings.readout_weight`): the divergence, in nats per point,
+of the mixture the model gives when it reads the reconstruction
+(``h = o * tanh(c_hat)`` with the step's output gate) from the one it gives
+reading the true state, KL(intact || reconstructed), the pen's part exact and
+the offset's estimated from draws of the intact mixture. Squared error alone
+spends its capacity evenly over the cells, while the mixture is far more
+sensitive to some directions of the state than to others; the divergence makes
+the dictionary keep what the model uses (the end-to-end objective of Braun et
+al. 2024). It is measured against the model, not the data: a term on the data's
+next row lets the dictionary fit the training lines' noise, predicting them
+better than the model does, and it then reads held-out lines worse.
+``scale`` is one number for every cell (the state's RMS spread
 about its mean): the figures are measured in the state's own units, and a
 per-cell scale would spend features on cells that hardly move.
 
 Checkpoints (``.npz``, no pickle) hold the parameters, Adam's moments, the step
 and the random generator; a run with the same run folder resumes from its
-latest, and its states (with the output gates and target rows) are kept there too.
+latest, and its states (with each step's output gate) are kept there too.
 """
 from __future__ import annotations
 
@@ -44,10 +49,12 @@ from torch import nn
 
 from inkcore.features import Dictionary, DictionaryError, file_sha256, make_dictionary
 from inkcore.features_eval import protocol_run
-from inkcore.model import Model
+from inkcore.model import Model, output_layout
 from inkcore.train import mixture_nll
 
 AUX_K = 256
+#: Offsets drawn from each state's intact mixture to measure the divergence.
+KL_SAMPLES = 4
 AUX_WEIGHT = 1.0 / 32
 #: A feature that has not fired for this many training states counts as dead.
 DEAD_AFTER = 200_000
@@ -131,7 +138,6 @@ class Collected(NamedTuple):
 
     states: np.ndarray  # (N, S) float16, the dictionary's kind of state
     gates: np.ndarray  # (N, S) float16, the output gate o (h = o * tanh(c))
-    targets: np.ndarray  # (N, 3) float32, the row the step predicts
 
 
 def collect_states(model: Model, lines: list[np.ndarray], state: str = "c",
@@ -143,8 +149,7 @@ def collect_states(model: Model, lines: list[np.ndarray], state: str = "c",
     parts: list[tuple] = []
     for start in range(0, len(order), 32):
         run = protocol_run(model, [np.asarray(lines[i], np.float64) for i in order[start : start + 32]])
-        parts.append((getattr(run, state)[run.real].astype(np.float16), run.gate[run.real].astype(np.float16),
-                      run.targets[run.real].astype(np.float32)))
+        parts.append((getattr(run, state)[run.real].astype(np.float16), run.gate[run.real].astype(np.float16)))
         if on_progress is not None:
             on_progress(min(start + 32, len(order)), len(order))
     return Collected(*(np.concatenate(column) for column in zip(*parts)))
@@ -165,25 +170,51 @@ class Readout(NamedTuple):
 
         return cls(tensor(model.W_out), tensor(model.b_out), model.config.components, state)
 
-    def nll(self, x: torch.Tensor, gate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Per-step negative log-likelihood (N,) of ``target`` when the mixture reads state ``x``."""
+    def output(self, x: torch.Tensor, gate: torch.Tensor) -> torch.Tensor:
+        """The raw network output (N, 1 + 6M) when the mixture reads state ``x`` (N, S)."""
         h = gate * torch.tanh(x) if self.state == "c" else x
-        gauss, eos = mixture_nll(h @ self.W_out + self.b_out, target, self.components)
-        return gauss + eos
+        return h @ self.W_out + self.b_out
 
 
-def _readout_gap(net: "TopKAutoencoder", readout: Readout, x_hat: torch.Tensor, x: torch.Tensor,
-                 gate: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Nats per point the mixture loses reading the reconstruction instead of the state."""
+def _mixture_samples(y: torch.Tensor, components: int, count: int, generator: torch.Generator) -> torch.Tensor:
+    """``count`` offsets (count, N, 3) drawn from each row's mixture (pen 0: only the offset is used)."""
+    part = output_layout(components)
+    pi = torch.softmax(y[:, part["pi_logit"]], dim=-1)
+    chosen = torch.multinomial(pi, count, replacement=True, generator=generator)  # (N, count)
+
+    def pick(name):
+        return torch.gather(y[:, part[name]], 1, chosen)
+
+    mu_x, mu_y, rho = pick("mu_x"), pick("mu_y"), torch.tanh(pick("rho_raw"))
+    sx, sy = torch.exp(pick("log_sigma_x")), torch.exp(pick("log_sigma_y"))
+    e1 = torch.randn(chosen.shape, generator=generator)
+    e2 = torch.randn(chosen.shape, generator=generator)
+    x = mu_x + sx * e1
+    y_ = mu_y + sy * (rho * e1 + torch.sqrt((1 - rho**2).clamp_min(0.0)) * e2)
+    return torch.stack([x.T, y_.T, torch.zeros_like(x.T)], dim=-1)
+
+
+def _divergence(readout: Readout, x_hat: torch.Tensor, x: torch.Tensor, gate: torch.Tensor,
+                generator: torch.Generator) -> torch.Tensor:
+    """KL(the intact state's mixture || the reconstruction's), nats per point: the pen's
+    Bernoulli exactly, the offset's by :data:`KL_SAMPLES` draws from the intact mixture."""
     with torch.no_grad():
-        intact = readout.nll(x, gate, target)
-    return (readout.nll(x_hat, gate, target) - intact).mean()
+        y = readout.output(x, gate)
+        samples = _mixture_samples(y, readout.components, KL_SAMPLES, generator)
+        intact = torch.stack([mixture_nll(y, sample, readout.components)[0] for sample in samples])
+    y_hat = readout.output(x_hat, gate)
+    spliced = torch.stack([mixture_nll(y_hat, sample, readout.components)[0] for sample in samples])
+    eos, eos_hat = y[:, 0], y_hat[:, 0]
+    p = torch.sigmoid(eos)
+    pen = p * (functional.logsigmoid(eos) - functional.logsigmoid(eos_hat)) + \
+        (1 - p) * (functional.logsigmoid(-eos) - functional.logsigmoid(-eos_hat))
+    return (spliced - intact).mean() + pen.mean()
 
 
 def _batch_loss(net: TopKAutoencoder, x_scaled: torch.Tensor, idle: torch.Tensor,
                 readout: tuple | None = None) -> tuple[torch.Tensor, float]:
-    """The batch's loss, and the readout gap in nats per point (NaN when not counted);
-    ``readout`` is (Readout, weight, gates, targets) of the batch's states."""
+    """The batch's loss, and the divergence in nats per point (NaN when not counted);
+    ``readout`` is (Readout, weight, gates, generator) of the batch's states."""
     z = net.pre_activations(x_scaled)
     values, indices = net.sparse_code(z)
     decoded = net.decode_sparse(values, indices)
@@ -192,10 +223,10 @@ def _batch_loss(net: TopKAutoencoder, x_scaled: torch.Tensor, idle: torch.Tensor
     loss = (residual**2).sum(1).mean() / spread
     gap = float("nan")
     if readout is not None:
-        layer, weight, gate, target = readout
-        readout_gap = _readout_gap(net, layer, decoded * net.scale, x_scaled * net.scale, gate, target)
-        loss = loss + weight * readout_gap
-        gap = float(readout_gap.detach())
+        layer, weight, gate, generator = readout
+        divergence = _divergence(layer, decoded * net.scale, x_scaled * net.scale, gate, generator)
+        loss = loss + weight * divergence
+        gap = float(divergence.detach())
     with torch.no_grad():
         idle += len(x_scaled)
         idle[indices[values > 0]] = 0
@@ -212,8 +243,8 @@ def _batch_loss(net: TopKAutoencoder, x_scaled: torch.Tensor, idle: torch.Tensor
 
 def _collected(model: Model, lines: list[np.ndarray], run_dir: Path, state: str,
                log: Callable[[str], None]) -> Collected:
-    """The run's states, gates and targets: read from ``run_dir`` when they are there."""
-    paths = Collected(run_dir / "states.npy", run_dir / "gates.npy", run_dir / "targets.npy")
+    """The run's states and gates: read from ``run_dir`` when they are there."""
+    paths = Collected(run_dir / "states.npy", run_dir / "gates.npy")
     if all(path.exists() for path in paths):
         return Collected(*(np.load(path, allow_pickle=False) for path in paths))
     collected = collect_states(model, lines, state, lambda done, total: log(f"reading lines: {done}/{total}"))
@@ -264,7 +295,7 @@ def train(model: Model, weights_path: str, lines: list[np.ndarray], run_dir: str
     its parameters, counted as the steps its metadata says it ran."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    states, gates, targets = _collected(model, lines, run_dir, settings.state, log)
+    states, gates = _collected(model, lines, run_dir, settings.state, log)
     torch.manual_seed(settings.seed)
     sample = states[:: max(1, len(states) // 200_000)].astype(np.float32)
     mean = sample.mean(axis=0)
@@ -285,7 +316,7 @@ def train(model: Model, weights_path: str, lines: list[np.ndarray], run_dir: str
         log(f"warm start from a dictionary of {step} steps")
     stopping: list[bool] = []
     previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    data, gates, targets = torch.from_numpy(states), torch.from_numpy(gates), torch.from_numpy(targets)
+    data, gates = torch.from_numpy(states), torch.from_numpy(gates)
     readout = Readout.of(model, settings.state)
     last_saved, started, first_step = time.monotonic(), time.monotonic(), step
     try:
@@ -293,7 +324,7 @@ def train(model: Model, weights_path: str, lines: list[np.ndarray], run_dir: str
             for group in optimizer.param_groups:
                 group["lr"] = settings.learning_rate_at(step)
             chosen = torch.randint(0, len(data), (settings.batch,), generator=generator)
-            counted = (readout, settings.readout_weight, gates[chosen].float(), targets[chosen]) \
+            counted = (readout, settings.readout_weight, gates[chosen].float(), generator) \
                 if step >= settings.readout_from and settings.readout_weight > 0 else None
             loss, gap = _batch_loss(net, data[chosen].float() / net.scale, idle, counted)
             optimizer.zero_grad()
@@ -306,7 +337,7 @@ def train(model: Model, weights_path: str, lines: list[np.ndarray], run_dir: str
             step += 1
             if step % 50 == 0 or step == settings.steps:
                 rate = (step - first_step) / max(time.monotonic() - started, 1e-9)
-                readout_part = "" if gap != gap else f" readout gap {gap:.3f} nats/point"
+                readout_part = "" if gap != gap else f" divergence {gap:.3f} nats/point"
                 log(f"step {step}/{settings.steps} loss {loss.item():.4f}{readout_part} dead "
                     f"{int((idle > DEAD_AFTER).sum())} ({rate:.2f} steps/s)")
             if time.monotonic() - last_saved > checkpoint_seconds:

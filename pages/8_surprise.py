@@ -1,7 +1,7 @@
 import numpy as np
 import streamlit as st
 
-from dashboard import cached, controls, frame, models
+from dashboard import attribution, cached, controls, frame, models
 from inkcore import cell_figures
 
 frame.page_setup("Surprise")
@@ -28,6 +28,9 @@ if rival is not None:
                  delta=f"{np.mean(rival_nll) - np.mean(nll):+.3f}", delta_color="inverse")
 points.metric("Points", f"{len(nll):,}")
 st.plotly_chart(cell_figures.coloured_path_figure(rows, nll, cell_figures.SURPRISE_SCALE, "nats"),
-                key="surprise_chart")
+                key=attribution.CHART, on_select="rerun", selection_mode="points")
 worst = np.argsort(nll)[::-1][:5]
 st.caption("Most surprising steps: " + ", ".join(f"{t} ({nll[t]:.1f} nats)" for t in sorted(worst)))
+example = st.session_state.get(controls.example_widget(controls.SURPRISE)) \
+    if controls.from_library(controls.SURPRISE) else None
+attribution.why_this_point(loaded, rows, nll, example)

@@ -253,3 +253,18 @@ def test_targets_are_every_kth_row_and_every_lift():
     assert lags.within(np.array([0.5, 0.3, 0.2, 0.0]), 0.5) == 1
     assert lags.within(np.array([0.5, 0.3, 0.2, 0.0]), 0.9) == 3
     assert lags.within(np.array([0.1, 0.1, 0.1, 0.7]), 0.5) is None  # only beyond the last lag counted
+
+
+def test_the_baseline_zeroes_the_window_before_the_target_only(model, rows):
+    at, window = 20, 5
+    ig = backward.integrated_gradients(model, rows, at, window=window)
+    assert np.all(ig.attribution[: at - window] == 0.0) and ig.first == at - window
+    zeroed = rows.copy()
+    zeroed[at - window : at] = 0.0
+    assert ig.baseline_log_likelihood == pytest.approx(backward.point_gradient(model, zeroed, at).log_likelihood,
+                                                       abs=1e-10)
+    assert ig.completeness < 0.01
+    whole = backward.integrated_gradients(model, rows, at, window=None)
+    assert whole.first == 0
+    np.testing.assert_allclose(backward.integrated_gradients(model, rows, at, window=at + 10).attribution,
+                               whole.attribution, atol=1e-12)

@@ -13,6 +13,7 @@ from inkcore.evaluate import score
 from inkcore.events import EVENTS, auc, stroke_events
 from inkcore.features import (DictionaryError, decode, encode, exact_dictionary, find_dictionary, load_dictionary,
                               make_dictionary, reconstruct, save_dictionary, steering_hold)
+from inkcore.model import mixture
 from inkcore.sampling import generate
 
 S, F = SMALL_CONFIG.cells, 40
@@ -251,7 +252,7 @@ def test_the_readout_term_makes_the_mixture_lose_less_from_a_warm_start(tmp_path
 
     squared, readout = continued(0.0), continued(1.0)
     assert any("warm start" in m and "30 steps" in m for m in messages)
-    assert any("readout gap" in m for m in messages)
+    assert any("divergence" in m for m in messages)
     assert readout.metadata["training"]["steps_done"] == 90
 
     def output_loss(d):
@@ -262,6 +263,23 @@ def test_the_readout_term_makes_the_mixture_lose_less_from_a_warm_start(tmp_path
     with pytest.raises(DictionaryError, match="features"):
         train(small_model, str(weights), lines, tmp_path / "other", Settings(features=2 * F, k=4, steps=40),
               log=lambda m: None, init=start)
+
+
+def test_the_divergence_is_zero_for_the_true_state_and_grows_with_the_error(small_model):
+    torch = pytest.importorskip("torch", reason="the train extra (PyTorch) is not installed")
+    from inkcore.features_train import Readout, _divergence, _mixture_samples
+
+    readout = Readout.of(small_model, "c")
+    x, gate = torch.randn(512, S, generator=torch.Generator().manual_seed(1)), torch.full((512, S), 0.7)
+    noise = torch.randn(512, S, generator=torch.Generator().manual_seed(2))
+    divergence = [float(_divergence(readout, x + size * noise, x, gate, torch.Generator().manual_seed(3)))
+                  for size in (0.0, 0.05, 0.5)]
+    assert divergence[0] == 0.0 and 0.0 < divergence[1] < divergence[2]
+    y = readout.output(x[:1], gate[:1]).repeat(20000, 1)
+    drawn = _mixture_samples(y, small_model.config.components, 1, torch.Generator().manual_seed(4))[0].numpy()
+    mix = mixture(small_model, (0.7 * np.tanh(x[:1].numpy())).astype(np.float32))
+    np.testing.assert_allclose(drawn[:, 0].mean(), float((mix.pi * mix.mu_x).sum()), atol=0.05)
+    np.testing.assert_allclose(drawn[:, 1].mean(), float((mix.pi * mix.mu_y).sum()), atol=0.05)
 
 
 # --- events ----------------------------------------------------------------------
