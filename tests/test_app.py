@@ -74,6 +74,18 @@ def no_errors(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
+def click_cell_button(at: AppTest, prefix: str) -> tuple[int, int, str, int]:
+    """Click the first button keyed ``prefix``<cell> and land on Cell activations: the cell
+    clicked, and the cell, example and step that page then shows."""
+    button = next(b for b in at.button if b.key and b.key.startswith(prefix))
+    cell = int(button.key.rsplit("_", 1)[1])
+    button.click().run()
+    no_errors(at)
+    assert at.title[0].value == "Cell activations"
+    return (cell, at.number_input(key="cells_cell").value, at.selectbox(key="cells_example").value,
+            at.slider(key="cells_step").value)
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch, shipped_weights):
     """Each test gets its own data and cache folders and empty Streamlit caches."""

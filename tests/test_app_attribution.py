@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from test_app import isolated, no_errors, page  # noqa: F401  (isolated: an autouse fixture)
+from test_app import click_cell_button, isolated, no_errors, page  # noqa: F401  (isolated: an autouse fixture)
 
 #: How long a test waits for a point's attribution, computed in the background.
 WAIT_S = 120
@@ -83,14 +83,8 @@ def test_point_zero_has_nothing_before_it():
 def test_a_listed_cell_opens_on_the_step_that_predicted_the_point():
     at = surprise_page()
     point = shown_point(at)
-    button = next(b for b in at.button if b.key and b.key.startswith("surprise_cell_"))
-    cell = int(button.key.rsplit("_", 1)[1])
-    button.click().run()
-    no_errors(at)
-    assert at.title[0].value == "Cell activations"
-    assert at.number_input(key="cells_cell").value == cell
-    assert at.selectbox(key="cells_example").value == "sample:2"
-    assert at.slider(key="cells_step").value == point - 1
+    cell, *shown = click_cell_button(at, "surprise_cell_")
+    assert shown == [cell, "sample:2", point - 1]
 
 
 def test_a_listed_feature_opens_on_the_features_page():

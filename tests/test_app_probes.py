@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from test_app import charts, isolated, no_errors, page  # noqa: F401  (isolated: an autouse fixture)
+from test_app import charts, click_cell_button, isolated, no_errors, page  # noqa: F401  (isolated: an autouse fixture)
 
 
 def match_titles(at) -> list[str]:
@@ -70,11 +70,5 @@ def test_clicking_a_cell_that_is_not_the_best_opens_it_in_cell_activations():
 def test_clicking_a_pattern_cell_opens_it_on_the_example_at_the_span():
     at = page("probes").run()
     start, _ = at.slider(key="pattern_span").value
-    button = next(b for b in at.button if b.key and b.key.startswith("pattern_cell_"))
-    cell = int(button.key.rsplit("_", 1)[1])
-    button.click().run()
-    no_errors(at)
-    assert at.title[0].value == "Cell activations"
-    assert at.number_input(key="cells_cell").value == cell
-    assert at.selectbox(key="cells_example").value == "sample:1"
-    assert at.slider(key="cells_step").value == start
+    cell, *shown = click_cell_button(at, "pattern_cell_")
+    assert shown == [cell, "sample:1", start]
