@@ -317,3 +317,39 @@ def test_an_intervention_changes_what_the_model_writes(page, app_url):
     assert grid[0] != grid[1] and grid[2] != grid[3]  # intact (left column) and held (right) differ seed by seed
     assert page.locator("[data-testid=stException]").count() == 0
     shoot(page, "intervene-held")
+
+
+#: Where point ``k`` of a Plotly chart's trace ``trace`` sits on the screen.
+POINT_ON_SCREEN = """([plot, trace, k]) => {
+    const layout = plot._fullLayout, data = plot._fullData[trace], box = plot.getBoundingClientRect();
+    const x = layout.xaxis.l2p(data.x[k]) + layout.xaxis._offset, y = layout.yaxis.l2p(data.y[k]) + layout.yaxis._offset;
+    return [box.left + x, box.top + y]; }"""
+
+
+def test_clicking_a_point_on_surprise_colours_the_line_by_attribution(page, app_url):
+    if not ARTICLE.exists():
+        pytest.skip("../shared/data/article is absent: Surprise opens on the article's example")
+    open_page(page, app_url, "surprise", "Surprise")
+    page.get_by_role("heading", name="Why this point: what the model remembered").first.wait_for()
+    point_input = page.locator(".st-key-surprise_point input")
+    first = int(point_input.input_value())
+    surprise = page.locator(".st-key-surprise_chart .js-plotly-plot")
+    surprise.scroll_into_view_if_needed()
+    settle(page)
+    chosen = 60 if first != 60 else 80
+    x, y = page.evaluate(POINT_ON_SCREEN, [surprise.element_handle(), 1, chosen])
+    page.mouse.move(x - 3, y - 3)
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    page.wait_for_function("([el, before]) => el.value !== String(before)", arg=[point_input.element_handle(), first])
+    at = int(point_input.input_value())
+    assert abs(at - chosen) <= 2  # the point under the pointer (Plotly takes the nearest within a few pixels)
+    page.get_by_text(f"log p(point {at})").first.wait_for()
+    settle(page)
+    coloured = page.locator(".st-key-surprise_attribution .js-plotly-plot")
+    colours = coloured.evaluate("p => Array.from(p._fullData[1].marker.color)")
+    assert len(colours) > at and any(v != 0 for v in colours[:at]) and all(v == 0 for v in colours[at:])
+    marked = coloured.evaluate("p => [p._fullData[2].x[0], p._fullData[1].x[%d]]" % at)
+    assert marked[0] == pytest.approx(marked[1])  # the ring marks the point explained
+    coloured.scroll_into_view_if_needed()
+    shoot(page, "surprise-attribution-after-click")
