@@ -42,7 +42,6 @@ import json
 import os
 import platform
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -53,6 +52,8 @@ from typing import Callable
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from inkcore.bench_attribution import bench_attribution
+from inkcore.bench_timing import Row, Timing, measure
 from inkcore.model import Config, LSTMState, Model, expected_shapes, make_model, mixture, run, step
 
 #: The article's model, where ../shared sits beside the repository (developers and CI).
@@ -69,7 +70,6 @@ ONE_PEN_TARGET_MS = 0.1
 MANY_PENS = 50
 MANY_PENS_TARGET_BOUNDS = 1.5
 RUN_STEPS = 1000
-REPEATS = 25
 RECORD_TARGET_S = 0.25
 ORDER_TARGET_S = 3.0
 FUTURE_LINE_POINTS = 600
@@ -85,42 +85,10 @@ RANK_BOUND_SAMPLE = 8  # the rank's bound is timed on every 8th batch of held ro
 CORPUS_SAMPLE_POINTS = 600  # a written line's length where the article's lines are not here
 
 
-@dataclass(frozen=True)
-class Timing:
-    best: float  # seconds per call, the fastest repeat
-    median: float  # seconds per call, the median repeat
-
-
-def measure(calls: list[Callable[[], object]], loops: int, repeats: int | None = None) -> list[Timing]:
-    """Seconds per call of each callable: ``repeats`` (default :data:`REPEATS`)
-    rounds in which every callable runs a timed loop of ``loops`` calls in turn,
-    after a warm-up."""
-    samples: list[list[float]] = [[] for _ in calls]
-    for call in calls:
-        for _ in range(max(1, loops // 10)):
-            call()
-    for _ in range(repeats or REPEATS):
-        for call, times in zip(calls, samples):
-            start = time.perf_counter()
-            for _ in range(loops):
-                call()
-            times.append((time.perf_counter() - start) / loops)
-    return [Timing(min(times), statistics.median(times)) for times in samples]
-
-
 def loops_for(pens: int) -> int:
     """Timed loops of some tens of milliseconds: long enough to time, short enough
     that many of them run undisturbed on a busy machine."""
     return 300 if pens == 1 else 30
-
-
-@dataclass(frozen=True)
-class Row:
-    name: str
-    timing: Timing
-    bound: Timing | None = None  # the unavoidable matrix products, timed alongside
-    note: str = ""  # the target, or a throughput
-    met: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -399,6 +367,7 @@ BENCHMARKS: list[tuple[str, Callable[[Context], list[Row]]]] = [
     ("cells", bench_cells),
     ("possibility space", bench_futures),
     ("corpus jobs (batches of lines on every core)", bench_corpus),
+    ("attribution (inkcore.backward)", bench_attribution),
 ]
 
 

@@ -28,7 +28,10 @@ def test_measure_times_each_callable_separately():
 
 
 def test_every_section_reports_rows(monkeypatch):
-    monkeypatch.setattr(bench, "REPEATS", 2)
+    from inkcore import bench_attribution, bench_timing
+
+    monkeypatch.setattr(bench_timing, "REPEATS", 2)
+    monkeypatch.setattr(bench_attribution, "ATTRIBUTION_POINTS", 40)
     monkeypatch.setattr(bench, "RUN_STEPS", 20)
     monkeypatch.setattr(bench, "loops_for", lambda pens: 2)
     monkeypatch.setattr(bench, "FUTURE_LINE_POINTS", 30)
