@@ -268,3 +268,15 @@ def test_the_baseline_zeroes_the_window_before_the_target_only(model, rows):
     assert whole.first == 0
     np.testing.assert_allclose(backward.integrated_gradients(model, rows, at, window=at + 10).attribution,
                                whole.attribution, atol=1e-12)
+
+
+def test_integrated_gradients_are_complete_far_along_a_real_line(shipped_weights):
+    from conftest import ARTICLE_VALIDATION, require_shared
+    from inkcore.data import read_article_lines
+    from inkcore.weights import load
+
+    lines = read_article_lines(require_shared(ARTICLE_VALIDATION))
+    model = load(shipped_weights)[0]
+    ig = backward.integrated_gradients(model, lines[0], 1010)  # its whole path is far from smooth (README)
+    assert ig.completeness < 0.01 and ig.first == 1010 - backward.IG_WINDOW
+    assert np.all(ig.attribution[: ig.first] == 0.0)
