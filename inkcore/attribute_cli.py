@@ -99,7 +99,7 @@ def add_verb(commands) -> argparse.ArgumentParser:
     p.add_argument("--line", type=int, help="in a file of several lines, which one, from 1")
     p.add_argument("--at", type=int, help="the row T explained: f = log p(row T | a zero row, then rows 0..T-1)")
     p.add_argument("--method", choices=("grad", "ig"), default="ig",
-                   help="ig: integrated gradients from all-zero rows (default); grad: the gradient of f")
+                   help="ig: integrated gradients from zero rows (default; see --window); grad: the gradient of f")
     p.add_argument("--steps", type=int, default=backward.IG_STEPS,
                    help=f"integrated gradients' points on the path (default {backward.IG_STEPS})")
     p.add_argument("--window", type=int, default=backward.IG_WINDOW,

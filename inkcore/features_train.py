@@ -306,6 +306,7 @@ def train(model: Model, weights_path: str, lines: list[np.ndarray], run_dir: str
     generator = torch.Generator().manual_seed(settings.seed)
     checkpoint = run_dir / "checkpoint.npz"
     step, idle = 0, torch.zeros(settings.features, dtype=torch.long)
+    warm_start: dict = {}
     if checkpoint.exists():
         step, idle = _load_checkpoint(checkpoint, net, optimizer, generator)
         log(f"resumed from {checkpoint} at step {step}")
@@ -313,6 +314,7 @@ def train(model: Model, weights_path: str, lines: list[np.ndarray], run_dir: str
         _check_warm_start(init, settings)
         net.load_dictionary(init)
         step = int(init.metadata.get("training", {}).get("steps_done", 0))
+        warm_start = {"warm_start": {"steps": step, "fresh_optimizer": True}}
         log(f"warm start from a dictionary of {step} steps")
     stopping: list[bool] = []
     previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
@@ -348,7 +350,8 @@ def train(model: Model, weights_path: str, lines: list[np.ndarray], run_dir: str
         _save_checkpoint(checkpoint, net, optimizer, step, idle, generator)
     return net.to_dictionary(state=settings.state, model_sha256=file_sha256(weights_path),
                              trained_on={"data": trained_on, "lines": len(lines), "states": int(len(states))},
-                             training={**asdict(settings), "steps_done": step}, complete=step >= settings.steps)
+                             training={**asdict(settings), "steps_done": step, **warm_start},
+                             complete=step >= settings.steps)
 
 
 def metadata_json(dictionary: Dictionary) -> str:

@@ -99,8 +99,21 @@ def test_the_shipped_model_has_its_dictionary_beside_it():
     assert dictionary.state == "c" and dictionary.activation == "topk" and dictionary.k <= 32
     figures = dictionary.metadata["figures"]
     assert figures["fve"] >= 0.9 and figures["l0"] <= 32
-    assert 0 < figures["loss_recovered_output"] <= 1 and "loss_recovered_state" in figures
+    assert 0.9 <= figures["loss_recovered_output"] <= 1 and "loss_recovered_state" in figures
     assert len(dictionary.metadata["labels"]) == dictionary.features
+
+
+def test_the_articles_model_has_its_dictionary_among_the_shipped_ones():
+    from conftest import ARTICLE_WEIGHTS, require_shared
+    from inkcore.features import dictionary_folders, find_dictionary
+
+    path = find_dictionary(file_sha256(require_shared(ARTICLE_WEIGHTS)), dictionary_folders())
+    assert path is not None and path.name == "article.features.npz"
+    assert path.stat().st_size <= 10 * 2**20
+    dictionary = load_dictionary(path, model_sha256=file_sha256(ARTICLE_WEIGHTS))
+    figures = dictionary.metadata["figures"]
+    assert dictionary.state == "c" and figures["fve"] >= 0.9 and figures["l0"] <= 32
+    assert figures["loss_recovered_output"] >= 0.9
 
 
 def test_the_features_page_draws_a_feature_and_its_steering():
