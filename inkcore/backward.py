@@ -339,7 +339,8 @@ def integrated_gradients(model: Model, rows: np.ndarray, at: int, steps: int = I
         for k, (a, b) in enumerate(pieces):
             piece = integrals[k * per_piece : (k + 1) * per_piece].sum(axis=0)
             missed = abs((rows[first:at] * piece).sum() - (edges[b] - edges[a]))
-            if missed > tolerance * (b - a) and points < IG_MAX_POINTS * steps:
+            next_cost = (len(again) + 2) * max(IG_MIN_PIECE, per_piece // 2)  # the next pass, this piece halved
+            if missed > tolerance * (b - a) and points + next_cost <= IG_MAX_POINTS * steps:
                 again += [(a, (a + b) / 2), ((a + b) / 2, b)]
             else:
                 total += piece
