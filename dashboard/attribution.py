@@ -122,4 +122,4 @@ def cells_that_mattered(loaded: LoadedModel, rows: np.ndarray, found: attributio
     for column, feature in zip(st.columns(len(top)), top):
         if column.button(f"{feature} ({shares[feature]:+.2f})", key=f"surprise_feature_{feature}",
                          help=dictionary.label(feature)):
-            features.open_feature(feature)
+            features.open_feature(dictionary, feature)

@@ -24,6 +24,8 @@ HEATMAP = "features_heatmap"
 EVENT = "features_event"
 CELL = "features_cell"
 STRENGTH = "features_strength"
+#: The model whose dictionary the chosen feature belongs to (a feature number means nothing in another's).
+FEATURE_OF = "_features_feature_of"
 #: What the page lists and draws.
 MADE_OF_CELLS, CELL_FEATURES, PLACES, PLACE_EXAMPLES, STEER_SEEDS = 8, 8, 12, 24, (1, 2)
 HEATMAP_HEIGHT = 360
@@ -80,9 +82,10 @@ def live_dictionary(loaded: LoadedModel) -> tuple[str, Dictionary] | tuple[None,
         return None, f"The dictionary cannot be used, so no features are listed. {error}"
 
 
-def open_feature(feature: int) -> None:
-    """Go to the Features page with ``feature`` chosen."""
+def open_feature(dictionary: Dictionary, feature: int) -> None:
+    """Go to the Features page with ``feature`` of ``dictionary`` chosen."""
     st.session_state[FEATURE] = int(feature)
+    st.session_state[FEATURE_OF] = dictionary.model_sha256
     st.switch_page("pages/12_features.py")
 
 
@@ -122,7 +125,9 @@ def picker(dictionary: Dictionary, a: np.ndarray) -> int:
             st.session_state[FEATURE] = best[0]
 
     order = active_order(a)
-    st.session_state.setdefault(FEATURE, first_feature(dictionary, a))
+    if st.session_state.get(FEATURE_OF) != dictionary.model_sha256 or FEATURE not in st.session_state:
+        st.session_state[FEATURE] = first_feature(dictionary, a)
+        st.session_state[FEATURE_OF] = dictionary.model_sha256
     number, event = st.columns([1, 2])
     number.number_input("Feature", 0, dictionary.features - 1, key=FEATURE)
     event.selectbox("Or the feature that tells best", EVENTS, key=EVENT, on_change=take_event, index=None,

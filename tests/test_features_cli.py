@@ -157,3 +157,22 @@ def test_write_and_watch_says_in_one_line_when_a_model_has_no_dictionary(app_wit
     said = [caption.value for caption in at.caption if "no dictionary" in caption.value]
     assert said == ["This model has no dictionary, so no features are listed (the Features page says how to "
                     "train one)."]
+
+
+def test_the_chosen_feature_follows_the_model_s_dictionary(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import ARTICLE, require_shared
+
+    require_shared(ARTICLE / "b64_weights.json")
+    monkeypatch.setenv("INKCORE_ARTICLE_DIR", str(ARTICLE))
+    at = AppTest.from_file(str(APP), default_timeout=300).run()
+    at.switch_page("pages/12_features.py").run()
+    ours = at.number_input(key="features_feature").value
+    at.number_input(key="features_feature").set_value(7).run()
+    at.sidebar.radio(key="model_choice").set_value("The article's model").run()
+    assert not at.exception
+    chosen = at.number_input(key="features_feature").value
+    title = at.subheader[0].value
+    assert title.startswith(f"Feature {chosen}: ") and "AUC" in title  # the article's dictionary's own first feature
+    assert chosen != 7 and ours is not None
