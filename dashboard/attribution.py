@@ -95,11 +95,10 @@ def why_this_point(loaded: LoadedModel, rows: np.ndarray, nll: np.ndarray, examp
                    help="How far the attributions' sum misses log p(point) minus its value after all-zero points")
     st.plotly_chart(cell_figures.lag_figure(found.lag_mass(), {"50%": found.within(0.5), "90%": found.within(0.9)}),
                     key="surprise_lags")
-    cells_that_mattered(loaded, rows, found, example)
+    cells_that_mattered(loaded, found, example)
 
 
-def cells_that_mattered(loaded: LoadedModel, rows: np.ndarray, found: attribution.Explanation,
-                        example: str | None) -> None:
+def cells_that_mattered(loaded: LoadedModel, found: attribution.Explanation, example: str | None) -> None:
     """The cells, and the features of the model's dictionary, that mattered most at the step
     that predicted the point, each a button that opens it."""
     top = np.argsort(-np.abs(found.cells))[:LISTED_CELLS]
@@ -112,8 +111,7 @@ def cells_that_mattered(loaded: LoadedModel, rows: np.ndarray, found: attributio
     key, dictionary = features.live_dictionary(loaded)
     if key is None or dictionary.state != "c":
         return
-    c = cached.line_states(loaded.model, loaded.key, rows)[1][found.at]
-    shares = attribution.feature_attribution(dictionary, c, found.cell_gradient)
+    shares = attribution.feature_attribution(dictionary, found.state, found.cell_gradient)
     top = [int(f) for f in np.argsort(-np.abs(shares))[:LISTED_FEATURES] if shares[f] != 0]
     if not top:
         return

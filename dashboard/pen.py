@@ -79,18 +79,25 @@ def _take_strokes(key: str) -> None:
         st.session_state[_strokes_key(key)] = strokes
 
 
+def _first_time(sent_key: str, need_key: str, key: str) -> bool:
+    """Whether the page's copy of ``key`` must be sent now: the first time this session
+    sends it, or again when a page asked for it (``need_key``, a page that lost its copy)."""
+    sent = st.session_state.setdefault(sent_key, set())
+    if key in sent and st.session_state.get(need_key) != key:
+        return False
+    sent.add(key)
+    st.session_state.pop(need_key, None)
+    return True
+
+
 def _model_data(loaded: LoadedModel | None) -> dict | None:
     """The model for the page's copy: its weights only the first time this session sends them."""
     if loaded is None:
         return None
-    sent = st.session_state.setdefault(MODELS_SENT, set())
-    wanted = (st.session_state.get(NEED_MODEL) == loaded.key)
     info = {"key": loaded.key, "cells": loaded.model.config.cells, "components": loaded.model.config.components,
             "forget_bias": loaded.model.config.forget_bias}
-    if loaded.key not in sent or wanted:
+    if _first_time(MODELS_SENT, NEED_MODEL, loaded.key):
         info["weights"] = cached.browser_weights(loaded.model, loaded.key)
-        sent.add(loaded.key)
-        st.session_state.pop(NEED_MODEL, None)
     return info
 
 
@@ -99,24 +106,17 @@ def _dictionary_data(entry: tuple[str, Dictionary] | None) -> dict | None:
     if entry is None:
         return None
     key, dictionary = entry
-    sent = st.session_state.setdefault(DICTIONARIES_SENT, set())
     info = {"key": key, "size": dictionary.size, "features": dictionary.features, "state": dictionary.state,
             "activation": dictionary.activation, "k": dictionary.k, "shown": LIVE_FEATURES}
-    if key not in sent or st.session_state.get(NEED_DICTIONARY) == key:
+    if _first_time(DICTIONARIES_SENT, NEED_DICTIONARY, key):
         info.update(cached.browser_dictionary(dictionary, key))
-        sent.add(key)
-        st.session_state.pop(NEED_DICTIONARY, None)
     return info
 
 
-def _asked_for_model(key: str) -> None:
+def _asked_for(key: str, field: str, need_key: str) -> None:
+    """A page's copy asked for ``field`` (the model or the dictionary it lacks) again."""
     state = st.session_state.get(_widget_key(key)) or {}
-    st.session_state[NEED_MODEL] = state.get("need_model")
-
-
-def _asked_for_dictionary(key: str) -> None:
-    state = st.session_state.get(_widget_key(key)) or {}
-    st.session_state[NEED_DICTIONARY] = state.get("need_dictionary")
+    st.session_state[need_key] = state.get(field)
 
 
 def pen_writing(key: str, loaded: LoadedModel | None = None, mode: str = PLAIN, length: int = WRITE_LENGTH,
@@ -144,8 +144,9 @@ def pen_writing(key: str, loaded: LoadedModel | None = None, mode: str = PLAIN, 
                                                  "speed_factor": reading.speed_factor, "strokes": len(strokes)},
     }
     _SURFACE(data=data, key=_widget_key(key), default={"strokes": None, "need_model": None, "need_dictionary": None},
-             on_strokes_change=lambda: _take_strokes(key), on_need_model_change=lambda: _asked_for_model(key),
-             on_need_dictionary_change=lambda: _asked_for_dictionary(key))
+             on_strokes_change=lambda: _take_strokes(key),
+             on_need_model_change=lambda: _asked_for(key, "need_model", NEED_MODEL),
+             on_need_dictionary_change=lambda: _asked_for(key, "need_dictionary", NEED_DICTIONARY))
     return reading if reading is not None else read_strokes([])  # unreadable: nothing written
 
 

@@ -31,11 +31,11 @@ def cmd_point(args) -> None:
     explained = attribution.explain(model, rows, args.at, args.method, args.steps, window)
     result: dict = {"at": args.at, "method": args.method, "log_likelihood": explained.log_likelihood}
     if args.method == "grad":
-        result["gradient"] = backward.point_gradient(model, rows, args.at).rows.tolist()
+        result["gradient"] = explained.gradient.tolist()
     else:
         result.update(attribution=explained.values.tolist(), baseline_log_likelihood=explained.baseline_log_likelihood,
                       completeness=explained.completeness, steps=args.steps, points=explained.points,
-                      window=window, first=0 if window is None else max(0, args.at - window))
+                      window=window, first=explained.first)
     if args.cells:
         result["cells"] = explained.cells.tolist()
     if args.json:

@@ -8,6 +8,7 @@ import numpy as np
 
 from inkcore import backward
 from inkcore.evaluate import line_states
+from inkcore.lags import within
 from inkcore.model import Model
 
 METHODS = ("ig", "grad")
@@ -22,8 +23,10 @@ class Explanation(NamedTuple):
     completeness: float  # integrated gradients' gap as a share of f - f(baseline); NaN for "grad"
     points: int  # gradients taken
     first: int  # the first row integrated gradients' baseline zeroes (the rows before keep their values)
+    gradient: np.ndarray  # (at, 3) df/d(row j)
     cells: np.ndarray  # (cells,) each cell's attribution at the step that predicts row at
     cell_gradient: np.ndarray  # (cells,) df/dc at that step, h following c
+    state: np.ndarray  # (cells,) c at that step
 
     def row_values(self) -> np.ndarray:
         """Each earlier row's attribution (at,), its three parts summed."""
@@ -36,8 +39,7 @@ class Explanation(NamedTuple):
 
     def within(self, level: float) -> int | None:
         """The fewest rows back that hold ``level`` of the attribution mass."""
-        reached = np.flatnonzero(np.cumsum(self.lag_mass()) >= level - 1e-12)
-        return int(reached[0]) + 1 if len(reached) else None
+        return within(np.append(self.lag_mass(), 0.0), level)  # no mass beyond the line
 
 
 def explain(model: Model, rows: np.ndarray, at: int, method: str = "ig", steps: int = backward.IG_STEPS,
@@ -60,8 +62,8 @@ def explain(model: Model, rows: np.ndarray, at: int, method: str = "ig", steps: 
     cells = gradient.c[at] * (c[at] - c.mean(axis=0))
     if report is not None:
         report(1.0)
-    return Explanation(at, method, gradient.log_likelihood, baseline, values, completeness, points, first, cells,
-                       gradient.c[at])
+    return Explanation(at, method, gradient.log_likelihood, baseline, values, completeness, points, first,
+                       gradient.rows, cells, gradient.c[at], gradient.states.c[at])
 
 
 def feature_attribution(dictionary, state: np.ndarray, cell_gradient: np.ndarray) -> np.ndarray:

@@ -215,6 +215,15 @@ def _checked_at(rows: np.ndarray, at: int) -> np.ndarray:
     return rows
 
 
+def last_point_backward(model: Model, tape: Tape, target: np.ndarray) -> tuple[np.ndarray, Gradients]:
+    """The log-likelihood (...,) of ``target`` (..., 3) under the mixture of the tape's last
+    state, and its gradients back through the tape."""
+    f, dy = mixture_gradient(model, network_output(model, tape.h[-1]), target)
+    dh = np.zeros_like(tape.h)
+    dh[-1] = (dy @ model.W_out.T).astype(model.dtype)
+    return f, backward(model, tape, dh)
+
+
 def point_gradient(model: Model, rows: np.ndarray, at: int, hold: Hold | None = None) -> PointGradient:
     """The log-likelihood of row ``at`` of ``rows`` as :func:`inkcore.evaluate.score` scores it
     (read after a zero row and the rows before it) and its gradient on every earlier row and state.
@@ -222,11 +231,7 @@ def point_gradient(model: Model, rows: np.ndarray, at: int, hold: Hold | None = 
     rows = _checked_at(rows, at)
     inputs = model_inputs(rows[: at + 1])[:, None, :]  # (at + 1, 1, 3): the zero row, rows 0..at-1
     tape = forward(model, inputs, hold=hold)
-    y = network_output(model, tape.h[-1])
-    f, dy = mixture_gradient(model, y, rows[at][None])
-    dh = np.zeros_like(tape.h)
-    dh[-1] = (dy @ model.W_out.T).astype(model.dtype)
-    grads = backward(model, tape, dh)
+    f, grads = last_point_backward(model, tape, rows[at][None])
     # tape index s is the state after s inputs; the PointGradient's t = s - 1 (after the zero row and t rows)
     return PointGradient(float(f[0]), grads.xs[1:, 0].astype(np.float64), grads.h[1:, 0], grads.c[1:, 0],
                          LSTMState(tape.h[1:, 0], tape.c[1:, 0]))
@@ -281,12 +286,8 @@ class _Path(NamedTuple):
 
     def gradients(self, alphas: np.ndarray) -> np.ndarray:
         """df/d(rows first..at-1) (B, at - first, 3) at each of ``alphas`` (B,)."""
-        tape = self._tape(alphas)
-        _, dy = mixture_gradient(self.model, network_output(self.model, tape.h[-1]),
-                                 np.broadcast_to(self.target, (len(alphas), 3)))
-        dh = np.zeros_like(tape.h)
-        dh[-1] = (dy @ self.model.W_out.T).astype(self.model.dtype)
-        return np.moveaxis(backward(self.model, tape, dh).xs, 1, 0).astype(np.float64)
+        _, grads = last_point_backward(self.model, self._tape(alphas), np.broadcast_to(self.target, (len(alphas), 3)))
+        return np.moveaxis(grads.xs, 1, 0).astype(np.float64)
 
 
 def integrated_gradients(model: Model, rows: np.ndarray, at: int, steps: int = IG_STEPS,

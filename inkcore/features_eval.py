@@ -97,11 +97,16 @@ def _inputs(model: Model, lines: Sequence[np.ndarray]) -> tuple[np.ndarray, np.n
 
 def protocol_run(model: Model, lines: Sequence[np.ndarray], hold: Hold | None = None) -> ProtocolRun:
     """The intact model's states and output gates along ``lines``."""
-    zx, targets, real = _inputs(model, lines)
-    state = zero_state(model, (len(lines),))
-    shape = (len(targets), len(lines), model.config.cells)
+    return _run_inputs(model, *_inputs(model, lines), hold)
+
+
+def _run_inputs(model: Model, zx: np.ndarray, targets: np.ndarray, real: np.ndarray,
+                hold: Hold | None) -> ProtocolRun:
+    lines = zx.shape[1]
+    state = zero_state(model, (lines,))
+    shape = (len(targets), lines, model.config.cells)
     h, c, gate = np.empty(shape, model.dtype), np.empty(shape, model.dtype), np.empty(shape, model.dtype)
-    with blas_threads_for(len(lines)):
+    with blas_threads_for(lines):
         for t in range(len(targets)):
             state, gate[t] = _step(model, zx[t], state, hold)
             h[t], c[t] = state
@@ -114,8 +119,8 @@ def spliced_log_likelihoods(model: Model, dictionary: Dictionary, lines: Sequenc
     the intact model (``intact``), the output splice (``output``) and the state splice
     (``state``), with the intact states of the dictionary's kind at the steps that belong
     to a line (N, S), their reconstructions (N, S) and the mask (T, B) of those steps."""
-    run = protocol_run(model, lines, hold)
     zx, targets, real = _inputs(model, lines)
+    run = _run_inputs(model, zx, targets, real, hold)
     spliced = zero_state(model, (len(lines),))
     spliced_h = np.empty_like(run.h)
     with blas_threads_for(len(lines)), np.errstate(over="ignore", invalid="ignore"):

@@ -53,9 +53,9 @@ from inkcore.model import Model, output_layout
 from inkcore.train import mixture_nll
 
 AUX_K = 256
+AUX_WEIGHT = 1.0 / 32
 #: Offsets drawn from each state's intact mixture to measure the divergence.
 KL_SAMPLES = 4
-AUX_WEIGHT = 1.0 / 32
 #: A feature that has not fired for this many training states counts as dead.
 DEAD_AFTER = 200_000
 
@@ -142,9 +142,8 @@ class Collected(NamedTuple):
 
 def collect_states(model: Model, lines: list[np.ndarray], state: str = "c",
                    on_progress: Callable[[int, int], None] | None = None) -> Collected:
-    """Every protocol step's state, output gate and target of ``lines``, the states and
-    gates in float16 (c ranges about +-15, so float16 keeps about three digits:
-    enough to learn from)."""
+    """Every protocol step's state and output gate of ``lines``, in float16 (c ranges
+    about +-15, so float16 keeps about three digits: enough to learn from)."""
     order = np.argsort([-len(rows) for rows in lines], kind="stable")
     parts: list[tuple] = []
     for start in range(0, len(order), 32):
@@ -282,7 +281,7 @@ def _check_warm_start(init: Dictionary, settings: Settings) -> None:
     shape = (init.features, init.state, init.k)
     if shape != (settings.features, settings.state, settings.k):
         raise DictionaryError(f"the warm-start dictionary has {shape[0]} features of {shape[1]} with k = {shape[2]}; "
-                         f"this run asks for {settings.features} of {settings.state} with k = {settings.k}")
+                              f"this run asks for {settings.features} of {settings.state} with k = {settings.k}")
 
 
 def train(model: Model, weights_path: str, lines: list[np.ndarray], run_dir: str | Path,
