@@ -22,6 +22,11 @@ headless Chromium with Playwright, and times what a person waits for:
 - a stroke on the write page: the server's work for the first continuation,
   timed in this process with the functions the page calls (at most 0.3 s),
   and the browser's wait from mouse-up until the continuation is drawn;
+- every slider as a person moves it: right, right, left (the other way at its
+  right end), then a drag of five notches, in a session of its own, each move
+  timed from the key press or mouse-up until the change is at rest: its figures
+  show what they settle in, Streamlit's running mark is gone and two frames
+  have been painted since; a row per slider and per page (same budgets);
 - the possibility space of a whole line: from the click on "Show every point's
   futures at once" until the figure shows 50 futures of 8 steps at every point
   of the article's validation line 1 (602 points; the page's default 700-point
@@ -56,15 +61,20 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from benchmarks.controls import control_rows
+from benchmarks.controls import control_rows, sequence_rows
 from benchmarks.futures import whole_line_engine_rows, whole_line_futures_row
-from benchmarks.harness import BrowserMissing, app_environment, chromium, failed, first_page, serve
+from benchmarks.harness import BrowserMissing, app_environment, chromium, failed, first_page, serve, wait_until_up
 from benchmarks.writing import pen_row, stroke_row, stroke_server_rows
 from inkcore.bench import format_row
 
 
-def report(weights: str | os.PathLike | None) -> int:
-    """Print the dashboard's rows; the dashboard runs on ``weights`` (default: the installed model)."""
+#: The measures, by the names ``--only`` takes.
+MEASURES = ("server", "first page", "pen move", "mouse-up", "whole line", "controls", "sliders in a row")
+
+
+def report(weights: str | os.PathLike | None, only: tuple[str, ...] = MEASURES) -> int:
+    """Print the dashboard's rows (the ``only`` of :data:`MEASURES`); the dashboard runs on
+    ``weights`` (default: the installed model)."""
     from inkcore.cli import default_weights
 
     print("dashboard: streamlit run app.py, driven in headless Chromium "
@@ -75,7 +85,7 @@ def report(weights: str | os.PathLike | None) -> int:
         print(f"  skipped: no model at {path}; the dashboard's pages need one")
         return 0
     missed = 0
-    for row in stroke_server_rows(path) + whole_line_engine_rows(path):
+    for row in stroke_server_rows(path) + whole_line_engine_rows(path) if "server" in only else []:
         print(format_row(row), flush=True)
         missed += row.met is False
     try:
@@ -83,12 +93,15 @@ def report(weights: str | os.PathLike | None) -> int:
             folder = Path(folder)
             with serve(app_environment(folder, path), folder / "streamlit.log") as app:
                 measures = (("first page", lambda: [first_page(browser, app)]),
-                            ("write: pen move", lambda: [pen_row(browser, app)]),
-                            ("write: mouse-up", lambda: [stroke_row(browser, app)]),
-                            ("possibilities: whole line", lambda: [whole_line_futures_row(browser, app)]),
-                            ("controls", lambda: control_rows(browser, app)))
-                for name, measure in measures:
+                            ("pen move", lambda: [pen_row(browser, app)]),
+                            ("mouse-up", lambda: [stroke_row(browser, app)]),
+                            ("whole line", lambda: [whole_line_futures_row(browser, app)]),
+                            ("controls", lambda: control_rows(browser, app)),
+                            ("sliders in a row", lambda: sequence_rows(browser, app)))
+                for name, measure in ((n, m) for n, m in measures if n in only):
                     try:
+                        if name != "first page":  # which times the launch, and waits for it itself
+                            wait_until_up(app)
                         rows = measure()
                     except Exception as error:  # report it and go on with the other measures
                         rows = [failed(name, error)]
@@ -114,14 +127,19 @@ def main(argv=None) -> int:
                                           "'article' for the article's")
     parser.add_argument("--blas-threads", type=int, default=1,
                         help="BLAS threads for the server's work timed in this process; 0 for the library's default")
+    parser.add_argument("--only", metavar="MEASURE,...", help="only these measures: " + ", ".join(MEASURES))
     args = parser.parse_args(argv)
+    only = MEASURES if args.only is None else tuple(name.strip() for name in args.only.split(","))
+    unknown = [name for name in only if name not in MEASURES]
+    if unknown:
+        parser.error(f"--only: unknown {', '.join(unknown)}; choose from {', '.join(MEASURES)}")
     try:
         weights = named_weights(args.weights)
     except DownloadError as error:
         parser.exit(1, f"error: {error}\n")
     stop_on_sigterm()
     with threadpool_limits(limits=args.blas_threads or None, user_api="blas"):
-        return report(weights)
+        return report(weights, only)
 
 
 if __name__ == "__main__":

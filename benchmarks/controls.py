@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 import statistics
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
 
@@ -66,8 +68,10 @@ CONTROL_PAGES = (
         Control(SLIDER, "write_candidates", "Candidates"), Control(BUTTON, "write_resample", "Re-sample"),
         Control(BUTTON, "write_play", "Play", animation=True)), write_first=True),
     ControlPage("samples", "The model writes", (
-        Control(SLIDER, "samples_count", "Samples"), Control(SLIDER, "samples_steps", "Length (steps)"),
-        Control(SLIDER, "samples_variation", "Variation"), Control(NUMBER, "samples_seed", "Seed"))),
+        Control(SLIDER, "samples_count", "Samples", background=True),
+        Control(SLIDER, "samples_steps", "Length (steps)", background=True),
+        Control(SLIDER, "samples_variation", "Variation", background=True),
+        Control(NUMBER, "samples_seed", "Seed", background=True))),
     ControlPage("possibilities", "Possibility space", (
         Control(SLIDER, "futures_variation", "Variation"), Control(SLIDER, "futures_count", "Futures per point"),
         Control(SLIDER, "futures_steps", "Steps per future"), Control(SLIDER, "futures_at", "Step"),
@@ -216,6 +220,20 @@ def time_control(tab, item: Control, changes: int) -> list[float]:
     return times
 
 
+@contextmanager
+def page_opened(browser, app: App, page: ControlPage):
+    """A session of its own on ``page``, something written first where the page needs it,
+    with its figures drawn and its run ended."""
+    with new_tab(browser) as tab:
+        open_page(tab, app.url, page.path, page.heading)
+        if page.write_first:
+            write_word(tab, cursive_points())
+            settle(tab)
+        tab.wait_for_selector(".js-plotly-plot")
+        settle(tab)
+        yield tab
+
+
 def control_rows(browser, app: App, pages=CONTROL_PAGES, changes: int = PRESSES) -> list[Row]:
     """A row per page: every control changed ``changes`` times, each from the page's defaults in
     a session of its own; the worst and the median answer, and the control that gave the worst."""
@@ -224,13 +242,7 @@ def control_rows(browser, app: App, pages=CONTROL_PAGES, changes: int = PRESSES)
         times: dict[str, list[float]] = {}
         for item in page.controls:
             try:
-                with new_tab(browser) as tab:
-                    open_page(tab, app.url, page.path, page.heading)
-                    if page.write_first:
-                        write_word(tab, cursive_points())
-                        settle(tab)
-                    tab.wait_for_selector(".js-plotly-plot")
-                    settle(tab)
+                with page_opened(browser, app, page) as tab:
                     times[item.name] = time_control(tab, item, changes)
             except Exception as error:  # a control that fails (or times out) must not stop the others'
                 rows.append(failed(f"{page.path}: {item.name}", error))
@@ -243,4 +255,89 @@ def control_rows(browser, app: App, pages=CONTROL_PAGES, changes: int = PRESSES)
                 f"({max(times[slowest]) * 1000:.0f} ms)")
         rows.append(Row(f"{page.path}: {len(times)} controls, {len(every)} changes", Timing(worst, median),
                         note=note, met=worst <= CONTROL_TARGET_S and median <= CONTROL_MEDIAN_TARGET_S))
+    return rows
+
+
+# --- as a person moves a slider: presses in a row both ways, and a drag ------------------
+
+#: The presses in a row, towards the end with more room first; then a drag of this many notches.
+PRESS_SEQUENCE, DRAG_NOTCHES = ("ArrowRight", "ArrowRight", "ArrowLeft"), 5
+#: A drag's pointer moves, at a person's pace.
+DRAG_MOVES, DRAG_MOVE_S = 12, 0.016
+
+
+#: A slider's track, from its (hidden) range input: the thumb lies at the value's share of its width.
+TRACK = "xpath=ancestor::div[@role='group'][1]/div[@data-orientation='horizontal']"
+
+
+def _slider_range(slider) -> tuple[float, float, float, float]:
+    value, step = float(slider.input_value()), float(slider.get_attribute("step") or 1)
+    return value, step, float(slider.get_attribute("min")), float(slider.get_attribute("max"))
+
+
+def time_drag(tab, slider, notches: int, reached) -> float:
+    """Drag the slider's thumb ``notches`` notches towards the end with more room and let go,
+    timed from the pointer's release (a slider takes the pointer's events, and no mouseup
+    follows them) until the change is at rest."""
+    value, step, low, high = _slider_range(slider)
+    track = slider.locator(TRACK)
+    track.scroll_into_view_if_needed()
+    box = track.bounding_box()
+    sign = 1 if high - value >= value - low else -1
+    target = min(high, max(low, value + sign * notches * step))
+    x_of = lambda v: box["x"] + box["width"] * (v - low) / (high - low)  # noqa: E731
+    y = box["y"] + box["height"] / 2
+
+    def drag() -> None:
+        tab.mouse.move(x_of(value), y)
+        tab.mouse.down()
+        for k in range(1, DRAG_MOVES + 1):
+            tab.mouse.move(x_of(value + (target - value) * k / DRAG_MOVES), y)
+            time.sleep(DRAG_MOVE_S)
+        tab.mouse.up()
+
+    return time_until_settled(tab, drag, "pointerup", reached, at_rest=True)
+
+
+def time_slider_moves(tab, slider, background: bool = False) -> list[float]:
+    """Seconds each of the presses in a row took until the change was at rest, and the drag's."""
+    reached = updating_or_settled if background else None
+    value, step, low, high = _slider_range(slider)
+    keys = PRESS_SEQUENCE
+    if value + 2 * step > high:  # at the right end: left, left, right
+        keys = tuple("ArrowLeft" if k == "ArrowRight" else "ArrowRight" for k in keys)
+    times = []
+    for key in keys:
+        slider.focus()
+        times.append(time_until_settled(tab, lambda key=key: slider.press(key), "keydown", reached, at_rest=True))
+        settle(tab)
+    times.append(time_drag(tab, slider, DRAG_NOTCHES, reached))
+    settle(tab)
+    return times
+
+
+def sequence_rows(browser, app: App, pages=CONTROL_PAGES) -> list[Row]:
+    """A row per slider of every page, moved as a person moves it (:func:`time_slider_moves`)
+    in a session of its own, each move timed until at rest; and a row per page."""
+    rows = []
+    for page in pages:
+        every = []
+        for item in (c for c in page.controls if c.kind == SLIDER):
+            try:
+                with page_opened(browser, app, page) as tab:
+                    times = time_slider_moves(tab, control(tab, item.key).locator("input[type=range]").first,
+                                              item.background)
+            except Exception as error:
+                rows.append(failed(f"{page.path}: {item.name}, in a row", error))
+                continue
+            every += times
+            note = "presses " + ", ".join(f"{t * 1000:.0f}" for t in times[:-1]) + f" ms, drag {times[-1] * 1000:.0f} ms"
+            rows.append(Row(f"  {page.path}: {item.name}, in a row", Timing(max(times), statistics.median(times)),
+                            note=note, met=max(times) <= CONTROL_TARGET_S and statistics.median(times)
+                            <= CONTROL_MEDIAN_TARGET_S))
+        if every:
+            worst, median = max(every), statistics.median(every)
+            rows.append(Row(f"{page.path}: sliders in a row, {len(every)} moves", Timing(worst, median),
+                            note=f"<= {CONTROL_TARGET_S:g} s worst, {CONTROL_MEDIAN_TARGET_S:g} s median, at rest",
+                            met=worst <= CONTROL_TARGET_S and median <= CONTROL_MEDIAN_TARGET_S))
     return rows

@@ -235,7 +235,7 @@ def write_word(tab, points: list[tuple[float, float]]) -> None:
 
 #: Installs ``window.__inkWatch``: while armed, it records every new fingerprint of the
 #: page's figures (one string per .js-plotly-plot) with its time, and the time of the first
-#: ``event`` (keydown, mousedown, mouseup, pointerdown) after arming, in the capture phase.
+#: ``event`` (keydown, mousedown, mouseup, pointerdown, pointerup) after arming, in the capture phase.
 WATCHER = """() => {
   if (window.__inkWatch) return;
   const sample = v => {
@@ -266,7 +266,7 @@ WATCHER = """() => {
   const watch = window.__inkWatch = {
     fingerprint: () => Array.from(document.querySelectorAll('.js-plotly-plot')).map(plot)
         .concat(canvases()).concat([updating() ? 'updating' : '']),
-    armed: false, event: null, at: null, timeline: [], changed: 0,
+    armed: false, event: null, at: null, timeline: [], changed: 0, frames: [],
   };
   const look = () => {
     if (!watch.armed) return;
@@ -277,21 +277,32 @@ WATCHER = """() => {
     }
   };
   new MutationObserver(look).observe(document.body, {subtree: true, childList: true, attributes: true});
-  const frame = () => { look(); requestAnimationFrame(frame); };
+  // every frame painted while armed, and whether the page was busy as it was painted
+  const frame = () => {
+    look();
+    if (watch.armed) watch.frames.push([performance.now(), !!document.querySelector('%s')]);
+    requestAnimationFrame(frame);
+  };
   requestAnimationFrame(frame);
-  for (const type of ['keydown', 'mousedown', 'mouseup', 'pointerdown']) {
+  for (const type of ['keydown', 'mousedown', 'mouseup', 'pointerdown', 'pointerup']) {
     document.addEventListener(type, () => {
       if (watch.armed && watch.event === type && watch.at === null) watch.at = performance.now();
     }, true);
   }
-}""" % UPDATING
+}""" % (UPDATING, BUSY)
 ARM = """event => { const w = window.__inkWatch;
   w.timeline = [[performance.now(), w.fingerprint()]]; w.changed = performance.now();
-  w.event = event; w.at = null; w.armed = true; }"""
+  w.frames = []; w.event = event; w.at = null; w.armed = true; }"""
 CHANGED = "() => window.__inkWatch.timeline.length > 1"
 QUIET = """quiet => !document.querySelector('%s')
   && performance.now() - window.__inkWatch.changed >= quiet""" % BUSY
-DISARM = "() => { const w = window.__inkWatch; w.armed = false; return {at: w.at, timeline: w.timeline}; }"
+DISARM = """() => { const w = window.__inkWatch; w.armed = false;
+  return {at: w.at, timeline: w.timeline, frames: w.frames}; }"""
+#: A change is at rest when its figures show what they settle in, the script's run has
+#: ended (Streamlit's running mark is gone), and this many frames have been painted since.
+#: Work left in the background is at rest once the run that showed its Updating mark has
+#: ended: the mark's own polling reruns (until the work is done) are not waited for.
+FRAMES_AT_REST = 2
 
 
 def settled_figures(figures: list[str], final: list[str]) -> bool:
@@ -306,11 +317,12 @@ def updating_or_settled(figures: list[str], final: list[str]) -> bool:
 
 def time_until_settled(tab, act: Callable[[], None], event: str,
                        reached: Callable[[list[str], list[str]], bool] | None = None,
-                       animation: bool = False) -> float:
+                       animation: bool = False, at_rest: bool = False) -> float:
     """Seconds from the first ``event`` that ``act`` causes until the page's figures first
     showed what they settle in. ``reached(figures, final)`` says whether the figures of a
     moment show it; by default, when they equal the final ones. An ``animation`` has
-    answered with its first frame: the first change after the event."""
+    answered with its first frame: the first change after the event. ``at_rest``: until
+    the change is at rest (:data:`FRAMES_AT_REST`), as a person sees the page done."""
     tab.evaluate(WATCHER)
     tab.evaluate(ARM, event)
     act()
@@ -331,7 +343,29 @@ def time_until_settled(tab, act: Callable[[], None], event: str,
     first = next((moment for moment, figures in timeline if moment >= at and reached(figures, final)), None)
     if first is None:
         raise AppError(f"the figures changed before the {event}")
+    if at_rest:
+        first = rest_after(first, watched["frames"], background=reached is updating_or_settled)
     return (first - at) / 1e3
+
+
+def rest_after(shown: float, frames: list[tuple[float, bool]], background: bool = False) -> float:
+    """When a change whose figures were shown at ``shown`` came to rest, from the frames
+    painted (``(moment, busy)``: whether Streamlit was running then): the
+    :data:`FRAMES_AT_REST`-th frame painted after both that and the last busy frame; for
+    ``background`` work, the :data:`FRAMES_AT_REST`-th idle frame in a row after ``shown``."""
+    if background:
+        idle = 0
+        for moment, busy in frames:
+            idle = 0 if busy or moment <= shown else idle + 1
+            if idle == FRAMES_AT_REST:
+                return moment
+        raise AppError("the page painted too few frames after the change")
+    busy = [moment for moment, running in frames if running]
+    done = max([shown] + busy)
+    after = [moment for moment, _ in frames if moment > done]
+    if len(after) < FRAMES_AT_REST:
+        raise AppError("the page painted too few frames after the change")
+    return after[FRAMES_AT_REST - 1]
 
 
 # --- Rows of the report ---------------------------------------------------------------

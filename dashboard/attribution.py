@@ -1,5 +1,5 @@
-"""Why this point, on the Surprise page: choose a point (a click on the line, or by
-number), and the line is coloured by each earlier point's attribution to the model's
+"""Why this point, on the Surprise page (and under the cell pages' step): choose a point
+(a click on the line, or by number), and the line is coloured by each earlier point's attribution to the model's
 prediction of it, with attribution against lag and the cells (and features) that
 mattered most at the step that predicted it (:mod:`inkcore.attribution`)."""
 from __future__ import annotations
@@ -37,16 +37,33 @@ def _clicked_point() -> int | None:
     return int(points[0]["point_index"])
 
 
-def explained(loaded: LoadedModel, rows: np.ndarray, at: int, method: str):
-    """``(explanation, job)`` as :func:`dashboard.background.newest` gives them."""
+def _job(loaded: LoadedModel, rows: np.ndarray, at: int, method: str):
+    """The attribution cache's key for point ``at`` of ``rows``, and the work that computes it."""
     model, rows = loaded.model, np.array(rows)
 
     def work(report):
         return attribution.explain(model, rows, at, method, report=report)
 
-    line = cached.line_digest(rows)
-    return background.newest(cached.attribution_cache(), (loaded.key, line, at, method), work,
-                             f"_attribution_shown:{line}", f"Attributing point {at} to the points before it…")
+    return (loaded.key, cached.line_digest(rows), at, method), work
+
+
+def explained(loaded: LoadedModel, rows: np.ndarray, at: int, method: str):
+    """``(explanation, job)`` as :func:`dashboard.background.newest` gives them; ``(None, job)``
+    while the line's first explanation is computed."""
+    key, work = _job(loaded, rows, at, method)
+    return background.newest(cached.attribution_cache(), key, work, f"_attribution_shown:{key[1]}",
+                             f"Attributing point {at} to the points before it…", wait=False)
+
+
+def explain_ahead(loaded: LoadedModel, rows: np.ndarray, nll: np.ndarray) -> None:
+    """What the section opens on for ``rows`` (its most surprising point, by the default
+    method), computed now, as the page's read-ahead does for the examples near the chosen one."""
+    at = first_point(nll)
+    if at == 0:
+        return
+    key, work = _job(loaded, rows, at, METHODS[list(METHODS)[0]])
+    if cached.attribution_cache().get(key) is None:
+        cached.attribution_cache().start(key, work).finished.wait()
 
 
 def point_controls(nll: np.ndarray, line: str) -> tuple[int, str]:
@@ -75,37 +92,61 @@ def why_this_point(loaded: LoadedModel, rows: np.ndarray, nll: np.ndarray, examp
                "mattered most at the step that predicted the point.")
     line = cached.line_digest(rows)
     at, method = point_controls(nll, line)
+    explanation(loaded, rows, at, method, "surprise", example, nll[at])
+
+
+def why_next_point(loaded: LoadedModel, rows: np.ndarray, step: int, prefix: str, example: str | None) -> None:
+    """On the cell pages, under the step: at a reader's request, what made the model predict
+    the point after ``step`` (the state at step t has read rows 0..t and predicts row t + 1)."""
+    if not st.toggle("Why the next point", key=f"{prefix}_why", help="Attribute the model's prediction of the point "
+                     "after this step to every point before it, as the Surprise page does"):
+        return
+    if step + 1 >= len(rows):
+        st.info("This is the line's last step: no point of the line comes after it.")
+        return
+    explanation(loaded, rows, step + 1, "ig", prefix, example)
+
+
+def explanation(loaded: LoadedModel, rows: np.ndarray, at: int, method: str, prefix: str, example: str | None,
+                surprise: float | None = None) -> None:
+    """Point ``at`` explained: the line coloured by attribution, the figures, the lag bars and
+    the cells and features that mattered, the widgets keyed by ``prefix``."""
     if at == 0:
         st.info("Point 0 is the line's first: nothing comes before it. Choose a later point.")
         return
     found, job = explained(loaded, rows, at, method)
     if job is not None:
         background.updating_mark(job, f"attributing point {at}")
+    if found is None:  # the line's first point asked for: the rest of the page does not wait for it
+        return
     at = found.at  # while a new point is attributed, the last one shown stays, under the mark
     values = np.zeros(len(rows))
     values[:at] = found.row_values()
     st.plotly_chart(cell_figures.coloured_path_figure(rows, values, cell_figures.ATTRIBUTION_SCALE, "attribution",
-                                                      midpoint=0.0, marker_at=at), key="surprise_attribution")
+                                                      midpoint=0.0, marker_at=at), key=f"{prefix}_attribution")
     likelihood, half, most, gap = st.columns(4)
-    likelihood.metric(f"log p(point {at})", f"{found.log_likelihood:.2f} nats", help=f"{nll[at]:.2f} nats of surprise")
-    half.metric("Half the attribution within", f"{found.within(0.5)} points back")
-    most.metric("90% within", f"{found.within(0.9)} points back")
+    likelihood.metric(f"log p(point {at})", f"{found.log_likelihood:.2f} nats",
+                      help=None if surprise is None else f"{surprise:.2f} nats of surprise")
+    half.metric("Half the attribution within", f"{found.within(0.5)} back",
+                help="How many points back from this one half of the attribution lies")
+    most.metric("90% within", f"{found.within(0.9)} back", help="How many points back 90% of it lies")
     if found.method == "ig":
         gap.metric("Completeness gap", f"{100 * found.completeness:.2f}%",
                    help="How far the attributions' sum misses log p(point) minus its value after all-zero points")
     st.plotly_chart(cell_figures.lag_figure(found.lag_mass(), {"50%": found.within(0.5), "90%": found.within(0.9)}),
-                    key="surprise_lags")
-    cells_that_mattered(loaded, found, example)
+                    key=f"{prefix}_lags")
+    cells_that_mattered(loaded, found, example, prefix)
 
 
-def cells_that_mattered(loaded: LoadedModel, found: attribution.Explanation, example: str | None) -> None:
+def cells_that_mattered(loaded: LoadedModel, found: attribution.Explanation, example: str | None,
+                        prefix: str = "surprise") -> None:
     """The cells, and the features of the model's dictionary, that mattered most at the step
     that predicted the point, each a button that opens it."""
     top = np.argsort(-np.abs(found.cells))[:LISTED_CELLS]
     st.markdown("**Cells that mattered most** at that step (the gradient times the cell's difference from its "
                 "mean on this line; a click opens the cell):")
     for column, cell in zip(st.columns(len(top)), top):
-        if column.button(f"{cell} ({found.cells[cell]:+.2f})", key=f"surprise_cell_{cell}"):
+        if column.button(f"{cell} ({found.cells[cell]:+.2f})", key=f"{prefix}_cell_{cell}"):
             # the cell pages' step t has read rows 0..t: the one that predicts row at is at - 1
             controls.open_cell(int(cell), example, step=found.at - 1)
     key, dictionary = features.live_dictionary(loaded)
@@ -118,6 +159,6 @@ def cells_that_mattered(loaded: LoadedModel, found: attribution.Explanation, exa
     st.markdown("**Features that mattered most** (each active feature's activation times the gradient along its "
                 "direction; a click opens it on the Features page):")
     for column, feature in zip(st.columns(len(top)), top):
-        if column.button(f"{feature} ({shares[feature]:+.2f})", key=f"surprise_feature_{feature}",
+        if column.button(f"{feature} ({shares[feature]:+.2f})", key=f"{prefix}_feature_{feature}",
                          help=dictionary.label(feature)):
             features.open_feature(dictionary, feature)

@@ -30,25 +30,75 @@ SLOW_START_S = 0.3
 #: How often a page showing an earlier result looks whether the new one is ready.
 POLL_S = 0.25
 
-#: The lane of guessed work: held while results are computed ahead, so one such thread runs
-#: at a time, whatever the sessions (:func:`run_ahead`).
-AHEAD = threading.Lock()
+
+class Lane:
+    """Guessed work, done by one thread at a time whatever the sessions. A newer guess
+    replaces the jobs of an older one that have not begun: a slider that has moved on
+    needs the notches near where it is now, not those near where it was."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queued: list[Callable[[], object]] = []
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def offer(self, jobs: Iterable[Callable[[], object]]) -> None:
+        """Queue ``jobs`` in place of those not yet begun, and start the lane's thread if
+        none is at work."""
+        with self._lock:
+            self._queued = list(jobs)
+            if not self._idle.is_set():
+                return
+            self._idle.clear()
+        try:
+            in_background(self._run, "inkcore-ahead")
+        except BaseException:  # no thread to run them: the lane stays free
+            with self._lock:
+                self._queued = []
+                self._idle.set()
+            raise
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    if not self._queued:
+                        return
+                    job = self._queued.pop(0)
+                try:
+                    job()
+                except Exception:  # the page computes it again when asked, and reports it then
+                    continue
+        finally:
+            with self._lock:
+                self._queued = []
+                self._idle.set()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Whether the lane's work was all done (or dropped) within ``timeout`` seconds."""
+        return self._idle.wait(timeout)
 
 
-def newest(cache: BoundedCache, key: Hashable, work: Callable, shown_key: str, text: str, slow: bool = False):
+#: The lane of guessed work that most pages share (:func:`run_ahead`).
+AHEAD = Lane()
+
+
+def newest(cache: BoundedCache, key: Hashable, work: Callable, shown_key: str, text: str, slow: bool = False,
+           wait: bool = True):
     """``(result, None)`` when the result for ``key`` is ready; else ``(previous, job)``:
     the result this session last showed under ``shown_key`` and the job computing the
     new one. ``work(report)`` computes it. With nothing shown before, the page waits,
-    with a progress bar saying ``text``. Work that is ``slow`` (seconds: a t-SNE order)
-    is not waited for at all when there is a previous result to show, and starts
-    :data:`SLOW_START_S` later, once the run that asked for it has sent its page."""
+    with a progress bar saying ``text``, unless it asks not to (``wait=False``: then
+    ``(None, job)``). Work that is ``slow`` (seconds: a t-SNE order) is not waited for
+    at all when there is a previous result to show, and starts :data:`SLOW_START_S`
+    later, once the run that asked for it has sent its page."""
     found = cache.get(key)
     if found is None:
         shown = st.session_state.get(shown_key)
         job = cache.start(key, _later(work) if slow and shown is not None else work)
         if not job.finished.wait(SLOW_ANSWER_WAIT_S if slow else ANSWER_WAIT_S):
             previous = None if shown is None else cache.get(shown)
-            if previous is not None:
+            if previous is not None or not wait:
                 return previous, job
             bar = st.progress(job.done, text=text)
             while not job.finished.wait(POLL_S):
@@ -87,38 +137,19 @@ def updating_mark(job: Job, text: str) -> None:
 
 def compute_ahead(cache: BoundedCache, jobs: Iterable[tuple[Hashable, Callable]]) -> None:
     """Compute ``(key, work)`` results that are likely asked for next, one after the
-    other in one background thread, unless such a thread is already at work (so at most
-    one job of guessed work runs, whatever the sessions). Done ones are skipped."""
+    other in the lane of guessed work (:func:`run_ahead`: at most one such job runs,
+    whatever the sessions). Done ones are skipped."""
     def job(key: Hashable, work: Callable) -> Callable[[], None]:
         return lambda: cache.get(key) is None and cache.start(key, work).finished.wait()
 
     run_ahead([job(key, work) for key, work in jobs])
 
 
-def run_ahead(jobs: Iterable[Callable[[], object]], lane: threading.Lock = AHEAD) -> None:
+def run_ahead(jobs: Iterable[Callable[[], object]], lane: Lane = AHEAD) -> None:
     """Run ``jobs`` (work whose results land in caches of their own) one after the other in
-    one background thread (:func:`dashboard.cached.in_background`), unless ``lane`` is held:
-    a thread of the same lane's guessed work is still at work. A job that fails is passed
-    over: it was only a guess. The lane is let go when the jobs are done, however they end."""
-    if not lane.acquire(blocking=False):
-        return
-    jobs = list(jobs)
-
-    def run() -> None:
-        try:
-            for job in jobs:
-                try:
-                    job()
-                except Exception:  # the page computes it again when asked, and reports it then
-                    continue
-        finally:
-            lane.release()
-
-    try:
-        in_background(run, "inkcore-ahead")
-    except BaseException:  # no thread to run them: nothing holds the lane
-        lane.release()
-        raise
+    ``lane``'s thread (:func:`dashboard.cached.in_background`), in place of the lane's
+    guesses not yet begun. A job that fails is passed over: it was only a guess."""
+    lane.offer(jobs)
 
 
 def slider_moves(seen_key: str, value: float) -> tuple[int, ...]:

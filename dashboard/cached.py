@@ -5,7 +5,7 @@ The loaded model is a ``st.cache_resource`` (one read-only object per weights
 file, shared by every session); pure results are ``st.cache_data`` keyed by the
 model's key and plain values (arguments named ``_model`` are not hashed: the
 key names the model). Every cache has a bound, so memory stays bounded however
-many sessions run; the README lists them. Lines the model writes and
+many sessions run; docs/serving.md lists them. Lines the model writes and
 possibility spaces live in :class:`BoundedCache` objects made here and filled
 by :mod:`dashboard.sampled`.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -33,16 +34,34 @@ from inkcore.pen import PenReading, read_strokes
 from inkcore.weights import float32_bytes, load
 
 
+#: How much lower the threads of work in the background are scheduled than the server's
+#: others (a thread's nice value, raised by this much; Linux only): the run of a page, and
+#: a browser on the same machine drawing it, come before work that nobody waits on yet.
+BACKGROUND_NICE = 10
+
+
 def in_background(run: Callable[[], None], name: str) -> None:
     """Run ``run()`` in a thread of its own: the one way the dashboard's work leaves the run of
     the page that asked for it. A daemon, so it never holds up the server's exit; it carries
     that page's script context, so the caches it calls (Streamlit's among them) are the page's.
-    None of the work draws anything."""
-    thread = threading.Thread(target=run, name=name, daemon=True)
+    It is scheduled below the page's runs (:data:`BACKGROUND_NICE`). None of the work draws anything."""
+    thread = threading.Thread(target=_scheduled_below(run), name=name, daemon=True)
     context = get_script_run_ctx(suppress_warning=True)  # None outside a page's run: a test's thread
     if context is not None:
         add_script_run_ctx(thread, context)
     thread.start()
+
+
+def _scheduled_below(run: Callable[[], None]) -> Callable[[], None]:
+    def below() -> None:
+        try:  # on Linux a thread's own id names it alone
+            me = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me) + BACKGROUND_NICE))
+        except (AttributeError, OSError):  # not Linux, or not allowed: the thread runs as it is
+            pass
+        run()
+
+    return below
 
 
 class Job:
@@ -196,6 +215,11 @@ def article_order(path: str, modified: float) -> cells.CellOrder | None:
 @st.cache_resource
 def sample_cache() -> BoundedCache:
     return BoundedCache(size=256)  # lines of at most 1,500 rows and their state: 40 kB each, 10 MB in all
+
+
+@st.cache_resource
+def sample_grid_cache() -> BoundedCache:
+    return BoundedCache(size=32)  # the lines of one setting of the Samples page: views of sample_cache's lines
 
 
 @st.cache_resource

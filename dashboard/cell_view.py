@@ -36,6 +36,7 @@ class CellView:
     follow_end: bool = False  # a step at the line's end follows it as the line grows (the pen's position)
     state: bool = False  # the grid of every cell's state at the step, under the line (Write and watch)
     heatmap_height: int = 520
+    explain: Callable[[int], None] | None = None  # what the page shows about a step, under the ruler
 
     @property
     def last(self) -> int:
@@ -97,6 +98,8 @@ def step_view(view: CellView, cell: int) -> None:
     ruler = st.columns(MARKER_COLUMNS, gap="small")[1]  # lined up with the heatmap's steps
     ruler.plotly_chart(widgets.step_ruler(len(view.c), step), key=f"{p}_ruler", on_select="rerun",
                        selection_mode="points", config={"displayModeBar": False})
+    if view.explain is not None:
+        view.explain(step)
 
 
 #: Perplexities computed ahead of the slider on Ordered cells: its step, and how many notches ahead.

@@ -74,10 +74,11 @@ def clamp_state(key: str, last: int, default: int = 0, follow_end: bool = False)
     """Keep a step widget's value within a line that may have changed length.
 
     With ``follow_end``, a value that sat at the line's previous end moves to its
-    new end, so a marker at the pen's position follows the writing."""
+    new end, so a marker at the pen's position follows the writing; a value given
+    before any line was seen (a step asked for by a link, or kept) is kept."""
     previous_last = st.session_state.get(_last_key(key))
     value = st.session_state[remembered(key, default)]
-    if follow_end and (previous_last is None or value == previous_last):
+    if follow_end and value == previous_last:
         value = last
     st.session_state[key] = max(0, min(int(value), last))
     st.session_state[_last_key(key)] = last

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import article, background, cached, library
 from dashboard.controls import point_custom, seen_key, selected_points
 from dashboard.models import ARTICLE, LoadedModel, other_model
-from inkcore import cell_figures, downloads
+from inkcore import adapt, cell_figures, downloads
 from inkcore.intervene import state_correlations
 
 #: Examples the two models read to be matched, by default and at most.
@@ -164,7 +164,29 @@ class Sides(NamedTuple):
 
 
 def sides(loaded: LoadedModel) -> Sides:
+    if loaded.base is not None:
+        return Sides("adapted", "article" if loaded.base == ARTICLE else "inkcore")
     return Sides("article", "inkcore") if loaded.label == ARTICLE else Sides("inkcore", "article")
+
+
+#: The changed cells table's shares.
+CHANGE_FORMATS = {"r with itself": st.column_config.NumberColumn(format="%+.2f"),
+                  "weights changed": st.column_config.NumberColumn(format="%.2f%%")}
+
+
+def changed_cells(loaded: LoadedModel, other: LoadedModel, found: Matches) -> None:
+    """For an adapted model beside its base: the cells that changed most, by how unlike
+    itself each cell's state became on the lines (r of a cell with the same cell of the
+    base) and by how much the weights that drive it moved."""
+    if loaded.base is None:
+        return
+    st.subheader("What adaptation changed")
+    st.caption("Each cell beside the same cell of the base model: r of their states over the lines above (1: it "
+               "behaves as before) and the change in the weights that drive it, as a share of their size.")
+    table = pd.DataFrame({"cell": np.arange(loaded.model.config.cells), "r with itself": np.diag(found.r),
+                          "weights changed": 100 * adapt.cell_weight_change(other.model, loaded.model)})
+    st.dataframe(table.sort_values("r with itself", kind="stable").reset_index(drop=True), hide_index=True,
+                 height=250, key="changed_cells", column_config=CHANGE_FORMATS)
 
 
 def other_or_stop(loaded: LoadedModel) -> LoadedModel:

@@ -1,6 +1,7 @@
 """The model every page studies: the sidebar's choice between inkcore's own, the
-article's (downloaded on request) and an uploaded weights file, loaded once
-per weights file for every session."""
+article's (downloaded on request), an uploaded weights file and the user's own
+adapted models (Learn my handwriting, :mod:`dashboard.adapting`), loaded once per
+weights file for every session."""
 from __future__ import annotations
 
 import hashlib
@@ -9,14 +10,18 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import article, cached
+from dashboard import article, cached, handwriting
 from inkcore import downloads
+from inkcore.adapted_store import AdaptedEntry, AdaptedModels
 from inkcore.cli import default_weights
-from inkcore.library import data_folder
+from inkcore.features import file_sha256
+from inkcore.library import StoreError, data_folder
 from inkcore.model import Model
 from inkcore.weights import WeightsError
 
 OURS, ARTICLE, UPLOADED = "inkcore's own model", "The article's model", "A weights file you upload"
+#: The picker's value for one of the user's adapted models: this prefix and its id.
+ADAPTED = "adapted:"
 MAX_UPLOAD_BYTES = 20 * 2**20
 #: The model chosen, kept apart from the sidebar's radio (whose state a page switch drops);
 #: the radio; the uploaded weights' path here, and the name they were uploaded under.
@@ -29,19 +34,52 @@ class LoadedModel:
     metadata: dict
     label: str
     key: str  # identifies the weights in every cache: path and modification time
+    path: Path | None = None  # the weights file
+    base: str | None = None  # for an adapted model, the picker's value of the model it was adapted from
 
 
-def _loaded(path: Path, label: str) -> LoadedModel:
+def _loaded(path: Path, label: str, base: str | None = None) -> LoadedModel:
     model, metadata = cached.load_model(str(path), path.stat().st_mtime)
-    return LoadedModel(model, metadata, label, f"{path}@{path.stat().st_mtime}")
+    return LoadedModel(model, metadata, label, f"{path}@{path.stat().st_mtime}", path, base)
+
+
+def _adapted() -> list[AdaptedEntry]:
+    """This session's owner's adapted models; none when the library cannot be opened."""
+    store = handwriting.store()
+    try:
+        return AdaptedModels(store).entries() if store is not None else []
+    except StoreError:
+        return []
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _sha256(path: str, modified: float) -> str:
+    return file_sha256(path)
+
+
+def _base_of(entry: AdaptedEntry) -> tuple[str | None, str]:
+    """The picker's value of the model ``entry`` was adapted from, and its name."""
+    ours, theirs = default_weights(), downloads.article_weights()
+    for choice, path, name in ((OURS, ours, "inkcore's model"), (ARTICLE, theirs, "The article's model")):
+        if path is not None and Path(path).exists() and _sha256(str(path), Path(path).stat().st_mtime) == entry.base_sha256:
+            return choice, name
+    return None, "A model"
+
+
+def adapted_label(entry: AdaptedEntry) -> str:
+    """How the picker and the pages name an adapted model: "inkcore's model, adapted to Ada"."""
+    return f"{_base_of(entry)[1]}, adapted to {entry.name}"
 
 
 def model_picker() -> None:
     """The sidebar's model choice, shared by every page."""
     with st.sidebar:
         # Widget state does not survive a page switch; the choice lives in its own key.
+        adapted = {f"{ADAPTED}{entry.id}": adapted_label(entry) for entry in _adapted()}
+        if st.session_state.get(CHOSEN, OURS).startswith(ADAPTED) and st.session_state[CHOSEN] not in adapted:
+            st.session_state[CHOSEN] = OURS  # deleted, or another owner's
         st.session_state[CHOICE] = st.session_state.setdefault(CHOSEN, OURS)
-        st.radio("Model", (OURS, ARTICLE, UPLOADED), key=CHOICE,
+        st.radio("Model", (OURS, ARTICLE, UPLOADED, *adapted), key=CHOICE, format_func=lambda c: adapted.get(c, c),
                  on_change=lambda: st.session_state.update({CHOSEN: st.session_state[CHOICE]}))
         choice = st.session_state[CHOSEN]
         if choice == ARTICLE and downloads.article_weights() is None:
@@ -84,7 +122,7 @@ def current_model() -> LoadedModel | None:
             if not path.exists():
                 st.warning(
                     f"No model of inkcore's own is installed (expected `{path}`). "
-                    "Choose the article's model in the sidebar, or train one: see the README."
+                    "Choose the article's model in the sidebar, or train one: see docs/training.md."
                 )
                 return None
             return _loaded(path, OURS)
@@ -96,6 +134,8 @@ def current_model() -> LoadedModel | None:
                 st.info("The article's model is not downloaded yet: use the button in the sidebar.")
                 return None
             return _loaded(path, ARTICLE)
+        if choice.startswith(ADAPTED):
+            return _adapted_model(int(choice.removeprefix(ADAPTED)))
         path = st.session_state.get(UPLOADED_PATH)
         if not path:
             st.info("Upload a weights file in the sidebar: inkcore's .npz or the article's b64_weights.json.")
@@ -109,6 +149,19 @@ def current_model() -> LoadedModel | None:
         return None
 
 
+def _adapted_model(entry_id: int) -> LoadedModel | None:
+    store = handwriting.store()
+    try:
+        entry = AdaptedModels(store).get(entry_id) if store is not None else None
+    except StoreError as error:
+        st.error(f"This adapted model cannot be opened: {error}")
+        return None
+    if entry is None or not Path(entry.path).exists():
+        st.error("This adapted model's file is missing; delete it on the Example library page and learn it again.")
+        return None
+    return _loaded(Path(entry.path), adapted_label(entry), _base_of(entry)[0])
+
+
 def require_model() -> LoadedModel:
     loaded = current_model()
     if loaded is None:
@@ -117,8 +170,12 @@ def require_model() -> LoadedModel:
 
 
 def other_model(loaded: LoadedModel) -> LoadedModel | None:
-    """The model to compare with: the article's beside ours, ours beside any other, when present."""
+    """The model to compare with: an adapted model's base, the article's beside ours, ours
+    beside any other, when present."""
     try:
+        if loaded.base == ARTICLE:
+            path = downloads.article_weights()
+            return _loaded(path, ARTICLE) if path else None
         if loaded.label == OURS:
             path = downloads.article_weights()
             return _loaded(path, ARTICLE) if path else None

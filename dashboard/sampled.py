@@ -5,7 +5,6 @@ themselves are :func:`dashboard.cached.sample_cache` and
 :func:`dashboard.cached.futures_cache`."""
 from __future__ import annotations
 
-import threading
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -23,7 +22,19 @@ FUTURES_BUDGET = 700 * 50 * 8
 #: The lane of sample lines written ahead (:func:`prefetch_samples`): one such thread at a time,
 #: apart from the examples that other pages read ahead, which take seconds and must not hold up
 #: the lines a notch of the Samples page's sliders asks for.
-PREFETCHING = threading.Lock()
+PREFETCHING = background.Lane()
+#: How many notches of a slider the work written ahead reaches either way: a drag that far finds it.
+NOTCHES_AHEAD = 5
+#: The settings of the sample lines a session showed last (their key in the grid cache).
+GRID_SHOWN = "_samples_grid_shown"
+
+
+class SampleGrid(NamedTuple):
+    """Sample lines, the variation and the seeds that wrote them: line ``i`` is seed ``seeds[i]``'s."""
+
+    variation: float
+    seeds: tuple[int, ...]
+    lines: list[np.ndarray]
 
 
 def samples(model: Model, model_key: str, steps: int, variation: float, seeds) -> list[np.ndarray]:
@@ -51,23 +62,34 @@ def _write_samples(cache: cached.BoundedCache, model: Model, model_key: str, ste
     return [begun[seed].rows[:steps] for seed in seeds]
 
 
-def prefetch_samples(model: Model, model_key: str, steps: int, variations, seeds,
-                     longer: tuple[int, float, int] | None = None) -> None:
-    """Write the same lines at ``variations`` in the background, unless such writing is
-    already at work, so that moving the Variation slider a notch finds its lines written;
-    then, with ``longer`` (steps, variation, one more seed), the lines a notch of Length or
-    one more Sample would show. Only NumPy runs in the thread (:func:`dashboard.background.run_ahead`,
-    in a lane of its own: :data:`PREFETCHING`)."""
-    cache, seeds = cached.sample_cache(), list(seeds)
+def sample_grid(loaded: LoadedModel, steps: int, variation: float, seeds):
+    """``(grid, None)``: the lines :func:`samples` writes, when they are written at once;
+    else ``(the grid this session showed last, the job writing the new one)``, as
+    :func:`dashboard.background.newest` gives them. Lines written ahead (:func:`prefetch_samples`)
+    are sliced or written on, not written again; a setting nothing wrote ahead (a slider
+    dragged far) is written in the background while the previous lines stay in view."""
+    seeds = tuple(dict.fromkeys(int(seed) for seed in seeds))
+    model, model_key = loaded.model, loaded.key
 
-    def write(steps: int, variation: float, seeds: list[int]) -> Callable[[], object]:
-        return lambda: _write_samples(cache, model, model_key, steps, variation, seeds)
+    def work(report) -> SampleGrid:
+        return SampleGrid(variation, seeds, samples(model, model_key, steps, variation, seeds))
 
-    jobs = [write(steps, variation, seeds) for variation in variations]
-    if longer is not None:
-        more_steps, variation, seed = longer
-        jobs += [write(steps, variation, [seed]), write(more_steps, variation, seeds)]
-    background.run_ahead(jobs, PREFETCHING)
+    plural = "s" if len(seeds) > 1 else ""
+    return background.newest(cached.sample_grid_cache(), (model_key, steps, variation, seeds), work, GRID_SHOWN,
+                             f"Writing {len(seeds)} line{plural} of {steps} steps at variation {variation:g}…")
+
+
+def prefetch_samples(model: Model, model_key: str, settings) -> None:
+    """Write the lines of ``settings`` (``(steps, variation, seeds)``, the likeliest first) in
+    the background, in place of earlier guesses not yet begun, so that the next moves of
+    the Samples page's sliders find their lines written. Only NumPy runs in the thread
+    (:func:`dashboard.background.run_ahead`, in a lane of its own: :data:`PREFETCHING`)."""
+    cache = cached.sample_cache()
+
+    def write(steps: int, variation: float, seeds) -> Callable[[], object]:
+        return lambda: _write_samples(cache, model, model_key, steps, variation, list(seeds))
+
+    background.run_ahead([write(*setting) for setting in settings if len(setting[2])], PREFETCHING)
 
 
 def ordinal(n: int) -> str:
@@ -153,11 +175,15 @@ def _copy(rng: np.random.Generator) -> np.random.Generator:
 def continuations_ahead(model: Model, model_key: str, rows: np.ndarray, steps: int, variation: float,
                         candidates: int, seed: int, variation_step: float, variation_max: float,
                         most_candidates: int) -> None:
-    """Write in the background what the write page's controls likely ask for next: the
-    Variation slider's notches either side, one more candidate, and the next seed (Re-sample)."""
-    variations = background.notches(variation, (1, -1), variation_step, 0, variation_max)
-    settings = [(v, candidates, seed) for v in variations]
-    settings += [(variation, candidates + 1, seed)] if candidates < most_candidates else []
+    """Write in the background what the write page's controls likely ask for next, the
+    nearest first: the Variation slider's notches either side, one more candidate and the
+    next seed (Re-sample); then every notch of Variation and every number of candidates a
+    drag of :data:`NOTCHES_AHEAD` reaches (a continuation is a few steps: milliseconds each)."""
+    variations = background.notches(variation, (1, -1), variation_step, 0, variation_max, NOTCHES_AHEAD)
+    more = [c for c in range(candidates + 1, min(candidates + NOTCHES_AHEAD, most_candidates) + 1)]
+    fewer = [c for c in range(max(1, candidates - NOTCHES_AHEAD), candidates)][::-1]
+    settings = [(v, candidates, seed) for v in variations[:2]] + [(variation, c, seed) for c in more[:1]]
     settings += [(variation, candidates, seed + 1)]
+    settings += [(v, candidates, seed) for v in variations[2:]] + [(variation, c, seed) for c in more[1:] + fewer]
     background.run_ahead([
         (lambda v=v, c=c, s=s: continuation(model, model_key, rows, steps, v, c, s)) for v, c, s in settings])

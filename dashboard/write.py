@@ -58,6 +58,8 @@ def buttons(rows) -> Clicked:
                       pause.button("Pause", icon=":material/pause:", key="write_pause"))
     with save:
         save_controls(rows, PEN)
+    st.page_link("pages/9_library.py", label="Saved a few lines? Teach the model your hand: Learn my handwriting",
+                 icon=":material/school:")
     return clicked
 
 

@@ -105,7 +105,7 @@ def add_verb(commands) -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=backward.IG_WINDOW,
                    help=f"integrated gradients' baseline zeroes the last N rows before T, the rest kept as they are "
                         f"(default {backward.IG_WINDOW}; 0: every earlier row, which a long line's path may not "
-                        "integrate: README, Attribution)")
+                        "integrate: docs/attribution.md)")
     p.add_argument("--cells", action="store_true",
                    help="also each cell's attribution at the step that predicts row T")
     verbs._with_examples(p, required=False)

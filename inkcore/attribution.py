@@ -6,7 +6,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from inkcore import backward
+import inkcore.backward as backward
 from inkcore.evaluate import line_states
 from inkcore.lags import within
 from inkcore.model import Model

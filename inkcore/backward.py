@@ -115,16 +115,21 @@ def backward(model: Model, tape: Tape, dh: np.ndarray, dc: np.ndarray | None = N
     grad_x = np.empty((len(tape.xs), *grad_h.shape[1:-1], tape.xs.shape[-1]), model.dtype)
     if weights and grad_h.shape[1:] != tape.h.shape[1:]:
         raise ValueError("weight gradients need the tape's own batch")
-    sums = {"W_x": np.zeros_like(model.W_x), "W_h": np.zeros_like(model.W_h), "b": np.zeros_like(model.b)} \
-        if weights else None
+    dz = np.empty((len(tape.xs), *grad_h.shape[1:-1], 4 * model.config.cells), model.dtype) if weights else None
     with blas_threads_for(int(np.prod(grad_h.shape[1:-1]))):
-        _backward_steps(model, tape, grad_h, grad_c, grad_x, sums)
+        _backward_steps(model, tape, grad_h, grad_c, grad_x, dz)
+    sums = None
+    if weights:  # every step's share at once: one product each instead of one a step
+        flat = dz.reshape(-1, dz.shape[-1])
+        sums = {"W_x": tape.xs.reshape(-1, tape.xs.shape[-1]).T @ flat,
+                "W_h": tape.h[:-1].reshape(-1, model.config.cells).T @ flat, "b": flat.sum(axis=0)}
     return Gradients(grad_x, grad_h, grad_c, sums)
 
 
 def _backward_steps(model: Model, tape: Tape, grad_h: np.ndarray, grad_c: np.ndarray, grad_x: np.ndarray,
-                    sums: dict | None) -> None:
-    """The steps of :func:`backward`, last first, filling the gradients in place."""
+                    dz_all: np.ndarray | None) -> None:
+    """The steps of :func:`backward`, last first, filling the gradients in place, and with
+    ``dz_all`` (T, ..., 4 * cells) each step's gradient on its gate inputs."""
     n = model.config.cells
     dz = np.empty((*grad_h.shape[1:-1], 4 * n), model.dtype)
     keep = None if tape.hold is None else np.asarray(tape.hold.keep, model.dtype)
@@ -142,11 +147,8 @@ def _backward_steps(model: Model, tape: Tape, grad_h: np.ndarray, grad_c: np.nda
         grad_c[t] += before_hold * f
         grad_h[t] += dz @ W_h_T
         grad_x[t] = dz @ W_x_T
-        if sums is not None:
-            flat = dz.reshape(-1, 4 * n)
-            sums["W_x"] += tape.xs[t].reshape(-1, tape.xs.shape[-1]).T @ flat
-            sums["W_h"] += tape.h[t].reshape(-1, n).T @ flat
-            sums["b"] += flat.sum(axis=0)
+        if dz_all is not None:
+            dz_all[t] = dz
 
 
 def mixture_gradient(model: Model, y: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -300,7 +302,7 @@ def integrated_gradients(model: Model, rows: np.ndarray, at: int, steps: int = I
     get no attribution. The window exists because the straight path from an all-zero
     line of several hundred points is not smooth: a long line of tiny offsets throws
     the state into a regime where f jumps from one point of the path to the next
-    (README, Attribution), which no quadrature can integrate.
+    (docs/attribution.md), which no quadrature can integrate.
 
     The path's gradients are taken at ``steps`` Gauss-Legendre points. On any piece
     [a, b] of the path the attributions must sum to f(b) - f(a), which a forward run

@@ -52,6 +52,8 @@ from typing import Callable
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from inkcore.adapt import DEFAULT_METHOD, METHODS
+from inkcore.bench_adapt import WRITERS
 from inkcore.bench_attribution import bench_attribution
 from inkcore.bench_timing import Row, Timing, measure
 from inkcore.model import Config, LSTMState, Model, expected_shapes, make_model, mixture, run, step
@@ -412,7 +414,16 @@ def main(argv=None) -> int:
                              "minutes; 0 leaves it out)")
     parser.add_argument("--fidelity-lines", type=int, default=FIDELITY_LINES,
                         help=f"held-out lines pen fidelity replays (default {FIDELITY_LINES}; 0 leaves it out)")
+    parser.add_argument("--writers", type=int, default=WRITERS,
+                        help=f"unseen writers adaptation is measured on (default {WRITERS}, minutes; 0 leaves it out)")
+    parser.add_argument("--adapt-methods", default=DEFAULT_METHOD, metavar="M,M",
+                        help=f"the adaptation methods measured, comma-separated (default {DEFAULT_METHOD}; "
+                             f"of {','.join(METHODS)})")
+    parser.add_argument("--only-adaptation", action="store_true", help="measure adaptation alone")
     args = parser.parse_args(argv)
+    unknown = [m for m in args.adapt_methods.split(",") if m not in METHODS]
+    if unknown:
+        parser.error(f"--adapt-methods: unknown {', '.join(unknown)}; choose from {', '.join(METHODS)}")
 
     from inkcore.data import DataError
     from inkcore.downloads import DownloadError
@@ -430,8 +441,10 @@ def main(argv=None) -> int:
     model = model.astype(np.float32)
     with threadpool_limits(limits=args.blas_threads or None, user_api="blas"):
         threads = ", ".join(str(pool["num_threads"]) for pool in threadpool_info() if pool["user_api"] == "blas")
-        report(model, source, threads, args.rank_lines)
-        report_fidelity(model, lines, why_not)
+        if not args.only_adaptation:
+            report(model, source, threads, args.rank_lines)
+            report_fidelity(model, lines, why_not)
+        report_adaptation(model, args.lines, args.writers, args.adapt_methods.split(","))
     if args.app:
         run_app_benchmark(args.weights, args.blas_threads)
     return 0
@@ -503,6 +516,26 @@ def report_fidelity(model: Model, lines: list, why_not: str = "") -> dict | None
     print(f"  measured in {seconds:.0f} s; before: the canvas reading inkcore had, a point every 19.5 units along "
           "each stroke, timing ignored")
     return {"now": now, "before": before}
+
+
+def report_adaptation(model: Model, path: str | None, writers: int, methods: list[str]) -> None:
+    """Adaptation's gain on unseen IAM-OnDB writers (:mod:`inkcore.bench_adapt`), where a line set is found."""
+    from inkcore import bench_adapt
+    from inkcore.data import DataError, load_lines
+
+    if writers <= 0:
+        print("adaptation: left out (--writers 0)")
+        return
+    if path is None:
+        iam = os.environ.get("INKCORE_IAM", "")
+        path = iam if iam.endswith(".npz") else SHARED_LINES if SHARED_LINES.exists() else None
+    if path is None:
+        print("adaptation: skipped: no IAM-OnDB line set (pass --lines, or set INKCORE_IAM to a line set .npz)")
+        return
+    try:
+        bench_adapt.report(model, load_lines(path), writers, methods)
+    except DataError as error:
+        print(f"adaptation: skipped: {error}")
 
 
 def report(model: Model, source: str, threads: str, rank_lines: int | None = None) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inkcore import attribute_cli, corpus, downloads, features_cli, pen, render, verbs
+from inkcore import adapt_cli, attribute_cli, corpus, downloads, features_cli, pen, render, verbs
 # DEFAULT_WEIGHTS, WEIGHTS_ENV and default_weights are also read from here by the app and the benchmark.
 from inkcore.cli_common import (DEFAULT_WEIGHTS, WEIGHTS_ENV, CommandError, corpus_job, default_weights,  # noqa: F401
                                 example_lines, load_model, print_figures, read_line)
@@ -357,6 +357,7 @@ VERBS = (
     (verbs.probe, cmd_probe), (verbs.ablate, cmd_ablate), (verbs.match, cmd_match),
     (verbs.export, cmd_export), (verbs.import_iam, cmd_import_iam), (verbs.download, cmd_download),
     (features_cli.add_verb, features_cli.run), (attribute_cli.add_verb, attribute_cli.cmd_attribute),
+    (adapt_cli.add_verb, adapt_cli.cmd_adapt),
 )
 
 

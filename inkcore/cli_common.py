@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inkcore import corpus, downloads
+import inkcore.corpus as corpus
+import inkcore.downloads as downloads
 from inkcore.data import lines_from_json, read_stroke_json
 from inkcore.weights import load, shipped_weights
 
@@ -36,7 +37,7 @@ def load_model(path: str | None):
     path = weights_path(path)
     if path == default_weights() and not path.exists():
         raise CommandError(
-            f"no model is installed at {path}: train one (python -m inkcore.train, see README) "
+            f"no model is installed at {path}: train one (python -m inkcore.train, see docs/training.md) "
             "or pass --weights with a weights file, e.g. the article's b64_weights.json"
         )
     return load(path)

@@ -53,7 +53,7 @@ import urllib.request
 from pathlib import Path
 from typing import Callable, Iterable, NamedTuple
 
-from inkcore import __version__
+from inkcore.version import __version__
 
 ARTICLE_REPOSITORY = "distillpub/post--handwriting"
 ARTICLE_COMMIT = "65862bc4aa572d405f3e3cbd930eb885159aac29"

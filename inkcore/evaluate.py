@@ -17,7 +17,7 @@ from typing import Iterable
 
 import numpy as np
 
-from inkcore import corpus
+import inkcore.corpus as corpus
 from inkcore.model import Hold, LogLikelihood, LSTMState, Model, log_likelihood, mixture
 from inkcore.motion import MOTION_KINDS
 from inkcore.recording import record

@@ -35,7 +35,7 @@ def cmd_train(args) -> None:
     try:
         from inkcore import features_train
     except ImportError:
-        raise CommandError("training needs PyTorch: pip install 'inkcore[train]' (see the README's Training)") from None
+        raise CommandError("training needs PyTorch: pip install 'inkcore[train]' (see docs/training.md)") from None
     if Path(args.data).suffix != ".npz":
         raise CommandError(f"{args.data}: --data is a line set .npz (inkcore import-iam)")
     if not args.out.endswith(".npz"):

@@ -28,7 +28,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from inkcore import corpus as corpora
+import inkcore.corpus as corpora
 from inkcore.events import EVENTS, auc, events_of_lines
 from inkcore.features import Dictionary, encode, reconstruct
 from inkcore.model import (Hold, LSTMState, Model, _cell, blas_threads_for, log_likelihood, mixture, sigmoid,

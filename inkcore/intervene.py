@@ -26,7 +26,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from inkcore import corpus
+import inkcore.corpus as corpus
 from inkcore.evaluate import score
 from inkcore.model import Hold, Model
 from inkcore.probes import FEATURES

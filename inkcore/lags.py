@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from inkcore import backward
+import inkcore.backward as backward
 from inkcore.corpus import Corpus, Executor, Progress, fold, line_batches, run_batches
 from inkcore.model import Model, network_output
 from inkcore.strokes import model_inputs

@@ -35,6 +35,10 @@ from inkcore.strokes import as_rows
 DATA_ENV = "INKCORE_DATA"
 DATABASE_NAME = "handwriting.sqlite3"
 MAX_NAME_LENGTH = 80
+#: The adapted models kept beside the handwriting (:mod:`inkcore.adapted_store`), one row each.
+ADAPTED_TABLE = ("CREATE TABLE IF NOT EXISTS adapted (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL,"
+                 " file TEXT NOT NULL, base_sha256 TEXT NOT NULL, method TEXT NOT NULL, created REAL NOT NULL,"
+                 " owner TEXT NOT NULL DEFAULT '')")
 #: Seconds to wait for another process's write lock before giving up.
 LOCK_TIMEOUT = 3.0
 
@@ -154,12 +158,14 @@ class HandwritingStore:
                 except sqlite3.OperationalError as error:
                     if "duplicate column" not in str(error):  # another process added it first
                         raise
+            db.execute(ADAPTED_TABLE)
             db.execute("SELECT count(*) FROM handwriting").fetchone()
 
-    def _run(self, sql: str, args: tuple = ()) -> list[tuple]:
-        return self._execute(sql, args)[0]
+    def query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """The result rows of one statement (:meth:`execute`)."""
+        return self.execute(sql, args)[0]
 
-    def _execute(self, sql: str, args: tuple = ()) -> tuple[list[tuple], int | None]:
+    def execute(self, sql: str, args: tuple = ()) -> tuple[list[tuple], int | None]:
         """One statement in its own connection: its result rows and the id of a row it inserted."""
         try:
             connection = self._connect()
@@ -184,30 +190,30 @@ class HandwritingStore:
         text = json.dumps(np.round(rows, 5).tolist())
         # The id comes from the insert itself: asking afterwards for the newest
         # row of that name could return another session's save of the same name.
-        _, entry_id = self._execute(
+        _, entry_id = self.execute(
             "INSERT INTO handwriting (name, rows, points, created, owner) VALUES (?, ?, ?, ?, ?)",
             (name, text, len(rows), time.time(), self.owner),
         )
         return int(entry_id)
 
     def entries(self) -> list[SavedEntry]:
-        rows = self._run("SELECT id, name, points, created FROM handwriting WHERE owner = ?"
+        rows = self.query("SELECT id, name, points, created FROM handwriting WHERE owner = ?"
                          " ORDER BY created DESC, id DESC", (self.owner,))
         return [SavedEntry(*row) for row in rows]
 
     def load(self, entry_id: int) -> Example:
-        found = self._run("SELECT name, rows FROM handwriting WHERE id = ? AND owner = ?", (int(entry_id), self.owner))
+        found = self.query("SELECT name, rows FROM handwriting WHERE id = ? AND owner = ?", (int(entry_id), self.owner))
         if not found:
             raise StoreError(f"no saved handwriting with id {entry_id}")
         name, text = found[0]
         return Example(f"mine:{entry_id}", name, as_rows(json.loads(text)), "mine")
 
     def rename(self, entry_id: int, name: str) -> None:
-        self._run("UPDATE handwriting SET name = ? WHERE id = ? AND owner = ?",
+        self.query("UPDATE handwriting SET name = ? WHERE id = ? AND owner = ?",
                   (clean_name(name), int(entry_id), self.owner))
 
     def delete(self, entry_id: int) -> None:
-        self._run("DELETE FROM handwriting WHERE id = ? AND owner = ?", (int(entry_id), self.owner))
+        self.query("DELETE FROM handwriting WHERE id = ? AND owner = ?", (int(entry_id), self.owner))
 
 
 def clean_name(name: str) -> str:

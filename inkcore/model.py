@@ -262,7 +262,7 @@ def step(model: Model, x: np.ndarray, state: LSTMState, hold: Hold | None = None
 #: Recurrent loops whose batch has fewer rows than this run BLAS on one thread.
 #: One pen's step multiplies a single row by W_h: far too little work to share.
 #: With the other core busy (a training run, a second session), a multi-threaded
-#: OpenBLAS would wait on it at every step (README, Dependencies).
+#: OpenBLAS would wait on it at every step (docs/getting-started.md, Dependencies).
 SINGLE_THREAD_BATCH = 256
 
 

@@ -4,10 +4,12 @@ from dashboard import frame, matching, models
 from inkcore import cell_figures
 
 frame.page_setup("Two models")
+loaded = models.require_model()
 st.caption("The article's model and inkcore's have the same architecture and were trained apart. Did they "
            "learn the same cells? Both read the same lines; every cell is paired with the other model's cell "
-           "whose state c rises and falls most like it (r, whatever its sign).")
-loaded = models.require_model()
+           "whose state c rises and falls most like it (r, whatever its sign)." if loaded.base is None else
+           f"{loaded.label} beside the model it was adapted from: both read the same lines, and every cell is "
+           "paired with the base model's cell whose state c rises and falls most like it (r, whatever its sign).")
 other = matching.other_or_stop(loaded)
 side = matching.sides(loaded)
 keys, lines = matching.matching_examples(loaded)
@@ -31,7 +33,8 @@ table_column.dataframe(pairs, hide_index=True, height=300, key=matching.PAIRS, o
                        selection_mode="single-row", column_config=matching.NUMBER_FORMATS)
 st.caption("Click a point or a row (sort the table by any column) to see the pair colour the same line below.")
 
-if named is not None:
+matching.changed_cells(loaded, other, found)
+if named is not None and loaded.base is None:
     st.subheader("The cells the article named")
     st.caption(f"Rows {', '.join(map(str, matching.ARTICLE_ROWS))} of the article's own order, and its pen-lift "
                f"block from row {matching.PEN_LIFT_BLOCK_FROM} down, with their counterparts in inkcore's model.")

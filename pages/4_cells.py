@@ -1,6 +1,6 @@
 import streamlit as st
 
-from dashboard import cached, cell_names, controls, frame, library, models
+from dashboard import attribution, cached, cell_names, controls, frame, library, models
 from dashboard.cell_view import CellView, cell_view
 
 frame.page_setup("Cell activations")
@@ -13,4 +13,6 @@ example = library.example_picker(loaded, "Example", controls.example_widget(cont
 _, c = cached.recording(loaded.model, loaded.key, example.rows)
 cell_view(CellView(controls.CELLS, example.rows, c, controls.ARTICLE_CELL,
                    name=lambda cell: cell_names.cell_name(loaded, cell),
-                   about=lambda cell: cell_names.order_caption(loaded, cell)))
+                   about=lambda cell: cell_names.order_caption(loaded, cell),
+                   explain=lambda step: attribution.why_next_point(loaded, example.rows, step, controls.CELLS,
+                                                                   example.key)))

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from dashboard import cached, controls, frame, library, models, ordered
+from dashboard import attribution, cached, controls, frame, library, models, ordered
 from dashboard.cell_view import CellView, cell_view
 
 frame.page_setup("Ordered cells")
@@ -18,6 +18,8 @@ rows_of = order.rows_of()
 cell_view(CellView(ordered.ORDERED, example.rows, c, int(order.order[min(controls.ARTICLE_ROW, len(order.order) - 1)]),
                    name=lambda cell: f"row {rows_of[cell]} · cell {cell}",
                    about=lambda cell: ordered.row_control(order, cell), order=order.order, flip=order.flip,
-                   label="Cell (its own index)"))
+                   label="Cell (its own index)",
+                   explain=lambda step: attribution.why_next_point(loaded, example.rows, step, ordered.ORDERED,
+                                                                   example.key)))
 st.download_button("Export this order (JSON)", ordered.export(order, learned_from), "cell-order.json",
                    "application/json", disabled=job is not None)

@@ -13,9 +13,11 @@ rival = models.other_model(loaded)
 
 
 def surprise_ahead(rows) -> None:
-    """What a newly chosen example costs this page: its surprise under both models."""
+    """What a newly chosen example costs this page: its surprise under both models and the
+    attribution of its most surprising point."""
     for model in (loaded, rival) if rival is not None else (loaded,):
         cached.surprise(model.model, model.key, rows)
+    attribution.explain_ahead(loaded, rows, cached.surprise(loaded.model, loaded.key, rows))
 
 
 rows = controls.line_source(loaded, controls.SURPRISE, default="article:1", ahead=surprise_ahead)

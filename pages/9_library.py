@@ -1,6 +1,6 @@
 import streamlit as st
 
-from dashboard import article, frame, handwriting, library
+from dashboard import adapting, article, frame, handwriting, library, models
 from inkcore import downloads
 
 frame.page_setup("Example library")
@@ -18,6 +18,15 @@ if not entries:
 else:
     handwriting.entry_table(entries)
     handwriting.entry_view(store, handwriting.entry_picker(entries))
+
+st.subheader("Learn my handwriting")
+st.caption("The model learns your hand from a few of your saved lines: a copy of it is fitted to them "
+           "(every weight, in small steps), and kept for you alone. It then writes in your "
+           "hand on The model writes, and every page can study it.")
+loaded = models.current_model()
+if loaded is not None:
+    adapting.learn_controls(loaded)
+adapting.models_table(adapting.models_store())
 
 st.subheader("The article's validation lines")
 if problem := article.article_dir_problem():

@@ -8,6 +8,6 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 # The package, editable, with its dev extra: pytest, Playwright and the train extra's
 # torch==2.13.0. CI's machine has that version's CPU wheel on disk; elsewhere install it
-# from PyTorch's CPU index first (README, Training), or pip fetches the CUDA build.
+# from PyTorch's CPU index first (docs/training.md), or pip fetches the CUDA build.
 python3 -m pip install -q -e '.[dev]'
 python3 -m pytest -q "$@"

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +68,16 @@ def page(name: str) -> AppTest:
     at.run()
     if name != "home":
         at.switch_page(SCRIPTS[name])
+    return at
+
+
+def swapped_in(at: AppTest, within_s: float = 120) -> AppTest:
+    """The page once no result it shows is a previous one under the Updating mark."""
+    deadline = time.monotonic() + within_s
+    while any("Updating" in bar.proto.text for bar in at.get("progress")):
+        assert time.monotonic() < deadline, "the Updating mark stayed"
+        time.sleep(0.2)
+        at.run()
     return at
 
 
@@ -230,6 +242,7 @@ def test_samples_follow_the_controls():
     assert {trace["xaxis"] for trace in grid["data"]} == {"x"} | {f"x{k}" for k in range(2, 7)}
     assert grid["layout"]["yaxis3"]["scaleanchor"] == "x3" and grid["layout"]["xaxis3"]["range"]
     at.slider(key="samples_variation").set_value(1.2).run()
+    swapped_in(at)  # a notch nothing wrote ahead: the previous lines stay in view while the new ones are written
     assert charts(at)[0]["data"][0] != grid["data"][0]
     at.slider(key="samples_count").set_value(2).run()
     assert len(charts(at)[0]["data"]) == 2
@@ -504,14 +517,17 @@ def test_a_sliders_next_notches_stay_within_its_range():
 
 
 def test_sample_lines_at_a_neighbouring_variation_are_written_in_the_background():
-    from dashboard import cached, sampled
+    from dashboard import background, cached, sampled
 
     model = random_model(SMALL_CONFIG)
-    with sampled.PREFETCHING:  # another job at work: this one is not started
-        sampled.prefetch_samples(model, "prefetch", 40, [0.8], range(3, 6))
-    sampled.prefetch_samples(model, "prefetch", 40, [0.7], range(3, 6), longer=(50, 0.7, 6))
-    with sampled.PREFETCHING:  # held until the background job is done
-        pass
+    assert sampled.PREFETCHING.wait_idle(60)  # no guesses of an earlier test at work
+    begun, go_on = threading.Event(), threading.Event()
+    background.run_ahead([lambda: (begun.set(), go_on.wait(60))], sampled.PREFETCHING)  # a guess at work
+    assert begun.wait(60)
+    sampled.prefetch_samples(model, "prefetch", [(40, 0.8, range(3, 6))])  # queued behind it...
+    sampled.prefetch_samples(model, "prefetch", [(40, 0.7, range(3, 6)), (40, 0.7, [6]), (50, 0.7, range(3, 6))])
+    go_on.set()  # ...and replaced by the newer guess before it began
+    assert sampled.PREFETCHING.wait_idle(60)
     assert len(cached.sample_cache().get(("prefetch", 0.7, 4)).rows) == 50  # a notch longer
     assert cached.sample_cache().get(("prefetch", 0.7, 6)) is not None  # and one more line
     cache = cached.sample_cache()
@@ -585,11 +601,9 @@ def test_a_continuation_is_written_on_rather_than_again_and_equals_one_written_a
     assert sampled.continuation(model, "written-on", rows, 20, 0.4, 1, 6).rows.tolist() != short.rows.tolist()
     # what the page's controls ask for next is written in the background (once guessed work
     # an earlier test left behind is done: one such thread runs at a time)
-    assert background.AHEAD.acquire(timeout=60)
-    background.AHEAD.release()
+    assert background.AHEAD.wait_idle(60)
     sampled.continuations_ahead(model, "ahead", rows, 20, 0.4, 1, 5, 0.05, 1.5, 6)
-    assert background.AHEAD.acquire(timeout=60)
-    background.AHEAD.release()
+    assert background.AHEAD.wait_idle(60)
     cache = cached.continuation_cache()
     line = ("ahead", cached.line_digest(rows), len(rows))
     for setting in ((0.45, 1, 5), (0.35, 1, 5), (0.4, 2, 5), (0.4, 1, 6)):

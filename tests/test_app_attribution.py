@@ -13,9 +13,12 @@ WAIT_S = 120
 
 
 def surprise_page(example: str = "sample:2"):
+    """The Surprise page on ``example``, once its opening point is attributed (the page
+    draws everything else first and the attribution when it is ready)."""
     at = page("surprise")
     at.session_state["surprise_example"] = example
-    return at.run()
+    at.run()
+    return until_shown(at, at.number_input(key="surprise_point").value)
 
 
 def metrics(at) -> dict[str, str]:
@@ -52,7 +55,7 @@ def test_the_section_opens_on_the_most_surprising_point():
     assert at.number_input(key="surprise_point").value == point and shown_point(at) == point
     shown = metrics(at)
     assert float(shown["Completeness gap"].rstrip("%")) < 1.0
-    assert re.fullmatch(r"\d+ points back", shown["Half the attribution within"])
+    assert re.fullmatch(r"\d+ back", shown["Half the attribution within"])
 
 
 def test_a_click_on_the_line_and_a_number_choose_the_point():
@@ -99,3 +102,30 @@ def test_a_listed_feature_opens_on_the_features_page():
     no_errors(at)
     assert at.title[0].value == "Features"
     assert at.number_input(key="features_feature").value == feature
+
+
+def test_the_cell_pages_explain_the_point_after_their_step_on_request():
+    """Under the step of Cell activations and Ordered cells, a toggle attributes the point
+    the step predicts (the state at step t has read rows 0..t: it predicts row t + 1)."""
+    for name, prefix in (("cells", "cells"), ("ordered", "ordered")):
+        at = page(name)
+        at.session_state[f"{prefix}_step"] = 40
+        at.run()
+        no_errors(at)
+        assert shown_point(at) is None, "nothing is attributed until the reader asks"
+        at.toggle(key=f"{prefix}_why").set_value(True).run()
+        until_shown(at, 41)
+        assert float(metrics(at)["Completeness gap"].rstrip("%")) < 1.0
+        at.session_state[f"{prefix}_step"] = 90
+        at.run()
+        until_shown(at, 91)
+
+
+def test_the_last_step_has_no_next_point():
+    at = page("cells")
+    at.run()
+    last = at.slider(key="cells_step").max
+    at.session_state["cells_step"] = last
+    at.toggle(key="cells_why").set_value(True).run()
+    no_errors(at)
+    assert any("last step" in i.value for i in at.info)

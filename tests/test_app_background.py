@@ -4,6 +4,8 @@ an Updating mark, every other control stays live, and the new result is swapped 
 it is ready; leaving the page meanwhile and coming back keeps the view as it was."""
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
 import pytest
@@ -85,8 +87,7 @@ def idle_ahead() -> None:
     """Wait until no guessed work is at work (dashboard.background.run_ahead)."""
     from dashboard import background
 
-    assert background.AHEAD.acquire(timeout=DONE_S)
-    background.AHEAD.release()
+    assert background.AHEAD.wait_idle(DONE_S)
 
 
 def test_the_examples_likely_chosen_next_are_recorded_before_they_are_chosen(monkeypatch):
@@ -125,3 +126,37 @@ def test_guessed_work_that_fails_is_passed_over():
     background.run_ahead([lambda: 1 / 0, lambda: done.append(True)])
     idle_ahead()
     assert done == [True]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own scheduling priority is Linux's")
+def test_work_in_the_background_is_scheduled_below_the_runs_of_pages():
+    from dashboard import cached
+
+    seen, done = [], threading.Event()
+
+    def report() -> None:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        done.set()
+
+    cached.in_background(report, "inkcore-test")
+    assert done.wait(DONE_S)
+    page_runs = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen == [min(19, page_runs + cached.BACKGROUND_NICE)]
+
+
+def test_the_samples_a_drag_of_five_notches_reaches_are_written_ahead():
+    from dashboard import cached, sampled
+
+    assert sampled.PREFETCHING.wait_idle(DONE_S)  # no guesses of an earlier test at work
+    at = page("samples")
+    at.session_state["samples_steps"] = 100
+    at.run()
+    no_errors(at)
+    assert sampled.PREFETCHING.wait_idle(DONE_S)
+    cache, key = cached.sample_cache(), at.session_state[sampled.GRID_SHOWN][0]
+    for variation in (0.4, 0.45, 0.6, 0.7, 0.85, 0.9):  # five notches either way of 0.65
+        for seed in range(1, 7):
+            assert len(cache.get((key, variation, seed)).rows) >= 100
+    assert len(cache.get((key, 0.65, 3)).rows) >= 350  # a drag of five notches of Length
+    assert all(cache.get((key, 0.65, seed)) is not None for seed in range(7, 13))  # every Sample more
+    assert cache.get((key, 0.95, 1)) is None  # six notches away: not guessed

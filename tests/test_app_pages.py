@@ -13,7 +13,7 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from conftest import ARTICLE
-from test_app import SCRIPTS, charts, cursive, isolated, no_errors, page, pen_data, with_article  # noqa: F401
+from test_app import SCRIPTS, charts, cursive, isolated, no_errors, page, pen_data, swapped_in, with_article  # noqa: F401
 
 PEN_LIFT = re.compile(r"p\(pen lift\) = ([0-9.e+-]+)$")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -210,7 +210,7 @@ def samples():
 def test_samples_seed_changes_the_lines(samples):
     before = charts(samples)[0]
     assert [note["text"] for note in before["layout"]["annotations"]][:2] == ["seed 1", "seed 2"]
-    samples.number_input(key="samples_seed").set_value(7).run()
+    swapped_in(samples.number_input(key="samples_seed").set_value(7).run())
     no_errors(samples)
     after = charts(samples)[0]
     assert [note["text"] for note in after["layout"]["annotations"]][:2] == ["seed 7", "seed 8"]
@@ -219,14 +219,14 @@ def test_samples_seed_changes_the_lines(samples):
 
 def test_samples_length_changes_the_lines(samples):
     before = sum(drawn_points(t) for t in charts(samples)[0]["data"])
-    samples.slider(key="samples_steps").set_value(300).run()
+    swapped_in(samples.slider(key="samples_steps").set_value(300).run())
     no_errors(samples)
     after = sum(drawn_points(t) for t in charts(samples)[0]["data"])
     assert after > before * 1.5
 
 
 def test_samples_downloads_carry_the_lines_shown(samples, made_files):
-    samples.slider(key="samples_steps").set_value(100).run()
+    swapped_in(samples.slider(key="samples_steps").set_value(100).run())
     no_errors(samples)
     name = f"inkcore-sample-seed1-v{samples.slider(key='samples_variation').value:g}"
     mime, make = made_files[f"{name}.json"]

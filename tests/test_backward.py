@@ -277,6 +277,6 @@ def test_integrated_gradients_are_complete_far_along_a_real_line(shipped_weights
 
     lines = read_article_lines(require_shared(ARTICLE_VALIDATION))
     model = load(shipped_weights)[0]
-    ig = backward.integrated_gradients(model, lines[0], 1010)  # its whole path is far from smooth (README)
+    ig = backward.integrated_gradients(model, lines[0], 1010)  # its whole path is far from smooth (docs/attribution.md)
     assert ig.completeness < 0.01 and ig.first == 1010 - backward.IG_WINDOW
     assert np.all(ig.attribution[: ig.first] == 0.0)

@@ -64,15 +64,36 @@ def test_app_rows_end_to_end(shipped_weights, tmp_path):
                 controls.Control(controls.SLIDER, "samples_count", "Samples"),
                 controls.Control(controls.NUMBER, "samples_seed", "Seed")))
             rows += controls.control_rows(browser, app, [samples], changes=1)
+            rows += controls.sequence_rows(browser, app, [samples])
     except harness.BrowserMissing as why:
         pytest.skip(str(why))
     assert app.process.poll() is not None
-    assert [row.name for row in rows] == ["first page (launch to home heading)", "samples: 2 controls, 2 changes"]
+    assert [row.name for row in rows] == ["first page (launch to home heading)", "samples: 2 controls, 2 changes",
+                                          "  samples: Samples, in a row", "samples: sliders in a row, 4 moves"]
+    assert rows[2].note.startswith("presses ") and ", drag " in rows[2].note
     for row in rows:
         line = bench.format_row(row)
         assert row.name in line and "\n" not in line
         assert line.endswith(("  ok", "  MISSED"))
         assert 0 < row.timing.median <= row.timing.best < float("inf")  # the worst wait comes first
+
+
+def test_a_change_is_at_rest_two_frames_after_it_was_shown_and_the_run_ended():
+    idle = [(10.0, False), (26.0, False), (42.0, False), (58.0, False), (74.0, False)]
+    assert harness.rest_after(20.0, idle) == 42.0  # shown at 20: the frames at 26 and 42
+    running = [(10.0, True), (26.0, True), (42.0, True), (58.0, False), (74.0, False)]
+    assert harness.rest_after(20.0, running) == 74.0  # still running at 42: the frames at 58 and 74
+    with pytest.raises(harness.AppError, match="too few frames"):
+        harness.rest_after(60.0, idle)
+
+
+def test_background_work_is_at_rest_when_the_run_that_showed_its_mark_ends():
+    polling = [(10.0, True), (26.0, False), (42.0, False), (58.0, True), (74.0, False), (90.0, True)]
+    assert harness.rest_after(20.0, polling, background=True) == 42.0  # the mark's later polls are not waited for
+    with pytest.raises(harness.AppError, match="too few frames"):
+        harness.rest_after(20.0, polling)  # busy at the last frame: not at rest, by the stricter rule
+    late = [(10.0, False), (26.0, True), (42.0, False), (58.0, True), (74.0, False), (90.0, False)]
+    assert harness.rest_after(20.0, late, background=True) == 90.0  # two idle frames in a row
 
 
 def test_app_server_is_stopped_when_a_measurement_fails(shipped_weights, tmp_path):

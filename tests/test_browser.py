@@ -81,6 +81,7 @@ def page(browser, app_url):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     tab = context.new_page()
     tab.set_default_timeout(WAIT_MS)
+    tab.bring_to_front()  # the page with the browser's focus: a page without it may be throttled
     yield tab
     context.close()
 
@@ -101,6 +102,7 @@ def settle(tab) -> None:
 
 
 def open_page(tab, app_url: str, path: str, heading: str) -> None:
+    tab.bring_to_front()
     tab.goto(f"{app_url}/{path}")
     tab.get_by_role("heading", name=heading).first.wait_for()
     settle(tab)
@@ -179,7 +181,10 @@ def test_every_page_opens(page, app_url, path, heading):
     main = "[data-testid=stMain]"
     page.wait_for_selector(f"{main} .js-plotly-plot, {main} [data-testid=stAlert], {main} canvas"
                            + (f", {main} [data-testid=stImage] img" if path == "" else ""))
-    assert page.locator(f"{main} [data-testid=stProgress]").count() == 0  # nothing left computing
+    # work a page draws after the rest (Surprise's first attribution) ends, and nothing is left computing
+    page.wait_for_function(f"() => !document.querySelector('{main} [data-testid=stProgress]')", timeout=WAIT_MS)
+    settle(page)
+    assert page.locator(f"{main} [data-testid=stProgress]").count() == 0
     assert page.locator("[data-testid=stException]").count() == 0
     shoot(page, f"page-{path or 'home'}")
 

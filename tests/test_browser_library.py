@@ -71,3 +71,81 @@ def test_a_visitors_writing_reaches_the_others_only_when_the_library_is_shared(b
     finally:
         alice.close()
         bob.close()
+
+
+def write_and_save(tab, name: str, x0: float) -> None:
+    """Write a word on Write with the model at a person's pace and save it under ``name``."""
+    from test_browser import settle, write_word
+
+    try:
+        write_word(tab, x0=x0, count=4)
+    except playwright_api.Error as error:  # the surface redrawn as the pen went down: write the word again
+        if "not attached" not in str(error):
+            raise
+        tab.mouse.up()
+        settle(tab)
+        write_word(tab, x0=x0, count=4)
+    tab.get_by_text("Save to the library").first.click()
+    field = tab.get_by_label("Name").first
+    field.fill(name)
+    field.press("Enter")
+    tab.get_by_role("button", name="Save", exact=True).first.click()
+    tab.get_by_text("Saved as").first.wait_for()
+    tab.keyboard.press("Escape")
+    tab.get_by_role("button", name="Clear").first.click()
+    settle(tab)
+    tab.get_by_text("Write a word or two").first.wait_for()  # the surface, empty again, drawn anew
+    settle(tab)
+
+
+def test_a_visitor_learns_their_hand_and_only_they_see_the_model(browser, tmp_path, shipped_weights):  # noqa: F811
+    """Three lines written with the mouse, learned on the library page: the adapted model is
+    in the writer's picker on every page, and not in another visitor's (INKCORE_LIBRARY=session)."""
+    from test_browser import settle, shoot
+
+    env = bench_app.app_environment(tmp_path, shipped_weights)
+    env["INKCORE_LIBRARY"] = "session"
+    with bench_app.serve(env, tmp_path / "streamlit.log") as app:
+        bench_app.wait_until_up(app)
+        alice, tab = visitor(browser)
+        bob = None
+        try:
+            tab.goto(f"{app.url}/write")
+            tab.get_by_role("heading", name="Write with the model").first.wait_for()
+            settle(tab)
+            for k, x0 in enumerate((40, 80, 60)):
+                write_and_save(tab, f"my line {k + 1}", x0)
+            tab.get_by_role("link", name="Example library").first.click()
+            tab.get_by_role("heading", name="Learn my handwriting").first.wait_for()
+            settle(tab)
+            chooser = tab.locator("[data-testid=stMultiSelect]").filter(has_text="Lines to learn from")
+            tab.bring_to_front()  # a dropdown closes on a page without the browser's focus
+            for k in range(3):
+                chooser.click()
+                tab.get_by_role("option", name=f"my line {k + 1}").first.click()
+            tab.keyboard.press("Escape")
+            tab.get_by_label("Whose hand").fill("Alice")
+            tab.get_by_label("Whose hand").press("Enter")
+            settle(tab)
+            tab.get_by_role("button", name="Learn my handwriting").click()
+            tab.get_by_text("Learned").first.wait_for(timeout=240_000)
+            sidebar = tab.locator("[data-testid=stSidebar]")
+            sidebar.get_by_text("inkcore's model, adapted to Alice").wait_for()
+            shoot(tab, "library-learned")
+            sidebar.get_by_text("inkcore's model, adapted to Alice").click()
+            settle(tab)
+            tab.get_by_role("link", name="The model writes").first.click()
+            tab.get_by_role("heading", name="In your hand?").first.wait_for(timeout=120_000)
+            settle(tab)
+            shoot(tab, "samples-in-your-hand")
+
+            # Bob's page opens now: the newest page holds the focus, and a list closes on a page without it.
+            bob, bob_tab = visitor(browser)
+            bob_tab.goto(f"{app.url}/library")
+            bob_tab.get_by_role("heading", name="Learn my handwriting").first.wait_for()
+            settle(bob_tab)
+            assert bob_tab.get_by_text("adapted to Alice").count() == 0
+        finally:
+            alice.close()
+            if bob is not None:
+                bob.close()
