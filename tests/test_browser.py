@@ -96,9 +96,32 @@ SCRIPT_DONE = ("() => ['notRunning', 'compilationError'].includes("
 def settle(tab) -> None:
     """Wait until Streamlit has finished running the script (call after something that
     starts a run has shown, such as the page's heading)."""
-    tab.wait_for_selector("[data-testid=stMainBlockContainer]")
-    tab.wait_for_function(SCRIPT_DONE)
-    tab.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
+    try:
+        tab.wait_for_selector("[data-testid=stMainBlockContainer]")
+        tab.wait_for_function(SCRIPT_DONE)
+        tab.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')")
+    except playwright_api.TimeoutError as timeout:
+        raise AssertionError(f"the page never settled: {page_state(tab)}") from timeout
+
+
+#: What a page that never settles is doing: its script state, the running mark, fragments' marks and errors.
+PAGE_STATE = """() => ({
+  script: document.querySelector('[data-testid=stApp]')?.dataset.testScriptState,
+  status: document.querySelector('[data-testid=stStatusWidget]')?.innerText,
+  progress: Array.from(document.querySelectorAll('[data-testid=stProgress]'), (e) => e.innerText),
+  errors: Array.from(document.querySelectorAll('[data-testid=stException], [data-testid=stAlert]'),
+                     (e) => e.innerText.slice(0, 300)),
+  headings: Array.from(document.querySelectorAll('h1, h2, h3'), (e) => e.innerText),
+  focused: document.hasFocus(), visible: document.visibilityState })"""
+
+
+def page_state(tab) -> str:
+    """The state :data:`PAGE_STATE` reads, and a screenshot of the page (for a failure's report)."""
+    try:
+        shoot(tab, "never-settled")
+        return json.dumps(tab.evaluate(PAGE_STATE))
+    except playwright_api.Error as error:
+        return f"(unreadable: {error})"
 
 
 def open_page(tab, app_url: str, path: str, heading: str) -> None:
