@@ -4,7 +4,9 @@
 The loaded model is a ``st.cache_resource`` (one read-only object per weights
 file, shared by every session); pure results are ``st.cache_data`` keyed by the
 model's key and plain values (arguments named ``_model`` are not hashed: the
-key names the model). Every cache has a bound, so memory stays bounded however
+key names the model), except large arrays every page run asks for again (the
+library's lines, a line's states and mixtures): those are ``st.cache_resource``
+objects made read-only, shared rather than copied on each call. Every cache has a bound, so memory stays bounded however
 many sessions run; docs/serving.md lists them. Lines the model writes and
 possibility spaces live in :class:`BoundedCache` objects made here and filled
 by :mod:`dashboard.sampled`.
@@ -186,9 +188,18 @@ def folder_differences(folder: str, stamp: tuple) -> list[str]:
     return downloads.folder_differences(folder)
 
 
-@st.cache_data(max_entries=4, show_spinner="Reading the article's validation lines…")
+# Data read once and shared read-only by every session: a st.cache_data copy of it on each
+# call (every page run asks for the library's lines several times) would cost more than its reading.
+@st.cache_resource(max_entries=4, show_spinner="Reading the article's validation lines…")
 def article_lines(folder: str) -> dict[int, np.ndarray]:
-    return read_article_lines(folder)
+    return {k: read_only(rows) for k, rows in read_article_lines(folder).items()}
+
+
+def read_only(*arrays: np.ndarray):
+    """``arrays`` made read-only (one array, or a tuple of them), as results every session shares are."""
+    for array in arrays:
+        array.setflags(write=False)
+    return arrays[0] if len(arrays) == 1 else arrays
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
@@ -290,11 +301,11 @@ def recording(model: Model, model_key: str, rows: np.ndarray) -> tuple[np.ndarra
     return found
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def line_states(_model: Model, model_key: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """h and c (T, cells) along a line by the evaluation protocol (:func:`inkcore.evaluate.line_states`)."""
     states = evaluate.line_states(_model, rows)
-    return states.h, states.c
+    return read_only(states.h, states.c)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -303,11 +314,13 @@ def surprise(_model: Model, model_key: str, rows: np.ndarray) -> np.ndarray:
     return -evaluate.line_log_likelihood(_model, rows).total
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=64, show_spinner=False)
 def prediction(_model: Model, model_key: str, rows: np.ndarray):
     """The mixture that predicted each row (the evaluation protocol's run), as a record."""
     h, _ = line_states(_model, model_key, rows)
-    return mixture(_model, h)
+    found = mixture(_model, h)
+    read_only(*found)
+    return found
 
 
 @st.cache_resource
@@ -330,7 +343,7 @@ def store(folder: str) -> HandwritingStore:
     return HandwritingStore(Path(folder) / DATABASE_NAME)  # a failure is not cached: the next call tries again
 
 
-@st.cache_data(max_entries=2, show_spinner="Reading your IAM-OnDB copy…")
+@st.cache_resource(max_entries=2, show_spinner="Reading your IAM-OnDB copy…")
 def iam_lines(source: str) -> dict[str, tuple[str, np.ndarray]]:
     path = Path(source)
     if path.suffix == ".npz":
@@ -345,7 +358,8 @@ def iam_lines(source: str) -> dict[str, tuple[str, np.ndarray]]:
     for split in ("val", "test"):
         for i in lines.indices(split):
             text = str(lines.texts[i]) or "(no transcription)"
-            found[str(lines.line_ids[i])] = (f"{split} {lines.line_ids[i]}: {text}", from_points(lines.line_points(i)))
+            found[str(lines.line_ids[i])] = (f"{split} {lines.line_ids[i]}: {text}",
+                                             read_only(from_points(lines.line_points(i))))
     return found
 
 

@@ -10,6 +10,7 @@ const SAMPLE_MS = 15.0;
 const INK_SPEED = 1.33; // whiteboard units per ms, given to strokes that carry no times
 const FADE = 0.3; // older predictions fade under a wash of this opacity
 const REST_MS = 150; // how often the prediction is drawn again while the pen rests
+const REST_BUDGET_MS = 6; // the most of a frame a resting redraw takes
 
 const models = new Map(); // model key -> weights, kept for the page's lifetime
 const dictionaries = new Map(); // dictionary key -> its encoder, kept for the page's lifetime
@@ -433,27 +434,47 @@ function catchUp(surface, budgetMs = Infinity) {
   return moved;
 }
 
-function predict(surface, view) {
+// The prediction from the pen's tip: `candidates` futures of `length` steps, sampled from
+// copies of the state. While the pen moves it is drawn in the frame that read the move;
+// while the pen rests it is redrawn again and again, each one spread over frames of at
+// most REST_BUDGET_MS, so that the page (a slider's answer among it) is never held up.
+// Returns whether nothing is left to do: false while a prediction is part-way.
+function predict(surface, view, budgetMs = Infinity) {
   const { model, state } = surface;
-  if (!model || !state || !surface.points.length || !surface.upToDate || view.mode !== "write") return;
+  if (!model || !state || !surface.points.length || !surface.upToDate || view.mode !== "write") {
+    surface.prediction = null;
+    return true;
+  }
   const started = performance.now();
-  const count = surface.candidates;
-  let states = Array.from({ length: count }, () => state);
-  let ys = states.map((s) => output(model, s.h));
-  const tip = surface.points[surface.points.length - 1];
-  const paths = Array.from({ length: count }, () => [[tip[0], tip[1], 0]]);
-  const scale = 40 / surface.upp;
-  for (let k = 0; k < surface.length; k++) {
-    const rows = ys.map((y) => sampleOffset(model, y, surface.variation));
-    rows.forEach((r, p) => {
-      const last = paths[p][paths[p].length - 1];
-      paths[p].push([last[0] + r[0] * scale, last[1] + r[1] * scale, r[2]]);
+  const wanted = [surface.length, surface.candidates, surface.variation].join();
+  let p = surface.prediction;
+  if (!p || p.state !== state || p.wanted !== wanted) p = surface.prediction = beginPrediction(surface, model, state, wanted);
+  while (p.k < surface.length && performance.now() - started < budgetMs) {
+    const rows = p.ys.map((y) => sampleOffset(model, y, surface.variation));
+    rows.forEach((r, i) => {
+      const last = p.paths[i][p.paths[i].length - 1];
+      p.paths[i].push([last[0] + r[0] * p.scale, last[1] + r[1] * p.scale, r[2]]);
     });
-    if (k + 1 < surface.length) {
-      states = stepMany(model, rows, states);
-      ys = states.map((s) => output(model, s.h));
+    p.k += 1;
+    if (p.k < surface.length) {
+      p.states = stepMany(model, rows, p.states);
+      p.ys = p.states.map((s) => output(model, s.h));
     }
   }
+  if (p.k < surface.length) return false;
+  surface.prediction = null;
+  drawPrediction(surface, view, p.paths);
+  return true;
+}
+
+function beginPrediction(surface, model, state, wanted) {
+  const states = Array.from({ length: surface.candidates }, () => state);
+  const tip = surface.points[surface.points.length - 1];
+  return { state, wanted, k: 0, states, ys: states.map((s) => output(model, s.h)), scale: 40 / surface.upp,
+    paths: states.map(() => [[tip[0], tip[1], 0]]) };
+}
+
+function drawPrediction(surface, view, paths) {
   const g = view.pred;
   g.fillStyle = `rgba(255,255,255,${FADE})`;
   g.fillRect(0, 0, view.width, view.height);
@@ -471,9 +492,8 @@ function predict(surface, view) {
     g.stroke();
   });
   surface.predictions += 1;
-  const latency = performance.now() - (surface.moveStamp ?? started);
   if (surface.moveStamp !== null) {
-    surface.latencies.push(latency);
+    surface.latencies.push(performance.now() - surface.moveStamp);
     if (surface.latencies.length > 2000) surface.latencies.shift();
     surface.moveStamp = null;
   }
@@ -503,10 +523,9 @@ function schedule(surface, view) {
     drawCells(view, surface.state && surface.state.c);
     if (moved || surface.featuresStale) drawFeatures(view, surface);
     surface.featuresStale = false;
-    if (!surface.upToDate) {
+    // a move is answered in its own frame; a resting redraw takes its turn with the page
+    if (!surface.upToDate || !predict(surface, view, surface.moveStamp === null ? REST_BUDGET_MS : Infinity)) {
       schedule(surface, view);
-    } else {
-      predict(surface, view);
     }
     describe(surface, view);
   });

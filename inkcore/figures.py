@@ -146,26 +146,44 @@ def span_grid(spans: list[tuple[np.ndarray, int, int, str]], columns: int = 3, r
 
 
 def _grid(panels: list[tuple[list[dict], str]], columns: int, row_height: int, title_size: int = 13) -> go.Figure:
-    """Panels of ink (their traces, and a title above each) in one figure, each with axes
-    of its own at one scale for x and y, fitted to what it draws."""
+    """Panels of ink (their traces, and a title above each) in one figure on one pair of
+    axes, each panel moved and scaled (one scale for x and y) into a cell of its own: the
+    browser redraws one pair of axes far sooner than a pair per panel. Cells are sized for
+    a figure :data:`FULL_WIDTH_PX` wide; on another width the grid keeps its shape."""
     rows_of_panels = max(1, -(-len(panels) // columns))
-    height = rows_of_panels * row_height
-    title_px, gap_px = 2 * title_size, 8
-    width = (1 - GRID_GAP * (columns - 1)) / columns
+    margin = dict(l=10, r=10, t=10, b=4)
+    unit_px = (FULL_WIDTH_PX - margin["l"] - margin["r"]) / (columns + GRID_GAP * columns * (columns - 1))
+    cell_h, title_h, gap_h = row_height / unit_px, 2 * title_size / unit_px, 8 / unit_px  # in cell widths
     traces, annotations = [], []
-    layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=4), plot_bgcolor="white", paper_bgcolor="white",
-                  showlegend=False, dragmode="pan")
     for index, (drawn, title) in enumerate(panels):
         row, column = divmod(index, columns)
-        left = column * (width + GRID_GAP)
-        top = 1 - row / rows_of_panels
-        bottom = 1 - (row + 1) / rows_of_panels + gap_px / height
-        traces += add_panel(layout, index, [left, left + width], [bottom, max(bottom + 0.01, top - title_px / height)],
-                            drawn, _trace_points(drawn))
-        annotations.append(dict(text=title, x=left, y=top, xref="paper", yref="paper", xanchor="left", yanchor="top",
+        left, top = column * (1 + GRID_GAP * columns), row * cell_h
+        traces += _fitted(drawn, left, top + title_h, 1.0, cell_h - title_h - gap_h)
+        annotations.append(dict(text=title, x=left, y=top, xref="x", yref="y", xanchor="left", yanchor="top",
                                 showarrow=False, font=dict(size=title_size)))
-    layout["annotations"] = annotations
+    width = columns + GRID_GAP * columns * (columns - 1)
+    layout = dict(height=rows_of_panels * row_height, margin=margin, plot_bgcolor="white", paper_bgcolor="white",
+                  showlegend=False, dragmode="pan", annotations=annotations,
+                  xaxis=dict(visible=False, range=[0, width]),  # on another width a range grows: nothing is cut
+                  yaxis=dict(visible=False, range=[rows_of_panels * cell_h, 0], scaleanchor="x", scaleratio=1))
     return plain_figure(traces, layout)
+
+
+def _fitted(traces: list[dict], left: float, top: float, width: float, height: float) -> list[dict]:
+    """``traces`` moved and scaled, one scale for x and y, to fit the box at (left, top)
+    (y growing downward, as ink's does), centred in it."""
+    points = _trace_points(traces)
+    if not len(points):
+        return traces
+    low, high = points.min(axis=0), points.max(axis=0)
+    size = np.maximum(high - low, 1e-9)
+    scale = 0.94 * min(width / size[0], height / size[1])
+    origin = np.array([left + (width - size[0] * scale) / 2, top + (height - size[1] * scale) / 2])
+
+    def moved(values, axis: int) -> list:
+        return [None if v is None else float(origin[axis] + (v - low[axis]) * scale) for v in values]
+
+    return [dict(trace, x=moved(trace["x"], 0), y=moved(trace["y"], 1)) for trace in traces]
 
 
 def continuation_figure(

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 
+from inkcore.figures import _stroke_xy
 from conftest import ARTICLE
 from test_app import SCRIPTS, charts, cursive, isolated, no_errors, page, pen_data, swapped_in, with_article  # noqa: F401
 
@@ -238,9 +239,16 @@ def test_samples_downloads_carry_the_lines_shown(samples, made_files):
     path = np.cumsum(rows[:, :2], axis=0)
     first = charts(samples)[0]["data"][0]
     assert first["name"] == "seed 1"
-    ink = [(x, y) for x, y in zip(first["x"], first["y"]) if x is not None]
+    drawn = np.array([(x, y) for x, y in zip(first["x"], first["y"]) if x is not None])
+    ink = np.array([(x, y) for x, y in zip(*_stroke_xy(rows)) if x is not None])  # as drawn, before fitting
     gaps = [np.min(np.hypot(*(path - point).T)) for point in ink[1:]]
     assert max(gaps) < 0.05
+
+    def shape(points):
+        return (points - points.min(axis=0)) / np.ptp(points[:, 0])
+
+    # the panel draws that ink moved and scaled into its place, one scale for x and y
+    np.testing.assert_allclose(shape(drawn), shape(ink), atol=1e-4)  # the JSON rounds its rows
 
     mime, make = made_files[f"{name}.svg"]
     assert mime == "image/svg+xml" and make().lstrip().startswith("<svg")

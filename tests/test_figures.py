@@ -18,6 +18,7 @@ from inkcore.cell_figures import (
     score_bars,
     state_figure,
 )
+from inkcore.figures import _stroke_xy  # noqa: E402
 from inkcore.figures import (
     CONTINUATION_COLOURS,
     LEFT_COLOUR,
@@ -677,18 +678,29 @@ def test_a_grid_gives_each_line_a_panel_of_its_own_at_one_scale_fitted_to_it(row
     lines = [rows, rows[:6] * 3, rows[:0]]
     fig = handwriting_grid(lines, ["a", "b", "c"], columns=2, row_height=150)
     assert [t.name for t in fig.data] == ["a", "b", "c"]
-    assert [(t.xaxis, t.yaxis) for t in fig.data] == [("x", "y"), ("x2", "y2"), ("x3", "y3")]
+    assert {(t.xaxis or "x", t.yaxis or "y") for t in fig.data} == {("x", "y")}  # one pair of axes
     assert fig.layout.height == 2 * 150  # two rows of two columns
-    for k, line in zip(("", "2"), lines):
-        x, y = fig.layout[f"xaxis{k}"], fig.layout[f"yaxis{k}"]
-        assert y.scaleanchor == f"x{k}" and y.scaleratio == 1
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio == 1
+    assert fig.layout.yaxis.range[0] > fig.layout.yaxis.range[1]  # y grows downward, as ink's does
+    boxes = []
+    for trace, line in zip(fig.data[:2], lines):
+        drawn = np.array([(x, y) for x, y in zip(trace.x, trace.y) if x is not None])
         points = path_points(line)
-        assert x.range[0] < points[:, 0].min() and x.range[1] > points[:, 0].max()
-        assert y.range[0] > points[:, 1].max() and y.range[1] < points[:, 1].min()  # y grows downward
-    left, right = fig.layout.xaxis.domain, fig.layout.xaxis2.domain
-    assert left[1] < right[0]  # side by side, not overlapping
-    assert fig.layout.yaxis3.domain[1] < fig.layout.yaxis.domain[0]  # the third line is on the next row
-    assert [a.text for a in fig.layout.annotations] == ["a", "b", "c"]
+        inked = np.array([(x, y) for x, y in zip(*_stroke_xy(line)) if x is not None])
+        # moved and scaled by one factor for x and y: the ink's shape is kept
+        scale = np.ptp(drawn, axis=0) / np.ptp(inked, axis=0)
+        assert scale[0] == pytest.approx(scale[1])
+        assert np.all(np.ptp(drawn, axis=0) > 0) and len(points)
+        boxes.append((drawn.min(axis=0), drawn.max(axis=0)))
+    (a_low, a_high), (b_low, b_high) = boxes
+    assert a_high[0] < b_low[0]  # side by side, not overlapping
+    cell = np.array([1.0, fig.layout.yaxis.range[0] / 2])  # a cell's width and height (two rows)
+    assert max((a_high - a_low) / cell) > 0.6  # fitted to its panel: it fills it one way, under its title
+    titles = {a.text: a for a in fig.layout.annotations}
+    assert list(titles) == ["a", "b", "c"]
+    assert titles["c"].y > titles["a"].y == titles["b"].y  # the third line is on the next row, under the first
+    assert titles["c"].x == titles["a"].x < titles["b"].x
+    assert titles["a"].y <= a_low[1]  # each title above its line
 
 
 def test_two_coloured_lines_in_one_figure_each_have_their_panel_and_colour_bar(rows, rng):
