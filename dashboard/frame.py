@@ -79,3 +79,15 @@ def _keep_choices() -> None:
             st.session_state[key] = kept[key]
         elif key in kept:
             st.session_state[key] = kept[key]
+
+
+def first_time(sent_key: str, need_key: str, key: str) -> bool:
+    """Whether the page's copy of ``key`` (a model's weights, a dictionary, a heatmap's line)
+    must be sent now: the first time this session sends it, or again when a page asked for
+    it (``need_key``, a page that lost its copy). ``sent_key`` holds what this session sent."""
+    sent = st.session_state.setdefault(sent_key, set())
+    if key in sent and st.session_state.get(need_key) != key:
+        return False
+    sent.add(key)
+    st.session_state.pop(need_key, None)
+    return True

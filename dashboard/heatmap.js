@@ -3,11 +3,27 @@
 // row, the cell and c; a click reports the cell and the step to Python.
 //
 // A Plotly heatmap with a grid of invisible click targets (Streamlit reports clicks on
-// markers, not on heatmap tiles) cost the browser about half a second for each new
-// line and a tenth of a second for each click. The image is decoded and drawn once per
-// line: a rerun that sends the same line draws nothing (data.id says which line it is).
+// markers, not on heatmap tiles) was slow to draw for each new line and for each click.
+// A line's levels come once (data.line names them) and are kept; a picture is its rows
+// in some order, each a cell's levels, negated where the cell is flipped. A rerun that
+// sends the same picture draws nothing (data.id says which picture it is).
 
-const views = new Map(); // component key -> the view and the line it draws
+const views = new Map(); // component key -> the view and the picture it draws
+const lines = new Map(); // line -> its levels, a row per cell in the cells' own order; the newest last
+const KEPT_LINES = 12;
+
+// The levels of the line the data names: sent with it, or kept from before; null (after
+// asking Python for them) when this page has not got them.
+function lineLevels(data, setStateValue) {
+  if (data.levels) {
+    lines.delete(data.line);
+    lines.set(data.line, decode(data.levels));
+    while (lines.size > KEPT_LINES) lines.delete(lines.keys().next().value);
+  }
+  const found = lines.get(data.line);
+  if (!found) setStateValue("need_line", data.line);
+  return found ?? null;
+}
 
 function decode(base64) {
   const bytes = Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
@@ -33,9 +49,14 @@ function lookup(scale, levels) {
   return table;
 }
 
-function image(data) {
-  // the line as an image: one row per cell (in display order), one column per step
-  const values = decode(data.levels), { rows, steps } = data, levels = data.levels_max;
+function image(data, line) {
+  // the picture: one row per cell (in display order, signed), one column per step
+  const { rows, steps } = data, levels = data.levels_max;
+  const values = new Int8Array(rows * steps);
+  for (let r = 0; r < rows; r += 1) {
+    const from = data.cells[r] * steps, sign = data.signs[r], to = r * steps;
+    for (let t = 0; t < steps; t += 1) values[to + t] = sign * line[from + t];
+  }
   const table = lookup(data.scale, levels);
   const canvas = document.createElement("canvas");
   canvas.width = Math.max(steps, 1);
@@ -187,11 +208,15 @@ export default function (component) {
     view.resize = new ResizeObserver(() => { if (view.picture) draw(view); });
     view.resize.observe(view.root);
   }
-  if (view.id !== data.id) { // a new line (or order): decode it and draw it; the same one is left as it is
-    view.id = data.id;
-    view.data = data;
-    view.picture = image(data);
-    draw(view);
+  window.inkcoreHeatmap = { lines }; // what the page keeps, for the tests to look at
+  if (view.id !== data.id) { // a new line or order: draw it; the same picture is left as it is
+    const line = lineLevels(data, setStateValue);
+    if (line) {
+      view.id = data.id;
+      view.data = data;
+      view.picture = image(data, line);
+      draw(view);
+    }
   }
   return () => {};
 }

@@ -3,8 +3,10 @@ canvas in the page by a component of inkcore's own (``heatmap.js``, inline, no b
 step). Hovering names the row, the cell and its c; a click reports the cell and the
 step, which :func:`clicked` reads.
 
-The line goes to the page as 8-bit levels (:func:`heatmap_levels`),
-decoded and drawn once: a rerun that sends the same line draws nothing again."""
+The line goes to the page as 8-bit levels (:func:`heatmap_levels`), once a session,
+and is decoded once; an order of its cells is only which cell each row shows, so a new
+order is drawn without the line being sent again, and a rerun that sends the same
+picture draws nothing."""
 from __future__ import annotations
 
 import base64
@@ -16,6 +18,7 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
+from dashboard import frame
 from inkcore import cell_figures
 
 _CSS = """
@@ -62,27 +65,54 @@ def heatmap_levels(c: np.ndarray, order: np.ndarray | None = None, flip: np.ndar
     return HeatmapLevels(levels, order.astype(np.int64), limit, axis)
 
 
+#: The lines of c whose levels this session sent to its pages, and the line a page asked for
+#: again (its copy was dropped): a line's levels are sent once, then only which rows show it.
+LINES_SENT, NEED_LINE = "_heatmap_lines_sent", "_heatmap_need_line"
+
+
 def heatmap_data(c: np.ndarray, order: np.ndarray | None, flip: np.ndarray | None, height: int,
                  unit: str = "cell") -> dict:
-    """What the page's canvas draws: the levels in base64, and the line's id, by which it
-    knows a line it has drawn already."""
-    heat = heatmap_levels(c, order, flip)
+    """What the page's canvas draws: the line's levels in base64, a row per cell in its own
+    order, and which cell each row of the picture shows, with its sign (``cells``,
+    ``signs``: an order and its flips only move or negate rows). ``line`` names the levels,
+    by which the page keeps a line it has, and ``id`` the picture, by which it knows one it
+    has drawn."""
+    heat = heatmap_levels(c)
+    cells = np.arange(c.shape[1]) if order is None else np.asarray(order, np.int64)
+    signs = np.ones(len(cells), np.int8) if flip is None else np.asarray(flip, np.int8)[cells]
     levels = np.ascontiguousarray(heat.levels).tobytes()
-    digest = hashlib.sha1(levels + heat.cells.tobytes() + f"{heat.limit!r}/{height}".encode()).hexdigest()[:16]
+    line = hashlib.sha1(levels + f"{heat.levels.shape}/{heat.limit!r}".encode()).hexdigest()[:16]
+    picture = hashlib.sha1(f"{line}/{height}/{unit}".encode() + cells.tobytes() + signs.tobytes()).hexdigest()
     return {
-        "id": digest, "levels": base64.b64encode(levels).decode("ascii"), "rows": int(heat.levels.shape[0]),
-        "steps": int(heat.levels.shape[1]), "cells": heat.cells.tolist(), "limit": heat.limit,
-        "levels_max": HEAT_LEVELS, "axis": heat.axis, "height": int(height),
-        "margin": HEATMAP_MARGIN, "unit": unit, "value": "c" if unit == "cell" else "a", "scale": [[stop, list(rgb)] for stop, rgb in cell_figures.colour_stops()],
+        "id": picture[:16], "line": line, "levels": base64.b64encode(levels).decode("ascii"),
+        "rows": int(len(cells)), "steps": int(heat.levels.shape[1]), "cells": cells.tolist(),
+        "signs": signs.tolist(), "limit": heat.limit, "levels_max": HEAT_LEVELS,
+        "axis": "cell" if order is None else "row", "height": int(height), "margin": HEATMAP_MARGIN,
+        "unit": unit, "value": "c" if unit == "cell" else "a",
+        "scale": [[stop, list(rgb)] for stop, rgb in cell_figures.colour_stops()],
     }
 
 
 def cell_heatmap(key: str, c: np.ndarray, order: np.ndarray | None, flip: np.ndarray | None, height: int,
                  on_click: Callable[[], None], unit: str = "cell") -> None:
     """The heatmap of ``c`` (T, cells) keyed ``key``; ``on_click`` is called after a click.
-    With ``unit`` "feature" the rows are features and their values activations."""
-    _HEATMAP(data=heatmap_data(c, order, flip, height, unit), key=key, default={"click": None},
-             on_click_change=on_click)
+    With ``unit`` "feature" the rows are features and their values activations. A line's
+    levels go to the page once a session (:func:`dashboard.frame.first_time`): a new order
+    of the same line sends only its rows."""
+    data = heatmap_data(c, order, flip, height, unit)
+    if not frame.first_time(LINES_SENT, NEED_LINE, data["line"]):
+        del data["levels"]
+    _HEATMAP(data=data, key=key, default={"click": None, "need_line": None},
+             on_click_change=on_click, on_need_line_change=lambda: _asked_for(key))
+
+
+def _asked_for(key: str) -> None:
+    """The page dropped its copy of a line, and asked for it again."""
+    state = st.session_state.get(key) or {}
+    try:
+        st.session_state[NEED_LINE] = state["need_line"]
+    except (KeyError, TypeError):
+        st.session_state[NEED_LINE] = getattr(state, "need_line", None)
 
 
 def clicked(key: str) -> dict | None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from dashboard import cached
+from dashboard import cached, frame
 from dashboard.defaults import WRITE_CANDIDATES, WRITE_LENGTH
 from dashboard.handwriting import save_controls
 from dashboard.models import LoadedModel
@@ -79,24 +79,13 @@ def _take_strokes(key: str) -> None:
         st.session_state[_strokes_key(key)] = strokes
 
 
-def _first_time(sent_key: str, need_key: str, key: str) -> bool:
-    """Whether the page's copy of ``key`` must be sent now: the first time this session
-    sends it, or again when a page asked for it (``need_key``, a page that lost its copy)."""
-    sent = st.session_state.setdefault(sent_key, set())
-    if key in sent and st.session_state.get(need_key) != key:
-        return False
-    sent.add(key)
-    st.session_state.pop(need_key, None)
-    return True
-
-
 def _model_data(loaded: LoadedModel | None) -> dict | None:
     """The model for the page's copy: its weights only the first time this session sends them."""
     if loaded is None:
         return None
     info = {"key": loaded.key, "cells": loaded.model.config.cells, "components": loaded.model.config.components,
             "forget_bias": loaded.model.config.forget_bias}
-    if _first_time(MODELS_SENT, NEED_MODEL, loaded.key):
+    if frame.first_time(MODELS_SENT, NEED_MODEL, loaded.key):
         info["weights"] = cached.browser_weights(loaded.model, loaded.key)
     return info
 
@@ -108,7 +97,7 @@ def _dictionary_data(entry: tuple[str, Dictionary] | None) -> dict | None:
     key, dictionary = entry
     info = {"key": key, "size": dictionary.size, "features": dictionary.features, "state": dictionary.state,
             "activation": dictionary.activation, "k": dictionary.k, "shown": LIVE_FEATURES}
-    if _first_time(DICTIONARIES_SENT, NEED_DICTIONARY, key):
+    if frame.first_time(DICTIONARIES_SENT, NEED_DICTIONARY, key):
         info.update(cached.browser_dictionary(dictionary, key))
     return info
 

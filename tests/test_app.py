@@ -55,9 +55,11 @@ def charts(at: AppTest) -> list[dict]:
 
 
 def heatmaps(at: AppTest) -> list[dict]:
-    """What each cell heatmap (dashboard/heatmap.py) sends to the page."""
-    return [json.loads(element.proto.json) for element in at.get("bidi_component")
+    """What each cell heatmap (dashboard/heatmap.py) shows: what it sends to the page, its
+    line named by ``line`` (the levels themselves go once a session)."""
+    sent = [json.loads(element.proto.json) for element in at.get("bidi_component")
             if element.proto.component_name == "inkcore_heatmap"]
+    return [{k: v for k, v in data.items() if k != "levels"} for data in sent]
 
 
 SCRIPTS = {path.stem.split("_", 1)[1]: f"pages/{path.name}" for path in (ROOT / "pages").glob("*.py")}

@@ -258,6 +258,42 @@ def test_write_continue_and_come_back(page, app_url):
     shoot(page, "write-after-coming-back")
 
 
+def test_a_new_order_redraws_the_heatmap_from_the_line_the_page_kept(page, app_url):
+    if not ARTICLE.exists():
+        pytest.skip("../shared/data/article is absent: Ordered cells opens on the article's example")
+    open_page(page, app_url, "ordered", "Ordered cells")
+    heatmap = page.locator(".st-key-ordered_heatmap [data-testid=inkcore-heatmap][data-drawn]")
+    heatmap.wait_for()
+    heatmap.scroll_into_view_if_needed()
+    figure = heatmap.get_attribute("data-figure")
+    lines = "() => [...window.inkcoreHeatmap.lines.keys()]"
+    kept = page.evaluate(lines)
+    assert len(kept) == 1  # the line's levels, kept by the page
+    page.evaluate("() => window.inkcoreHeatmap.lines.clear()")  # as a page that dropped its copy
+    slider = page.locator(".st-key-ordered_perplexity input[type=range]").first
+    slider.focus()
+    slider.press("ArrowRight")  # a new order of the same line
+    page.wait_for_function("([h, before]) => h.getAttribute('data-figure') !== before",
+                           arg=[heatmap.element_handle(), figure])
+    settle(page)
+    assert page.evaluate(lines) == kept  # asked for again, and sent
+    heatmap.scroll_into_view_if_needed()
+    box = heatmap.locator("canvas").first.bounding_box()
+    named = []
+    for share in (0.3, 0.5, 0.7):
+        spot = (box["x"] + box["width"] * 0.5, box["y"] + box["height"] * share)
+        page.mouse.move(spot[0] - 5, spot[1] - 5)
+        page.mouse.move(*spot)
+        tip = heatmap.locator(".tip")
+        tip.wait_for()
+        found = re.search(r"row (\d+) · cell (\d+)", tip.inner_text())
+        assert found, tip.inner_text()
+        named.append(tuple(int(v) for v in found.groups()))
+    assert any(row != cell for row, cell in named)  # rows in the t-SNE order, not the cells' own
+    assert page.locator("[data-testid=stException]").count() == 0
+    shoot(page, "ordered-new-order")
+
+
 def test_cells_click_recolours_the_stroke(page, app_url):
     if not ARTICLE.exists():
         pytest.skip("../shared/data/article is absent: the cells page opens on the article's example")
