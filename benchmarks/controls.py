@@ -86,7 +86,7 @@ CONTROL_PAGES = (
     ControlPage("watch", "Write and watch", _cell_view("watch"), write_first=True),
     ControlPage("probes", "Cell probes", (
         Control(SLIDER, "pattern_span", "Span of steps"), Control(SELECT, "pattern_example", "Example"))),
-    ControlPage("surprise", "Surprise", (Control(SELECT, "surprise_example", "Example"),)),
+    ControlPage("surprise", "Surprise", (Control(SELECT, "surprise_example", "Example", background=True),)),
     ControlPage("intervene", "Intervene on cells", (
         Control(TEXT, "intervene_cells_ours", "Cells", background=True, values=("12", "12, 243", "7")),
         Control(SELECT, "intervene_how", "Hold them at", background=True),

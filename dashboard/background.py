@@ -95,7 +95,7 @@ def newest(cache: BoundedCache, key: Hashable, work: Callable, shown_key: str, t
     found = cache.get(key)
     if found is None:
         shown = st.session_state.get(shown_key)
-        job = cache.start(key, _later(work) if slow and shown is not None else work)
+        job = cache.start(key, later(work) if slow and shown is not None else work)
         if not job.finished.wait(SLOW_ANSWER_WAIT_S if slow else ANSWER_WAIT_S):
             previous = None if shown is None else cache.get(shown)
             if previous is not None or not wait:
@@ -111,7 +111,9 @@ def newest(cache: BoundedCache, key: Hashable, work: Callable, shown_key: str, t
     return found, None
 
 
-def _later(work: Callable) -> Callable:
+def later(work: Callable) -> Callable:
+    """``work(report)`` begun :data:`SLOW_START_S` later: slow work that the run asking for it
+    (and the browser drawing that run) should not share the processor with."""
     def delayed(report):
         time.sleep(SLOW_START_S)
         return work(report)

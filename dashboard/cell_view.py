@@ -129,6 +129,6 @@ def cell_order(loaded: LoadedModel, learned_from: tuple[str, ...], sources: tupl
         ways = background.slider_moves(PERPLEXITY_SEEN, perplexity)
         ahead = background.notches(perplexity, ways, perplexities.step, perplexities.start, perplexities[-1],
                                    PERPLEXITIES_AHEAD)
-        background.compute_ahead(cached.order_cache(), [
-            (order_key(loaded, learned_from, metric, p), work(p)) for p in ahead])
+        background.compute_ahead(cached.order_cache(), [  # once this run's order is drawn
+            (order_key(loaded, learned_from, metric, p), background.later(work(p))) for p in ahead])
     return order, job
