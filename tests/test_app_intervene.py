@@ -26,7 +26,18 @@ def captions(at) -> str:
 
 
 def ink(chart: dict) -> list:
-    return [(trace.get("x"), trace.get("y")) for trace in chart["data"]]
+    """The shape of each line drawn: its points, wherever in the grid its panel put it and at
+    whatever size (moved and scaled by one factor), with the breaks between its strokes."""
+    return [_shape(trace.get("x"), trace.get("y")) for trace in chart["data"]]
+
+
+def _shape(xs, ys) -> tuple:
+    drawn = np.array([(x, y) for x, y in zip(xs, ys) if x is not None]).reshape(-1, 2)
+    if not len(drawn):
+        return ()
+    low, span = drawn.min(axis=0), max(float(np.ptp(drawn[:, 0])), 1e-12)
+    breaks = tuple(k for k, x in enumerate(xs) if x is None)
+    return breaks, tuple(np.round((drawn - low) / span, 9).ravel().tolist())
 
 
 def line_charts(at, kind: str) -> list[dict]:

@@ -99,19 +99,23 @@ def write_and_save(tab, name: str, x0: float) -> None:
 
 
 def choose(tab, chooser, name: str, tries: int = 5) -> None:
-    """Pick the option ``name`` of the multiselect ``chooser``. A list opened while the page
-    still redraws the widget closes with it: then it is opened again."""
+    """Pick the option ``name`` of the multiselect ``chooser``, and wait for the run it starts.
+    A list opened while the page still redraws the widget closes with it: then it is opened again."""
+    from test_browser import settle
+
     option = tab.get_by_role("option", name=name).first
     for _ in range(tries):
+        settle(tab)
         chooser.click()
         try:
-            option.wait_for(timeout=3_000)
-        except playwright_api.TimeoutError:
+            option.click(timeout=3_000)
+            playwright_api.expect(chooser).to_contain_text(name, timeout=3_000)
+        except (playwright_api.TimeoutError, AssertionError):
             tab.keyboard.press("Escape")
             continue
-        option.click()
+        settle(tab)
         return
-    raise AssertionError(f"the list of {chooser.inner_text()!r} never showed {name!r}")
+    raise AssertionError(f"the list of {chooser.inner_text()!r} never gave {name!r}")
 
 
 def test_a_visitor_learns_their_hand_and_only_they_see_the_model(browser, tmp_path, shipped_weights):  # noqa: F811
