@@ -91,3 +91,10 @@ def first_time(sent_key: str, need_key: str, key: str) -> bool:
     sent.add(key)
     st.session_state.pop(need_key, None)
     return True
+
+
+def asked_for(widget_key: str, field: str, need_key: str) -> None:
+    """A page's copy asked again (its component's ``field``) for what it lacks: kept under
+    ``need_key`` for :func:`first_time`."""
+    state = st.session_state.get(widget_key) or {}
+    st.session_state[need_key] = state.get(field)

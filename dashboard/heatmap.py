@@ -103,16 +103,7 @@ def cell_heatmap(key: str, c: np.ndarray, order: np.ndarray | None, flip: np.nda
     if not frame.first_time(LINES_SENT, NEED_LINE, data["line"]):
         del data["levels"]
     _HEATMAP(data=data, key=key, default={"click": None, "need_line": None},
-             on_click_change=on_click, on_need_line_change=lambda: _asked_for(key))
-
-
-def _asked_for(key: str) -> None:
-    """The page dropped its copy of a line, and asked for it again."""
-    state = st.session_state.get(key) or {}
-    try:
-        st.session_state[NEED_LINE] = state["need_line"]
-    except (KeyError, TypeError):
-        st.session_state[NEED_LINE] = getattr(state, "need_line", None)
+             on_click_change=on_click, on_need_line_change=lambda: frame.asked_for(key, "need_line", NEED_LINE))
 
 
 def clicked(key: str) -> dict | None:

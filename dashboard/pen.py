@@ -102,12 +102,6 @@ def _dictionary_data(entry: tuple[str, Dictionary] | None) -> dict | None:
     return info
 
 
-def _asked_for(key: str, field: str, need_key: str) -> None:
-    """A page's copy asked for ``field`` (the model or the dictionary it lacks) again."""
-    state = st.session_state.get(_widget_key(key)) or {}
-    st.session_state[need_key] = state.get(field)
-
-
 def pen_writing(key: str, loaded: LoadedModel | None = None, mode: str = PLAIN, length: int = WRITE_LENGTH,
                 variation: float = sampling.WRITE_VARIATION, candidates: int = WRITE_CANDIDATES,
                 dictionary: tuple[str, Dictionary] | None = None) -> PenReading:
@@ -134,8 +128,9 @@ def pen_writing(key: str, loaded: LoadedModel | None = None, mode: str = PLAIN, 
     }
     _SURFACE(data=data, key=_widget_key(key), default={"strokes": None, "need_model": None, "need_dictionary": None},
              on_strokes_change=lambda: _take_strokes(key),
-             on_need_model_change=lambda: _asked_for(key, "need_model", NEED_MODEL),
-             on_need_dictionary_change=lambda: _asked_for(key, "need_dictionary", NEED_DICTIONARY))
+             on_need_model_change=lambda: frame.asked_for(_widget_key(key), "need_model", NEED_MODEL),
+             on_need_dictionary_change=lambda: frame.asked_for(_widget_key(key), "need_dictionary",
+                                                                      NEED_DICTIONARY))
     return reading if reading is not None else read_strokes([])  # unreadable: nothing written
 
 

@@ -258,6 +258,15 @@ def test_write_continue_and_come_back(page, app_url):
     shoot(page, "write-after-coming-back")
 
 
+def tip_at(page, heatmap, spot: tuple[float, float]) -> str:
+    """What the heatmap's tooltip says with the pointer moved onto ``spot``."""
+    page.mouse.move(spot[0] - 5, spot[1] - 5)
+    page.mouse.move(*spot)
+    tip = heatmap.locator(".tip")
+    tip.wait_for()
+    return tip.inner_text()
+
+
 def test_a_new_order_redraws_the_heatmap_from_the_line_the_page_kept(page, app_url):
     if not ARTICLE.exists():
         pytest.skip("../shared/data/article is absent: Ordered cells opens on the article's example")
@@ -281,13 +290,9 @@ def test_a_new_order_redraws_the_heatmap_from_the_line_the_page_kept(page, app_u
     box = heatmap.locator("canvas").first.bounding_box()
     named = []
     for share in (0.3, 0.5, 0.7):
-        spot = (box["x"] + box["width"] * 0.5, box["y"] + box["height"] * share)
-        page.mouse.move(spot[0] - 5, spot[1] - 5)
-        page.mouse.move(*spot)
-        tip = heatmap.locator(".tip")
-        tip.wait_for()
-        found = re.search(r"row (\d+) · cell (\d+)", tip.inner_text())
-        assert found, tip.inner_text()
+        text = tip_at(page, heatmap, (box["x"] + box["width"] * 0.5, box["y"] + box["height"] * share))
+        found = re.search(r"row (\d+) · cell (\d+)", text)
+        assert found, text
         named.append(tuple(int(v) for v in found.groups()))
     assert any(row != cell for row, cell in named)  # rows in the t-SNE order, not the cells' own
     assert page.locator("[data-testid=stException]").count() == 0
@@ -308,12 +313,9 @@ def test_cells_click_recolours_the_stroke(page, app_url):
     drawn = heatmap.evaluate(kept)
     box = heatmap.locator("canvas").first.bounding_box()
     target = (box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.7)
-    page.mouse.move(target[0] - 5, target[1] - 5)
-    page.mouse.move(*target)
-    tip = heatmap.locator(".tip")
-    tip.wait_for()
-    named = re.search(r"row (\d+) · cell (\d+)\s*step (\d+)", tip.inner_text())
-    assert named, tip.inner_text()
+    text = tip_at(page, heatmap, target)
+    named = re.search(r"row (\d+) · cell (\d+)\s*step (\d+)", text)
+    assert named, text
     row, cell, step = (int(v) for v in named.groups())
     assert 300 < row < 400 and row == cell  # 0.7 of the way down the plot, in the cells' own order
     page.mouse.click(*target)
@@ -346,13 +348,10 @@ def test_cells_click_recolours_the_stroke(page, app_url):
     assert heatmap.evaluate(kept) == drawn
     # the ruler and the heatmap line up: the heatmap names the same step at the same place (Plotly's
     # hover takes any marker within 3 px of the pointer, and 600 steps are 1.3 px apart on the ruler)
-    heat_box = heatmap.locator("canvas").first.bounding_box()
     heatmap.scroll_into_view_if_needed()
     heat_box = heatmap.locator("canvas").first.bounding_box()
-    page.mouse.move(quarter, heat_box["y"] + heat_box["height"] * 0.3)
-    page.mouse.move(quarter, heat_box["y"] + heat_box["height"] * 0.3 + 1)
-    tip.wait_for(state="visible")
-    under = int(re.search(r"step (\d+)", tip.inner_text()).group(1))
+    under = int(re.search(r"step (\d+)", tip_at(page, heatmap, (quarter, heat_box["y"] + heat_box["height"] * 0.3)))
+                .group(1))
     assert abs(under - step) <= 3
     shoot(page, "cells-after-ruler-click")
 
